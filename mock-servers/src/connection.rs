@@ -1,0 +1,176 @@
+//! Drives one protocol session over one accepted socket.
+//!
+//! The driver owns everything that touches the network and is the same for IMAP and SMTP:
+//! the allowlist drop at connect, implicit TLS and the STARTTLS upgrade, the network faults
+//! (delay, stall, reset at a milestone, close mid-handshake) and the transcript events for
+//! all of it. What to say is the session's business.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::config::{Milestone, Security};
+use crate::session::{Action, Protocol, Session};
+use crate::stream::ServerStream;
+use crate::tls::TlsAcceptor;
+use crate::transcript::TranscriptHandle;
+
+/// How long the close-mid-handshake fault waits for the client's first handshake bytes.
+const HANDSHAKE_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves one connection until either side closes it.
+pub(crate) async fn serve<P: Protocol>(
+    protocol: &P,
+    acceptor: Option<&TlsAcceptor>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    transcript: TranscriptHandle,
+) {
+    let listener = protocol.listener();
+    let faults = listener.faults;
+    if protocol.refuses_at_connect(peer.ip()) {
+        transcript.event("dropped at connect: source address not on the allowlist");
+        return;
+    }
+    if faults.stall {
+        transcript.event("stalling: the server will never answer");
+        discard_forever(tcp).await;
+        return transcript.event("closed by client");
+    }
+    let mut stream = ServerStream::Plain(tcp);
+    if listener.security == Security::ImplicitTls {
+        match handshake(stream, acceptor, faults.close_mid_handshake, &transcript).await {
+            Some(tls) => stream = tls,
+            None => return,
+        }
+    }
+    let mut session = protocol.open(peer, listener.security == Security::ImplicitTls, transcript.clone());
+    if faults.delay_before_greeting_ms > 0 {
+        transcript.event(format!(
+            "delaying the greeting by {} ms",
+            faults.delay_before_greeting_ms
+        ));
+        tokio::time::sleep(Duration::from_millis(faults.delay_before_greeting_ms)).await;
+    }
+    session.start();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        while let Some(action) = session.next_action() {
+            match action {
+                Action::Send(bytes) => {
+                    transcript.server(&bytes);
+                    if let Err(e) = write_all(&mut stream, &bytes).await {
+                        return transcript.event(format!("write failed: {e}"));
+                    }
+                }
+                Action::Close => {
+                    let _ = stream.shutdown().await;
+                    return transcript.event("closed by server");
+                }
+                Action::Reached(milestone) => {
+                    if faults.reset == Some(milestone) {
+                        return reset(stream, milestone, &transcript);
+                    }
+                }
+                Action::StartTls => {
+                    let unread = session.take_unread();
+                    if !unread.is_empty() {
+                        // Bytes pipelined behind STARTTLS arrived in the clear: a real server
+                        // must drop them (the CVE-2011-0411 class of command injection).
+                        transcript.event(format!(
+                            "discarded {} bytes sent in the clear after STARTTLS: {:?}",
+                            unread.len(),
+                            String::from_utf8_lossy(&unread)
+                        ));
+                    }
+                    let ServerStream::Plain(_) = &stream else {
+                        return transcript.event("STARTTLS on a connection already on TLS");
+                    };
+                    match handshake(stream, acceptor, faults.close_mid_handshake, &transcript).await
+                    {
+                        Some(tls) => stream = tls,
+                        None => return,
+                    }
+                    session.tls_started();
+                    if faults.reset == Some(Milestone::AfterStarttls) {
+                        return reset(stream, Milestone::AfterStarttls, &transcript);
+                    }
+                }
+            }
+        }
+        match stream.read(&mut buf).await {
+            Ok(0) => return transcript.event("closed by client"),
+            Ok(n) => session.feed(&buf[..n]),
+            Err(e) => return transcript.event(format!("read failed: {e}")),
+        }
+    }
+}
+
+async fn write_all(stream: &mut ServerStream, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
+
+/// Runs the server side of a TLS handshake on a plain stream, recording how it went.
+async fn handshake(
+    stream: ServerStream,
+    acceptor: Option<&TlsAcceptor>,
+    close_mid_handshake: bool,
+    transcript: &TranscriptHandle,
+) -> Option<ServerStream> {
+    let ServerStream::Plain(mut tcp) = stream else {
+        return Some(stream);
+    };
+    if close_mid_handshake {
+        let mut hello = vec![0u8; 4096];
+        let read = tokio::time::timeout(HANDSHAKE_READ_TIMEOUT, tcp.read(&mut hello)).await;
+        let n = match read {
+            Ok(Ok(n)) => n,
+            _ => 0,
+        };
+        transcript.event(format!(
+            "closed in the middle of the TLS handshake, after {n} bytes of ClientHello"
+        ));
+        return None;
+    }
+    let Some(acceptor) = acceptor else {
+        transcript.event("TLS requested but the listener has no TLS set up");
+        return None;
+    };
+    match acceptor.accept(tcp).await {
+        Ok((tls, version)) => {
+            transcript.event(format!("TLS established ({version})"));
+            Some(tls)
+        }
+        Err(reason) => {
+            transcript.event(format!("TLS handshake failed: {reason}"));
+            None
+        }
+    }
+}
+
+/// Closes with a TCP RST instead of a FIN: SO_LINGER with a zero timeout, then drop.
+fn reset(stream: ServerStream, milestone: Milestone, transcript: &TranscriptHandle) {
+    let name = match milestone {
+        Milestone::AfterGreeting => "after the greeting",
+        Milestone::AfterStarttls => "after STARTTLS",
+        Milestone::AfterLogin => "after login",
+    };
+    if let Err(e) = stream.tcp().set_zero_linger() {
+        transcript.event(format!("could not arm the reset: {e}"));
+    }
+    drop(stream);
+    transcript.event(format!("connection reset {name}"));
+}
+
+/// Reads and ignores everything until the client goes away.
+async fn discard_forever(mut tcp: TcpStream) {
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = tcp.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The mock IMAP server: its configuration, the real servers' texts it replays
+//! (`personality`), command parsing (`command`) and the per-connection state machine
+//! (`session`).
+
+mod command;
+mod personality;
+mod session;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use mailharness_certs::CertKind;
+use serde::{Deserialize, Serialize};
+
+pub use personality::ImapPersonality;
+pub(crate) use session::ImapSession;
+
+use crate::config::{Faults, ImapRefusal, Policy, Security, TlsVersions, User};
+use crate::session::{Listener, Protocol};
+use crate::transcript::TranscriptHandle;
+
+/// What the server sends when a client connects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImapGreeting {
+    /// The personality's own greeting.
+    #[default]
+    Standard,
+    /// Accept the connection (and TLS) and say nothing.
+    None,
+    /// Bytes that are not IMAP: an SSH banner, as when the port is wrong.
+    Garbage,
+    /// This line instead (without CRLF), e.g. `"* OK IMAP ready"` to hide the software.
+    Custom(String),
+}
+
+/// How the server answers a LOGIN or AUTHENTICATE whose credentials match a user. Wrong
+/// credentials always get the personality's wrong-credentials reply.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImapLogin {
+    /// Log in.
+    #[default]
+    Ok,
+    /// Refuse even the right password, as for a wrong one.
+    WrongCredentials,
+    /// Gmail's `[ALERT] Application-specific password required` refusal.
+    AppPasswordRequired,
+    /// `NO [UNAVAILABLE]`: the authentication service is down.
+    Unavailable,
+    /// This tagged reply after the tag, e.g. `"NO [ALERT] Your account is not enabled for IMAP use."`.
+    Custom(String),
+}
+
+/// Configuration of a mock IMAP server. Every field has a default: an IMAPS server that
+/// looks like Debian's Dovecot, presents the `valid` certificate and knows one user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct ImapConfig {
+    /// Which real server's texts to replay.
+    pub personality: ImapPersonality,
+    pub security: Security,
+    /// The certificate kind presented in TLS.
+    pub certificate: CertKind,
+    pub tls_versions: TlsVersions,
+    pub greeting: ImapGreeting,
+    pub users: Vec<User>,
+    pub login: ImapLogin,
+    /// Simultaneous authenticated sessions allowed per user and client address (Dovecot's
+    /// `mail_max_userip_connections`); the one over the limit is refused at login.
+    pub max_connections_per_user: Option<u32>,
+    /// Folders besides INBOX and the personality's Sent folder, as LIST shows them.
+    pub folders: Vec<String>,
+    pub allowlist: Option<Policy<ImapRefusal>>,
+    pub faults: Faults,
+}
+
+impl Default for ImapConfig {
+    fn default() -> Self {
+        ImapConfig {
+            personality: ImapPersonality::default(),
+            security: Security::default(),
+            certificate: CertKind::Valid,
+            tls_versions: TlsVersions::default(),
+            greeting: ImapGreeting::default(),
+            users: User::default_users(),
+            login: ImapLogin::default(),
+            max_connections_per_user: None,
+            folders: Vec::new(),
+            allowlist: None,
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// Authenticated sessions per (login, client address), shared by all connections of one
+/// server so the per-user limit holds across them.
+type SessionCounts = Arc<Mutex<HashMap<(String, IpAddr), u32>>>;
+
+/// A running IMAP protocol: the configuration plus state shared between connections.
+pub(crate) struct ImapService {
+    config: Arc<ImapConfig>,
+    sessions: SessionCounts,
+}
+
+impl ImapService {
+    pub(crate) fn new(config: ImapConfig) -> ImapService {
+        ImapService {
+            config: Arc::new(config),
+            sessions: SessionCounts::default(),
+        }
+    }
+}
+
+impl Protocol for ImapService {
+    type Session = ImapSession;
+    const NAME: &'static str = "imap";
+
+    fn listener(&self) -> Listener<'_> {
+        Listener {
+            security: self.config.security,
+            certificate: self.config.certificate,
+            tls_versions: self.config.tls_versions,
+            faults: &self.config.faults,
+        }
+    }
+
+    fn refuses_at_connect(&self, ip: IpAddr) -> bool {
+        self.config
+            .allowlist
+            .as_ref()
+            .is_some_and(|policy| policy.refuse_at == ImapRefusal::Connect && !policy.allows(ip))
+    }
+
+    fn open(&self, peer: SocketAddr, tls: bool, transcript: TranscriptHandle) -> ImapSession {
+        ImapSession::new(
+            self.config.clone(),
+            peer,
+            tls,
+            self.sessions.clone(),
+            transcript,
+        )
+    }
+}

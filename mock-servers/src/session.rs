@@ -1,0 +1,59 @@
+//! The seam between a protocol state machine (IMAP or SMTP session) and the connection
+//! driver that owns the socket. A session takes bytes and answers with [`Action`]s; it never
+//! touches I/O, so the same logic is tested with byte literals and run over TCP or TLS.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::config::{Faults, Milestone, Security, TlsVersions};
+use crate::transcript::TranscriptHandle;
+use mailharness_certs::CertKind;
+
+/// What a session asks its driver to do, in order.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Write these bytes.
+    Send(Vec<u8>),
+    /// Everything before this has been sent: now run the server side of a TLS handshake
+    /// and report back with [`Session::tls_started`]. The session reads no input until then.
+    StartTls,
+    /// Close the connection (after everything before it has been sent).
+    Close,
+    /// The connection reached a point a fault may be tied to.
+    Reached(Milestone),
+}
+
+/// A protocol state machine for one connection.
+pub(crate) trait Session: Send + 'static {
+    /// The connection is ready for the protocol (after an implicit TLS handshake): greet.
+    fn start(&mut self);
+    /// Bytes from the client.
+    fn feed(&mut self, bytes: &[u8]);
+    /// The next thing to do; `None` when the session needs more input.
+    fn next_action(&mut self) -> Option<Action>;
+    /// Bytes fed but not consumed. Called at STARTTLS: whatever the client sent in the clear
+    /// behind the command must not be read as if it had come over TLS.
+    fn take_unread(&mut self) -> Vec<u8>;
+    /// A STARTTLS handshake completed.
+    fn tls_started(&mut self);
+}
+
+/// The listener settings the driver needs, the same for both protocols.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Listener<'a> {
+    pub security: Security,
+    pub certificate: CertKind,
+    pub tls_versions: TlsVersions,
+    pub faults: &'a Faults,
+}
+
+/// A protocol a mock server speaks: it makes one [`Session`] per connection.
+pub(crate) trait Protocol: Send + Sync + 'static {
+    type Session: Session;
+    /// `imap` or `smtp`, for logs.
+    const NAME: &'static str;
+    fn listener(&self) -> Listener<'_>;
+    /// Whether a connection from `ip` is dropped before the greeting (allowlist).
+    fn refuses_at_connect(&self, ip: IpAddr) -> bool;
+    /// A session for a new connection; `tls` tells whether it already runs over TLS.
+    fn open(&self, peer: SocketAddr, tls: bool, transcript: TranscriptHandle) -> Self::Session;
+}

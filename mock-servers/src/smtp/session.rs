@@ -1,0 +1,529 @@
+//! One SMTP connection's state machine: bytes in, [`Action`]s out, no I/O.
+//!
+//! EHLO, STARTTLS, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA, RSET, NOOP and QUIT, answered as the
+//! configured personality would, with per-command reply overrides, the allowlist and the
+//! relay rule applied. AUTH payloads and SASL responses reach the transcript redacted.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use super::personality::{self, SmtpTexts};
+use super::reply::SmtpReply;
+use super::{ReceivedMessage, SmtpAuth, SmtpConfig, SmtpGreeting};
+use crate::config::{Milestone, Security, SmtpRefusal};
+use crate::lines::InputBuffer;
+use crate::sasl::{Credentials, SaslExchange, SaslStep};
+use crate::session::{Action, Session};
+use crate::transcript::{REDACTED, TranscriptHandle};
+
+/// Longest command line (RFC 5321 allows 512 octets; Postfix accepts far more).
+const MAX_LINE: usize = 4096;
+/// Longest line inside a message.
+const MAX_DATA_LINE: usize = 64 * 1024;
+/// Largest message, as Postfix's default `message_size_limit` (advertised in EHLO SIZE).
+const MAX_MESSAGE: usize = 10_240_000;
+
+const GARBAGE_GREETING: &[u8] = b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
+
+enum State {
+    /// Waiting for EHLO/HELO.
+    Fresh,
+    Ready,
+    Authenticating(SaslExchange),
+    /// Reading message lines after DATA; `overflow` once the message is over the limit.
+    Data { overflow: bool },
+    AwaitingTls,
+    Mute,
+    Closed,
+}
+
+#[derive(Default)]
+struct Envelope {
+    from: Option<String>,
+    to: Vec<String>,
+}
+
+pub(crate) struct SmtpSession {
+    config: Arc<SmtpConfig>,
+    texts: &'static SmtpTexts,
+    peer: SocketAddr,
+    tls: bool,
+    state: State,
+    authenticated_as: Option<String>,
+    envelope: Envelope,
+    message: Vec<u8>,
+    input: InputBuffer,
+    actions: VecDeque<Action>,
+    messages: Arc<Mutex<Vec<ReceivedMessage>>>,
+    transcript: TranscriptHandle,
+}
+
+impl SmtpSession {
+    pub(crate) fn new(
+        config: Arc<SmtpConfig>,
+        peer: SocketAddr,
+        tls: bool,
+        messages: Arc<Mutex<Vec<ReceivedMessage>>>,
+        transcript: TranscriptHandle,
+    ) -> SmtpSession {
+        SmtpSession {
+            texts: config.personality.texts(),
+            config,
+            peer,
+            tls,
+            state: State::Fresh,
+            authenticated_as: None,
+            envelope: Envelope::default(),
+            message: Vec::new(),
+            input: InputBuffer::default(),
+            actions: VecDeque::new(),
+            messages,
+            transcript,
+        }
+    }
+
+    /// Fills the placeholders of a personality text and sends it as a reply.
+    fn reply(&mut self, template: &str) {
+        let text = template
+            .replace("{host}", self.config.personality.host())
+            .replace("{ip}", &self.peer.ip().to_string());
+        let reply = SmtpReply::parse(&text).expect("personality texts are valid replies");
+        self.send(&reply);
+    }
+
+    fn send(&mut self, reply: &SmtpReply) {
+        self.actions.push_back(Action::Send(reply.to_wire()));
+    }
+
+    /// Sends the scenario's override for a command if there is one, else `default`. Returns
+    /// whether the reply accepted the command.
+    fn reply_or(&mut self, replacement: Option<&SmtpReply>, default: &str) -> bool {
+        match replacement {
+            Some(reply) => {
+                let reply = reply.clone();
+                self.send(&reply);
+                reply.is_positive()
+            }
+            None => {
+                self.reply(default);
+                true
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        self.actions.push_back(Action::Close);
+        self.state = State::Closed;
+    }
+
+    fn login_needs_tls(&self) -> bool {
+        self.config.security.requires_tls_for_login() && !self.tls
+    }
+
+    fn process(&mut self) {
+        while self.actions.is_empty() {
+            match self.state {
+                State::AwaitingTls | State::Closed => return,
+                State::Mute => {
+                    self.input.take_all();
+                    return;
+                }
+                State::Data { .. } => match self.input.next_line(MAX_DATA_LINE) {
+                    Ok(Some(line)) => self.data_line(line),
+                    Ok(None) => return,
+                    Err(_) => return self.line_too_long(),
+                },
+                State::Authenticating(_) => match self.input.next_line(MAX_LINE) {
+                    Ok(Some(line)) => {
+                        self.transcript.client(REDACTED);
+                        self.sasl_response(&line);
+                    }
+                    Ok(None) => return,
+                    Err(_) => return self.line_too_long(),
+                },
+                State::Fresh | State::Ready => match self.input.next_line(MAX_LINE) {
+                    Ok(Some(line)) => self.command(&line),
+                    Ok(None) => return,
+                    Err(_) => return self.line_too_long(),
+                },
+            }
+        }
+    }
+
+    fn line_too_long(&mut self) {
+        self.reply("500 5.5.0 Error: line too long");
+        self.close();
+    }
+
+    fn command(&mut self, line: &[u8]) {
+        let text = String::from_utf8_lossy(line).into_owned();
+        let (verb, argument) = match text.split_once(' ') {
+            Some((verb, argument)) => (verb.to_ascii_uppercase(), argument.trim().to_owned()),
+            None => (text.trim().to_ascii_uppercase(), String::new()),
+        };
+        if verb == "AUTH" {
+            let mechanism = argument.split(' ').next().unwrap_or_default();
+            let shown = if argument.contains(' ') {
+                format!("{text_verb} {mechanism} {REDACTED}", text_verb = &text[..4])
+            } else {
+                text.clone()
+            };
+            self.transcript.client(shown);
+        } else {
+            self.transcript.client(line);
+        }
+        let greeted = !matches!(self.state, State::Fresh);
+        match verb.as_str() {
+            "EHLO" | "HELO" => self.ehlo(&verb),
+            "QUIT" => {
+                let quit = self.config.replies.quit.clone();
+                self.reply_or(quit.as_ref(), self.texts.quit);
+                self.close();
+            }
+            "NOOP" => {
+                let noop = self.config.replies.noop.clone();
+                self.reply_or(noop.as_ref(), self.texts.ok);
+            }
+            "RSET" => {
+                let rset = self.config.replies.rset.clone();
+                if self.reply_or(rset.as_ref(), self.texts.ok) {
+                    self.envelope = Envelope::default();
+                }
+            }
+            "STARTTLS" => self.starttls(),
+            _ if !greeted => self.reply("503 5.5.1 Error: send HELO/EHLO first"),
+            "AUTH" => self.auth(&argument),
+            "MAIL" => self.mail(&argument),
+            "RCPT" => self.rcpt(&argument),
+            "DATA" => self.data(),
+            _ => self.reply(self.texts.unknown_command),
+        }
+    }
+
+    fn ehlo(&mut self, verb: &str) {
+        if let Some(reply) = self.config.replies.ehlo.clone() {
+            self.send(&reply);
+            if reply.is_positive() {
+                self.state = State::Ready;
+            }
+            return;
+        }
+        self.state = State::Ready;
+        self.envelope = Envelope::default();
+        let hello = self.texts.ehlo_hello;
+        if verb == "HELO" {
+            return self.reply(&format!("250 {hello}"));
+        }
+        let mut lines = vec![hello.to_owned()];
+        lines.extend(self.texts.ehlo_before.iter().map(|s| s.to_string()));
+        if !self.tls {
+            match self.config.security {
+                Security::Starttls => lines.push("STARTTLS".into()),
+                Security::StarttlsStripped => lines.push(personality::STRIPPED_STARTTLS.into()),
+                Security::ImplicitTls | Security::Plaintext => {}
+            }
+        }
+        if !self.login_needs_tls() {
+            lines.push(self.texts.ehlo_auth.into());
+        }
+        lines.extend(self.texts.ehlo_after.iter().map(|s| s.to_string()));
+        let text = lines
+            .iter()
+            .map(|line| format!("250 {line}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        self.reply(&text);
+    }
+
+    fn starttls(&mut self) {
+        if self.tls {
+            return self.reply("554 5.5.1 Error: TLS already active");
+        }
+        match self.config.security {
+            Security::Starttls => {
+                let replacement = self.config.replies.starttls.clone();
+                if self.reply_or(replacement.as_ref(), self.texts.starttls_ok) {
+                    self.actions.push_back(Action::StartTls);
+                    self.state = State::AwaitingTls;
+                }
+            }
+            // The middlebox rewrote the command, so the server does not know it.
+            Security::StarttlsStripped => self.reply(self.texts.unknown_command),
+            Security::ImplicitTls | Security::Plaintext => {
+                self.reply(self.texts.starttls_unavailable)
+            }
+        }
+    }
+
+    fn auth(&mut self, argument: &str) {
+        if self.authenticated_as.is_some() {
+            return self.reply("503 5.5.1 Error: already authenticated");
+        }
+        if self.login_needs_tls() {
+            return self.reply(self.texts.auth_not_enabled);
+        }
+        let mut words = argument.split(' ');
+        let mechanism = words.next().unwrap_or_default();
+        let initial = words.next();
+        let offered = self
+            .texts
+            .ehlo_auth
+            .split(' ')
+            .skip(1)
+            .any(|m| m.eq_ignore_ascii_case(mechanism));
+        match offered
+            .then(|| SaslExchange::start(mechanism, initial.map(str::as_bytes)))
+            .flatten()
+        {
+            Some((exchange, step)) => {
+                self.state = State::Authenticating(exchange);
+                self.sasl_step(step);
+            }
+            None => self.reply(self.texts.auth_bad_mechanism),
+        }
+    }
+
+    fn sasl_response(&mut self, line: &[u8]) {
+        let State::Authenticating(exchange) = &mut self.state else {
+            return;
+        };
+        let step = exchange.respond(line);
+        self.sasl_step(step);
+    }
+
+    fn sasl_step(&mut self, step: SaslStep) {
+        match step {
+            SaslStep::Challenge(challenge) => self.reply(&format!("334 {challenge}")),
+            SaslStep::Done(credentials) => {
+                self.state = State::Ready;
+                self.finish_auth(credentials);
+            }
+            SaslStep::Cancelled => {
+                self.state = State::Ready;
+                self.reply("501 5.7.0 Authentication aborted");
+            }
+            SaslStep::Malformed => {
+                self.state = State::Ready;
+                self.reply("501 5.5.2 Cannot decode response");
+            }
+        }
+    }
+
+    fn finish_auth(&mut self, credentials: Credentials) {
+        let config = self.config.clone();
+        if let Some(policy) = &config.allowlist
+            && policy.refuse_at == SmtpRefusal::Login
+            && !policy.allows(self.peer.ip())
+        {
+            let text = policy
+                .refusal_text
+                .as_deref()
+                .unwrap_or(personality::LOGIN_NOT_ALLOWED);
+            return self.reply(text);
+        }
+        let known = config
+            .users
+            .iter()
+            .any(|user| user.login == credentials.login && user.password == credentials.password);
+        match &config.auth {
+            _ if !known => self.reply(self.texts.wrong_credentials),
+            SmtpAuth::WrongCredentials => self.reply(self.texts.wrong_credentials),
+            SmtpAuth::AppPasswordRequired => self.reply(personality::APP_PASSWORD_REQUIRED),
+            SmtpAuth::Custom(reply) => self.send(reply),
+            SmtpAuth::Ok => {
+                self.authenticated_as = Some(credentials.login);
+                self.reply(self.texts.auth_ok);
+                self.actions.push_back(Action::Reached(Milestone::AfterLogin));
+            }
+        }
+    }
+
+    fn mail(&mut self, argument: &str) {
+        if self.login_needs_tls() {
+            return self.reply(self.texts.tls_required);
+        }
+        let Some(address) = path_argument(argument, "FROM:") else {
+            return self.reply("501 5.5.4 Syntax: MAIL FROM:<address>");
+        };
+        if self.envelope.from.is_some() {
+            return self.reply("503 5.5.1 Error: nested MAIL command");
+        }
+        let replacement = self.config.replies.mail.clone();
+        if self.reply_or(replacement.as_ref(), self.texts.mail_ok) {
+            self.envelope.from = Some(address);
+        }
+    }
+
+    fn rcpt(&mut self, argument: &str) {
+        if self.envelope.from.is_none() {
+            return self.reply("503 5.5.1 Error: need MAIL command");
+        }
+        let Some(address) = path_argument(argument, "TO:") else {
+            return self.reply("501 5.5.4 Syntax: RCPT TO:<address>");
+        };
+        if let Some(policy) = &self.config.allowlist
+            && policy.refuse_at == SmtpRefusal::Send
+            && !policy.allows(self.peer.ip())
+        {
+            let text = policy
+                .refusal_text
+                .clone()
+                .unwrap_or_else(|| personality::CLIENT_REJECTED.to_owned());
+            return self.reply(&text);
+        }
+        if self.config.require_auth && self.authenticated_as.is_none() {
+            return self.reply(&self.texts.relay_denied.replace("{rcpt}", &address));
+        }
+        let replacement = self.config.replies.rcpt.clone();
+        if self.reply_or(replacement.as_ref(), self.texts.rcpt_ok) {
+            self.envelope.to.push(address);
+        }
+    }
+
+    fn data(&mut self) {
+        if self.envelope.to.is_empty() {
+            return self.reply("554 5.5.1 Error: no valid recipients");
+        }
+        let replacement = self.config.replies.data.clone();
+        if self.reply_or(replacement.as_ref(), self.texts.data_go_ahead) {
+            self.message.clear();
+            self.state = State::Data { overflow: false };
+        }
+    }
+
+    fn data_line(&mut self, line: Vec<u8>) {
+        let State::Data { overflow } = &mut self.state else {
+            return;
+        };
+        if line == b"." {
+            let overflow = *overflow;
+            self.transcript
+                .client(format!("<message, {} bytes>", self.message.len()));
+            self.transcript.client(".");
+            self.state = State::Ready;
+            return self.finish_message(overflow);
+        }
+        let line = line.strip_prefix(b".").unwrap_or(&line);
+        if self.message.len() + line.len() + 2 > MAX_MESSAGE {
+            *overflow = true;
+        }
+        if !*overflow {
+            self.message.extend_from_slice(line);
+            self.message.extend_from_slice(b"\r\n");
+        }
+    }
+
+    fn finish_message(&mut self, overflow: bool) {
+        let envelope = std::mem::take(&mut self.envelope);
+        let data = std::mem::take(&mut self.message);
+        if overflow {
+            return self.reply("552 5.3.4 Message size exceeds fixed limit");
+        }
+        let replacement = self.config.replies.message.clone();
+        let mut messages = self.messages.lock().expect("messages lock");
+        let queue_id = format!("{:010X}", 0x4F2A1B2C3D_u64 + messages.len() as u64);
+        let accepted = match replacement {
+            Some(reply) => {
+                self.actions.push_back(Action::Send(reply.to_wire()));
+                reply.is_positive()
+            }
+            None => {
+                let text = self.texts.queued.replace("{id}", &queue_id);
+                self.actions.push_back(Action::Send(
+                    SmtpReply::parse(&text).expect("valid reply").to_wire(),
+                ));
+                true
+            }
+        };
+        if accepted {
+            messages.push(ReceivedMessage {
+                peer: self.peer,
+                authenticated_as: self.authenticated_as.clone(),
+                tls: self.tls,
+                mail_from: envelope.from.unwrap_or_default(),
+                rcpt_to: envelope.to,
+                headers: parse_headers(&data),
+                data,
+            });
+        }
+    }
+}
+
+/// The address in `FROM:<a@b> SIZE=123` or `TO:<a@b>`, without brackets; `<>` is empty.
+fn path_argument(argument: &str, keyword: &str) -> Option<String> {
+    let head = argument.get(..keyword.len())?;
+    if !head.eq_ignore_ascii_case(keyword) {
+        return None;
+    }
+    let rest = argument[keyword.len()..].trim_start();
+    let rest = rest.strip_prefix('<')?;
+    let end = rest.find('>')?;
+    let address = &rest[..end];
+    (!address.contains([' ', '<'])).then(|| address.to_owned())
+}
+
+/// Header fields of a message, unfolded, up to the first empty line.
+fn parse_headers(data: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(data);
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in text.split("\r\n") {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = headers.last_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    headers
+}
+
+impl Session for SmtpSession {
+    fn start(&mut self) {
+        match &self.config.greeting {
+            SmtpGreeting::Standard => self.reply(self.texts.greeting),
+            SmtpGreeting::Custom(reply) => {
+                let reply = reply.clone();
+                self.send(&reply);
+                if !reply.is_positive() {
+                    // RFC 5321 §3.1: a 554 greeting means the server will not talk.
+                    self.state = State::Mute;
+                }
+            }
+            SmtpGreeting::None => return,
+            SmtpGreeting::Garbage => {
+                self.actions.push_back(Action::Send(GARBAGE_GREETING.to_vec()));
+                self.state = State::Mute;
+            }
+        }
+        self.actions.push_back(Action::Reached(Milestone::AfterGreeting));
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        self.input.extend(bytes);
+    }
+
+    fn next_action(&mut self) -> Option<Action> {
+        self.process();
+        self.actions.pop_front()
+    }
+
+    fn take_unread(&mut self) -> Vec<u8> {
+        self.input.take_all()
+    }
+
+    fn tls_started(&mut self) {
+        // RFC 3207: after TLS the client starts over with EHLO.
+        self.tls = true;
+        self.state = State::Fresh;
+        self.envelope = Envelope::default();
+    }
+}
+
+#[cfg(test)]
+mod tests;
