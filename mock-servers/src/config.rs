@@ -203,7 +203,10 @@ impl<R> Policy<R> {
     /// Whether a connection from `ip` is on the list.
     pub fn allows(&self, ip: IpAddr) -> bool {
         let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
             v4 => v4,
         };
         self.sources.iter().any(|net| net.contains(&ip))
@@ -273,18 +276,29 @@ mod tests {
             TlsVersions::only(TlsVersion::Tls10)
         );
         let range: TlsVersions = "1.0-1.2".parse().unwrap();
-        assert_eq!((range.min, range.max), (TlsVersion::Tls10, TlsVersion::Tls12));
+        assert_eq!(
+            (range.min, range.max),
+            (TlsVersion::Tls10, TlsVersion::Tls12)
+        );
         assert!(range.needs_legacy_backend());
         assert!(!TlsVersions::default().needs_legacy_backend());
         assert_eq!(TlsVersions::default().to_string(), "1.2-1.3");
         assert!("1.3-1.2".parse::<TlsVersions>().is_err());
-        assert!("2.0".parse::<TlsVersions>().unwrap_err().contains("expected 1.0"));
+        assert!(
+            "2.0"
+                .parse::<TlsVersions>()
+                .unwrap_err()
+                .contains("expected 1.0")
+        );
     }
 
     #[test]
     fn policy_matches_networks_and_mapped_addresses() {
         let policy = Policy {
-            sources: vec!["127.0.0.2/32".parse().unwrap(), "127.0.1.0/24".parse().unwrap()],
+            sources: vec![
+                "127.0.0.2/32".parse().unwrap(),
+                "127.0.1.0/24".parse().unwrap(),
+            ],
             refuse_at: ImapRefusal::Login,
             refusal_text: None,
         };

@@ -46,7 +46,11 @@ pub(crate) async fn serve<P: Protocol>(
             None => return,
         }
     }
-    let mut session = protocol.open(peer, listener.security == Security::ImplicitTls, transcript.clone());
+    let mut session = protocol.open(
+        peer,
+        listener.security == Security::ImplicitTls,
+        transcript.clone(),
+    );
     if faults.delay_before_greeting_ms > 0 {
         transcript.event(format!(
             "delaying the greeting by {} ms",

@@ -49,7 +49,10 @@ const LOGIN_PASSWORD: &str = "UGFzc3dvcmQ6"; // "Password:"
 impl SaslExchange {
     /// Starts `mechanism` (case-insensitive) with an optional initial response. `None` when
     /// the mechanism is not one we offer.
-    pub(crate) fn start(mechanism: &str, initial: Option<&[u8]>) -> Option<(SaslExchange, SaslStep)> {
+    pub(crate) fn start(
+        mechanism: &str,
+        initial: Option<&[u8]>,
+    ) -> Option<(SaslExchange, SaslStep)> {
         let mechanism = match mechanism.to_ascii_uppercase().as_str() {
             "PLAIN" => Mechanism::Plain,
             "LOGIN" => Mechanism::Login,
@@ -132,14 +135,20 @@ mod tests {
         assert_eq!(step, creds("alice", "pw"));
         let (mut exchange, step) = SaslExchange::start("PLAIN", None).unwrap();
         assert_eq!(step, SaslStep::Challenge(""));
-        assert_eq!(exchange.respond(&b64("admin\0alice\0pw")), creds("alice", "pw"));
+        assert_eq!(
+            exchange.respond(&b64("admin\0alice\0pw")),
+            creds("alice", "pw")
+        );
     }
 
     #[test]
     fn login_asks_username_then_password() {
         let (mut exchange, step) = SaslExchange::start("LOGIN", None).unwrap();
         assert_eq!(step, SaslStep::Challenge(LOGIN_USERNAME));
-        assert_eq!(exchange.respond(&b64("alice")), SaslStep::Challenge(LOGIN_PASSWORD));
+        assert_eq!(
+            exchange.respond(&b64("alice")),
+            SaslStep::Challenge(LOGIN_PASSWORD)
+        );
         assert_eq!(exchange.respond(&b64("pw")), creds("alice", "pw"));
     }
 

@@ -51,7 +51,9 @@ pub struct MockServer {
 
 impl std::fmt::Debug for MockServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockServer").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -73,9 +75,12 @@ impl MockServer {
         let transcripts = Transcripts::default();
         let messages = Messages::default();
         let task = match config.into() {
-            MockConfig::Imap(config) => {
-                spawn(ImapService::new(config), &certs, listener, transcripts.clone())?
-            }
+            MockConfig::Imap(config) => spawn(
+                ImapService::new(config),
+                &certs,
+                listener,
+                transcripts.clone(),
+            )?,
             MockConfig::Smtp(config) => spawn(
                 SmtpService::new(config, messages.clone())?,
                 &certs,

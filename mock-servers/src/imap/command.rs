@@ -61,7 +61,8 @@ impl Cursor<'_> {
         while self.peek().is_some_and(is_atom_char) {
             self.pos += 1;
         }
-        (self.pos > start).then(|| String::from_utf8_lossy(&self.bytes[start..self.pos]).into_owned())
+        (self.pos > start)
+            .then(|| String::from_utf8_lossy(&self.bytes[start..self.pos]).into_owned())
     }
 
     fn quoted(&mut self) -> Result<Vec<u8>, &'static str> {
@@ -143,7 +144,8 @@ impl Cursor<'_> {
 /// Parses a whole command (without its final CRLF).
 pub(crate) fn parse(bytes: &[u8]) -> Result<Command, ParseError> {
     let mut cursor = Cursor { bytes, pos: 0 };
-    let error = |tag: Option<String>, name: Option<String>, reason| ParseError { tag, name, reason };
+    let error =
+        |tag: Option<String>, name: Option<String>, reason| ParseError { tag, name, reason };
     let tag = match cursor.atom() {
         Some(tag) if !tag.contains('+') => tag,
         _ => return Err(error(None, None, "missing tag")),
@@ -158,7 +160,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Command, ParseError> {
     let mut args = Vec::new();
     while cursor.peek().is_some() {
         if cursor.peek() != Some(b' ') {
-            return Err(error(Some(tag), Some(name), "expected a space between arguments"));
+            return Err(error(
+                Some(tag),
+                Some(name),
+                "expected a space between arguments",
+            ));
         }
         cursor.pos += 1;
         match cursor.arg(0) {
@@ -202,7 +208,10 @@ mod tests {
         let command = parse(b"a1 login \"alice@example.com\" {7}\r\nse\"cr t").unwrap();
         assert_eq!(command.tag, "a1");
         assert_eq!(command.name, "LOGIN");
-        assert_eq!(command.args, [string("alice@example.com"), string("se\"cr t")]);
+        assert_eq!(
+            command.args,
+            [string("alice@example.com"), string("se\"cr t")]
+        );
         let command = parse(br#"A2 LIST "" *"#).unwrap();
         assert_eq!(command.args, [string(""), atom("*")]);
         let command = parse(br#"3 LOGIN alice "pa\"ss\\word""#).unwrap();
@@ -238,7 +247,10 @@ mod tests {
     #[test]
     fn recognises_literal_announcements() {
         assert_eq!(literal_announcement(b"a LOGIN {5}"), Some((5, true)));
-        assert_eq!(literal_announcement(b"a LOGIN alice {12+}"), Some((12, false)));
+        assert_eq!(
+            literal_announcement(b"a LOGIN alice {12+}"),
+            Some((12, false))
+        );
         assert_eq!(literal_announcement(b"a LOGIN alice {x}"), None);
         assert_eq!(literal_announcement(b"a NOOP"), None);
     }

@@ -213,7 +213,9 @@ impl ImapSession {
         let name = parsed.map(|c| c.name.clone()).or_else(|| {
             let mut words = bytes.split(|&b| b == b' ');
             words.next();
-            words.next().map(|w| String::from_utf8_lossy(w).to_ascii_uppercase())
+            words
+                .next()
+                .map(|w| String::from_utf8_lossy(w).to_ascii_uppercase())
         });
         let tag = String::from_utf8_lossy(bytes.split(|&b| b == b' ').next().unwrap_or(b""));
         match (name.as_deref(), parsed) {
@@ -428,16 +430,14 @@ impl ImapSession {
             .replace("{caps}", &self.capabilities())
             .replace("{user}", &credentials.login);
         self.tagged(tag, reply);
-        self.actions.push_back(Action::Reached(Milestone::AfterLogin));
+        self.actions
+            .push_back(Action::Reached(Milestone::AfterLogin));
     }
 
     fn mailboxes(&self) -> Vec<(String, &'static str)> {
         let mut boxes = vec![
             ("INBOX".to_owned(), "\\HasNoChildren"),
-            (
-                self.texts.sent_folder.to_owned(),
-                "\\HasNoChildren \\Sent",
-            ),
+            (self.texts.sent_folder.to_owned(), "\\HasNoChildren \\Sent"),
         ];
         boxes.extend(
             self.config
@@ -481,7 +481,10 @@ impl ImapSession {
         });
         if !exists {
             self.state = State::Authenticated;
-            return self.tagged(&tag, format!("NO [NONEXISTENT] Mailbox doesn't exist: {name}"));
+            return self.tagged(
+                &tag,
+                format!("NO [NONEXISTENT] Mailbox doesn't exist: {name}"),
+            );
         }
         for line in [
             "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
@@ -527,7 +530,10 @@ fn wildcard_match(pattern: &str, name: &str, delimiter: char) -> bool {
 }
 
 fn quote(name: &str) -> String {
-    if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
+    if name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+    {
         name.to_owned()
     } else {
         format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
@@ -541,11 +547,13 @@ impl Session for ImapSession {
             ImapGreeting::Custom(line) => self.send_line(line.clone()),
             ImapGreeting::None => return,
             ImapGreeting::Garbage => {
-                self.actions.push_back(Action::Send(GARBAGE_GREETING.to_vec()));
+                self.actions
+                    .push_back(Action::Send(GARBAGE_GREETING.to_vec()));
                 self.state = State::Mute;
             }
         }
-        self.actions.push_back(Action::Reached(Milestone::AfterGreeting));
+        self.actions
+            .push_back(Action::Reached(Milestone::AfterGreeting));
     }
 
     fn feed(&mut self, bytes: &[u8]) {

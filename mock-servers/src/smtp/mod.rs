@@ -147,8 +147,13 @@ impl SmtpService {
         messages: Arc<Mutex<Vec<ReceivedMessage>>>,
     ) -> Result<SmtpService, Error> {
         // A refusal text is sent as an SMTP reply: refuse a malformed one now, not mid-run.
-        if let Some(text) = config.allowlist.as_ref().and_then(|p| p.refusal_text.as_ref()) {
-            SmtpReply::parse(text).map_err(|e| Error::Config(format!("allowlist refusal-text: {e}")))?;
+        if let Some(text) = config
+            .allowlist
+            .as_ref()
+            .and_then(|p| p.refusal_text.as_ref())
+        {
+            SmtpReply::parse(text)
+                .map_err(|e| Error::Config(format!("allowlist refusal-text: {e}")))?;
         }
         Ok(SmtpService {
             config: Arc::new(config),

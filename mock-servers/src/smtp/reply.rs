@@ -21,7 +21,9 @@ impl SmtpReply {
         let mut lines = Vec::new();
         for line in text.trim_end_matches(['\r', '\n']).split('\n') {
             let line = line.trim_end_matches('\r');
-            let digits = line.get(..3).filter(|d| d.bytes().all(|b| b.is_ascii_digit()));
+            let digits = line
+                .get(..3)
+                .filter(|d| d.bytes().all(|b| b.is_ascii_digit()));
             let Some(digits) = digits else {
                 return Err(format!(
                     "SMTP reply line `{line}` does not start with a three-digit code (expected e.g. `554 5.7.1 Relay access denied`)"
@@ -115,9 +117,17 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_reply() {
-        assert!(SmtpReply::parse("Relay access denied").unwrap_err().contains("three-digit"));
+        assert!(
+            SmtpReply::parse("Relay access denied")
+                .unwrap_err()
+                .contains("three-digit")
+        );
         assert!(SmtpReply::parse("999 nope").is_err());
-        assert!(SmtpReply::parse("250 a\n550 b").unwrap_err().contains("mixes"));
+        assert!(
+            SmtpReply::parse("250 a\n550 b")
+                .unwrap_err()
+                .contains("mixes")
+        );
         assert!(SmtpReply::parse("250x").is_err());
     }
 }

@@ -32,7 +32,9 @@ enum State {
     Ready,
     Authenticating(SaslExchange),
     /// Reading message lines after DATA; `overflow` once the message is over the limit.
-    Data { overflow: bool },
+    Data {
+        overflow: bool,
+    },
     AwaitingTls,
     Mute,
     Closed,
@@ -334,7 +336,8 @@ impl SmtpSession {
             SmtpAuth::Ok => {
                 self.authenticated_as = Some(credentials.login);
                 self.reply(self.texts.auth_ok);
-                self.actions.push_back(Action::Reached(Milestone::AfterLogin));
+                self.actions
+                    .push_back(Action::Reached(Milestone::AfterLogin));
             }
         }
     }
@@ -497,11 +500,13 @@ impl Session for SmtpSession {
             }
             SmtpGreeting::None => return,
             SmtpGreeting::Garbage => {
-                self.actions.push_back(Action::Send(GARBAGE_GREETING.to_vec()));
+                self.actions
+                    .push_back(Action::Send(GARBAGE_GREETING.to_vec()));
                 self.state = State::Mute;
             }
         }
-        self.actions.push_back(Action::Reached(Milestone::AfterGreeting));
+        self.actions
+            .push_back(Action::Reached(Milestone::AfterGreeting));
     }
 
     fn feed(&mut self, bytes: &[u8]) {

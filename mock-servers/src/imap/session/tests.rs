@@ -1,1 +1,404 @@
+//! The IMAP state machine with byte literals: no sockets.
+
 use super::*;
+use crate::config::{Policy, Security, User};
+use crate::imap::ImapPersonality;
+use crate::transcript::Direction;
+use base64::Engine;
+
+const USER: &str = "alice@example.com";
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Harness {
+    session: ImapSession,
+    transcript: TranscriptHandle,
+}
+
+fn open(config: ImapConfig, tls: bool, counts: SessionCounts) -> Harness {
+    let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let transcript = TranscriptHandle::new(peer);
+    let mut session = ImapSession::new(Arc::new(config), peer, tls, counts, transcript.clone());
+    session.start();
+    Harness {
+        session,
+        transcript,
+    }
+}
+
+impl Harness {
+    /// Feeds `input` and returns what the server wrote (as text) and the other actions.
+    fn exchange(&mut self, input: &str) -> (String, Vec<Action>) {
+        self.session.feed(input.as_bytes());
+        let mut written = String::new();
+        let mut others = Vec::new();
+        while let Some(action) = self.session.next_action() {
+            match action {
+                Action::Send(bytes) => written.push_str(&String::from_utf8(bytes).unwrap()),
+                other => others.push(other),
+            }
+        }
+        (written, others)
+    }
+
+    fn say(&mut self, input: &str) -> String {
+        self.exchange(input).0
+    }
+}
+
+fn starttls_config() -> ImapConfig {
+    ImapConfig {
+        security: Security::Starttls,
+        ..ImapConfig::default()
+    }
+}
+
+#[test]
+fn dovecot_greeting_follows_the_security_mode() {
+    let mut imaps = open(ImapConfig::default(), true, SessionCounts::default());
+    assert_eq!(
+        imaps.say(""),
+        "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN AUTH=LOGIN] Dovecot (Debian) ready.\r\n"
+    );
+    let mut plain = open(starttls_config(), false, SessionCounts::default());
+    assert_eq!(
+        plain.say(""),
+        "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS LOGINDISABLED] Dovecot (Debian) ready.\r\n"
+    );
+}
+
+#[test]
+fn cleartext_login_is_refused_until_starttls() {
+    let mut h = open(starttls_config(), false, SessionCounts::default());
+    h.say("");
+    let reply = h.say(&format!("a1 LOGIN {USER} \"{PASSWORD}\"\r\n"));
+    assert!(reply.starts_with("* BAD [ALERT] Plaintext authentication not allowed"));
+    assert!(reply.ends_with("a1 NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.\r\n"));
+
+    // STARTTLS with a command injected behind it in the same packet.
+    let (written, actions) = h.exchange("a2 STARTTLS\r\na3 LOGIN injected x\r\n");
+    assert_eq!(written, "a2 OK Begin TLS negotiation now.\r\n");
+    assert_eq!(actions, [Action::StartTls]);
+    assert_eq!(h.session.take_unread(), b"a3 LOGIN injected x\r\n");
+    h.session.tls_started();
+    let caps = h.say("a4 CAPABILITY\r\n");
+    assert!(caps.contains("AUTH=PLAIN AUTH=LOGIN"), "{caps}");
+    assert!(!caps.contains("STARTTLS"), "{caps}");
+    let (written, actions) = h.exchange(&format!("a5 LOGIN {USER} \"{PASSWORD}\"\r\n"));
+    assert!(
+        written.starts_with("a5 OK [CAPABILITY IMAP4rev1 SASL-IR"),
+        "{written}"
+    );
+    assert!(written.ends_with("] Logged in\r\n"));
+    assert_eq!(actions, [Action::Reached(Milestone::AfterLogin)]);
+}
+
+#[test]
+fn stripped_starttls_is_neither_offered_nor_accepted() {
+    let config = ImapConfig {
+        security: Security::StarttlsStripped,
+        ..ImapConfig::default()
+    };
+    let mut h = open(config, false, SessionCounts::default());
+    let greeting = h.say("");
+    assert!(!greeting.contains("STARTTLS") && greeting.contains("LOGINDISABLED"));
+    assert_eq!(
+        h.say("a STARTTLS\r\n"),
+        "a BAD TLS support isn't enabled.\r\n"
+    );
+    assert!(
+        h.say("b LOGIN alice pw\r\n")
+            .contains("b NO [PRIVACYREQUIRED]")
+    );
+}
+
+#[test]
+fn login_outcomes() {
+    let login = format!("a LOGIN \"{USER}\" \"{PASSWORD}\"\r\n");
+    let cases = [
+        (
+            ImapLogin::WrongCredentials,
+            "a NO [AUTHENTICATIONFAILED] Authentication failed.\r\n",
+        ),
+        (
+            ImapLogin::AppPasswordRequired,
+            "a NO [ALERT] Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)\r\n",
+        ),
+        (
+            ImapLogin::Unavailable,
+            "a NO [UNAVAILABLE] Temporary authentication failure.\r\n",
+        ),
+        (
+            ImapLogin::Custom("NO [ALERT] Your account is not enabled for IMAP use.".into()),
+            "a NO [ALERT] Your account is not enabled for IMAP use.\r\n",
+        ),
+    ];
+    for (outcome, expected) in cases {
+        let config = ImapConfig {
+            login: outcome,
+            ..ImapConfig::default()
+        };
+        let mut h = open(config, true, SessionCounts::default());
+        h.say("");
+        assert_eq!(h.say(&login), expected);
+    }
+    let mut h = open(ImapConfig::default(), true, SessionCounts::default());
+    h.say("");
+    assert_eq!(
+        h.say(&format!("a LOGIN \"{USER}\" wrong\r\n")),
+        "a NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"
+    );
+}
+
+#[test]
+fn custom_username_differs_from_the_email() {
+    let config = ImapConfig {
+        users: vec![User {
+            login: "alice".into(),
+            password: "pw".into(),
+        }],
+        ..ImapConfig::default()
+    };
+    let mut h = open(config, true, SessionCounts::default());
+    h.say("");
+    assert!(
+        h.say("a LOGIN alice@example.com pw\r\n")
+            .contains("a NO [AUTHENTICATIONFAILED]")
+    );
+    assert!(h.say("b LOGIN alice pw\r\n").contains("b OK"));
+}
+
+#[test]
+fn literals_get_a_continuation_and_are_redacted() {
+    let mut h = open(ImapConfig::default(), true, SessionCounts::default());
+    h.say("");
+    assert_eq!(
+        h.say(&format!("a LOGIN {{{}}}\r\n", USER.len())),
+        "+ OK\r\n"
+    );
+    assert_eq!(
+        h.say(&format!("{USER} {{{}}}\r\n", PASSWORD.len())),
+        "+ OK\r\n"
+    );
+    assert!(h.say(&format!("{PASSWORD}\r\n")).starts_with("a OK"));
+    // A non-synchronising literal gets no continuation.
+    let mut h2 = open(ImapConfig::default(), true, SessionCounts::default());
+    h2.say("");
+    assert!(
+        h2.say(&format!(
+            "b LOGIN {USER} {{{}+}}\r\n{PASSWORD}\r\n",
+            PASSWORD.len()
+        ))
+        .starts_with("b OK")
+    );
+    for h in [&h, &h2] {
+        let transcript = h.transcript.snapshot();
+        assert!(!transcript.contains("horse"), "{transcript}");
+        assert!(
+            transcript.contains(&format!("LOGIN \"{USER}\" {REDACTED}")),
+            "{transcript}"
+        );
+    }
+}
+
+#[test]
+fn authenticate_plain_with_and_without_initial_response() {
+    let payload = base64::engine::general_purpose::STANDARD.encode(format!("\0{USER}\0{PASSWORD}"));
+    let mut h = open(ImapConfig::default(), true, SessionCounts::default());
+    h.say("");
+    assert!(
+        h.say(&format!("a AUTHENTICATE PLAIN {payload}\r\n"))
+            .starts_with("a OK [CAPABILITY")
+    );
+    let mut h2 = open(ImapConfig::default(), true, SessionCounts::default());
+    h2.say("");
+    assert_eq!(h2.say("b AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+    assert!(h2.say(&format!("{payload}\r\n")).starts_with("b OK"));
+    let mut h3 = open(ImapConfig::default(), true, SessionCounts::default());
+    h3.say("");
+    assert_eq!(
+        h3.say("c AUTHENTICATE CRAM-MD5\r\n"),
+        "c NO Unsupported authentication mechanism.\r\n"
+    );
+    assert_eq!(h3.say("d AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+    assert_eq!(
+        h3.say("*\r\n"),
+        "d BAD Authentication aborted by client.\r\n"
+    );
+    for h in [&h, &h2] {
+        let transcript = h.transcript.snapshot();
+        assert!(
+            !transcript.contains(&payload) && !transcript.contains("horse"),
+            "{transcript}"
+        );
+    }
+}
+
+#[test]
+fn connection_limit_counts_authenticated_sessions() {
+    let config = ImapConfig {
+        max_connections_per_user: Some(2),
+        ..ImapConfig::default()
+    };
+    let counts = SessionCounts::default();
+    let login = format!("a LOGIN {USER} \"{PASSWORD}\"\r\n");
+    let mut sessions: Vec<Harness> = (0..3)
+        .map(|_| open(config.clone(), true, counts.clone()))
+        .collect();
+    let replies: Vec<String> = sessions.iter_mut().map(|h| h.say(&login)).collect();
+    assert!(replies[0].contains("a OK") && replies[1].contains("a OK"));
+    assert!(replies[2].ends_with(
+        "a NO [UNAVAILABLE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=2)\r\n"
+    ));
+    // Closing one session frees its slot.
+    sessions.remove(0);
+    let mut again = open(config, true, counts);
+    assert!(again.say(&login).contains("a OK"));
+}
+
+#[test]
+fn courier_identifies_itself() {
+    let config = ImapConfig {
+        personality: ImapPersonality::Courier,
+        ..ImapConfig::default()
+    };
+    let mut h = open(config, true, SessionCounts::default());
+    assert!(
+        h.say("").contains(
+            "Courier-IMAP ready. Copyright 1998-2019 Double Precision, Inc.  See COPYING"
+        )
+    );
+    assert_eq!(
+        h.say("a ID (\"name\" \"connector\")\r\n"),
+        "* ID (\"name\" \"Courier-IMAP\" \"vendor\" \"S. Varshavchik.\")\r\na OK ID completed.\r\n"
+    );
+    assert!(
+        h.say("b CAPABILITY\r\n")
+            .contains("THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ACL ACL2=UNION")
+    );
+    assert_eq!(
+        h.say(&format!("c LOGIN {USER} \"{PASSWORD}\"\r\n")),
+        "c OK LOGIN Ok.\r\n"
+    );
+}
+
+#[test]
+fn custom_none_and_garbage_greetings() {
+    let custom = ImapConfig {
+        greeting: ImapGreeting::Custom("* OK IMAP ready".into()),
+        personality: ImapPersonality::Courier,
+        ..ImapConfig::default()
+    };
+    assert_eq!(
+        open(custom, true, SessionCounts::default()).say(""),
+        "* OK IMAP ready\r\n"
+    );
+    let none = ImapConfig {
+        greeting: ImapGreeting::None,
+        ..ImapConfig::default()
+    };
+    let mut h = open(none, true, SessionCounts::default());
+    assert_eq!(h.say(""), "");
+    assert!(h.say("a NOOP\r\n").contains("a OK"));
+    let garbage = ImapConfig {
+        greeting: ImapGreeting::Garbage,
+        ..ImapConfig::default()
+    };
+    let mut h = open(garbage, true, SessionCounts::default());
+    assert!(h.say("").starts_with("SSH-2.0-"));
+    assert_eq!(h.say("a CAPABILITY\r\n"), "");
+}
+
+#[test]
+fn list_shows_inbox_sent_and_further_folders() {
+    let config = ImapConfig {
+        folders: vec!["Archive".into(), "Projects.2026".into()],
+        ..ImapConfig::default()
+    };
+    let mut h = open(config, true, SessionCounts::default());
+    h.say(&format!("a LOGIN {USER} \"{PASSWORD}\"\r\n"));
+    assert_eq!(
+        h.say("b LIST \"\" \"*\"\r\n"),
+        "* LIST (\\HasNoChildren) \".\" INBOX\r\n\
+         * LIST (\\HasNoChildren \\Sent) \".\" Sent\r\n\
+         * LIST (\\HasNoChildren) \".\" Archive\r\n\
+         * LIST (\\HasNoChildren) \".\" Projects.2026\r\n\
+         b OK List completed (0.001 + 0.000 secs).\r\n"
+    );
+    let top_level = h.say("c LIST \"\" %\r\n");
+    assert!(top_level.contains("Archive") && !top_level.contains("Projects.2026"));
+    assert_eq!(
+        h.say("d LIST \"\" \"\"\r\n"),
+        "* LIST (\\Noselect) \".\" \"\"\r\nd OK List completed (0.001 + 0.000 secs).\r\n"
+    );
+    assert!(
+        h.say("e SELECT inbox\r\n")
+            .ends_with("e OK [READ-WRITE] Select completed (0.001 + 0.000 secs).\r\n")
+    );
+    assert_eq!(
+        h.say("f EXAMINE Nope\r\n"),
+        "f NO [NONEXISTENT] Mailbox doesn't exist: Nope\r\n"
+    );
+}
+
+#[test]
+fn commands_before_login_and_unknown_commands() {
+    let mut h = open(ImapConfig::default(), true, SessionCounts::default());
+    h.say("");
+    assert_eq!(
+        h.say("a LIST \"\" *\r\n"),
+        "a BAD Error in IMAP command LIST: Unknown command.\r\n"
+    );
+    assert_eq!(
+        h.say("b FROB\r\n"),
+        "b BAD Error in IMAP command FROB: Unknown command.\r\n"
+    );
+    assert_eq!(
+        h.say("c LOGIN \"open\r\n"),
+        "c BAD Error in IMAP command: unterminated quoted string\r\n"
+    );
+    let (written, actions) = h.exchange("d LOGOUT\r\n");
+    assert_eq!(
+        written,
+        "* BYE Logging out\r\nd OK Logout completed (0.001 + 0.000 secs).\r\n"
+    );
+    assert_eq!(actions, [Action::Close]);
+}
+
+#[test]
+fn hostile_input_ends_the_connection() {
+    let mut h = open(ImapConfig::default(), true, SessionCounts::default());
+    h.say("");
+    let (written, actions) = h.exchange(&"x".repeat(MAX_LINE + 10));
+    assert_eq!(written, "* BYE Command line too long\r\n");
+    assert_eq!(actions, [Action::Close]);
+    let mut h = open(ImapConfig::default(), true, SessionCounts::default());
+    h.say("");
+    let (written, actions) = h.exchange("a LOGIN {999999999}\r\n");
+    assert_eq!(written, "* BYE Literal too large\r\n");
+    assert_eq!(actions, [Action::Close]);
+}
+
+#[test]
+fn allowlist_refuses_strangers_at_login() {
+    let config = ImapConfig {
+        allowlist: Some(Policy {
+            sources: vec!["127.0.0.2/32".parse().unwrap()],
+            refuse_at: ImapRefusal::Login,
+            refusal_text: None,
+        }),
+        ..ImapConfig::default()
+    };
+    let mut h = open(config, true, SessionCounts::default());
+    h.say("");
+    assert_eq!(
+        h.say(&format!("a LOGIN {USER} \"{PASSWORD}\"\r\n")),
+        "a NO [CONTACTADMIN] Login from this address is not allowed.\r\n"
+    );
+    let lines: Vec<_> = h
+        .transcript
+        .snapshot()
+        .lines(Direction::Client)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines, [format!("a LOGIN \"{USER}\" {REDACTED}")]);
+}
