@@ -9,7 +9,7 @@ use std::pin::Pin;
 
 use mailharness_certs::ServerCert;
 use openssl::pkey::PKey;
-use openssl::ssl::{Ssl, SslAcceptor, SslMethod, SslVersion};
+use openssl::ssl::{Ssl, SslAcceptor, SslMethod, SslOptions, SslVersion};
 use openssl::x509::X509;
 use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
@@ -32,6 +32,9 @@ impl LegacyAcceptor {
     pub(crate) fn new(cert: &ServerCert, versions: TlsVersions) -> Result<LegacyAcceptor, Error> {
         let build = || -> Result<SslAcceptor, openssl::error::ErrorStack> {
             let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
+            // The Mozilla profile switches TLS 1.0/1.1 off by option, which would win over
+            // the version range below.
+            builder.clear_options(SslOptions::NO_TLSV1 | SslOptions::NO_TLSV1_1);
             builder.set_security_level(0);
             builder.set_cipher_list("DEFAULT:@SECLEVEL=0")?;
             builder.set_min_proto_version(Some(ssl_version(versions.min)))?;
