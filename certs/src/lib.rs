@@ -104,6 +104,26 @@ impl CertKind {
         }
     }
 
+    /// One line on what the certificate is, for help texts and reports.
+    pub fn description(self) -> &'static str {
+        match self {
+            CertKind::Valid => "signed by the trusted CA; SAN and CN name the host",
+            CertKind::ValidChain => {
+                "signed by an intermediate CA; leaf and intermediate are served"
+            }
+            CertKind::IncompleteChain => "signed by the intermediate CA, which is not served",
+            CertKind::Expired => "validity ended 30 days ago",
+            CertKind::NotYetValid => "validity starts in 30 days",
+            CertKind::SelfSigned => "the leaf signs itself",
+            CertKind::UnknownCa => "signed by a CA the connector does not trust",
+            CertKind::WrongHost => "CN and SAN name wrong-host.invalid instead of the host",
+            CertKind::CnOnly => {
+                "CN names the host, no SAN (modern clients reject it, old ones accept it)"
+            }
+            CertKind::ClientAuthOnly => "extended key usage clientAuth only, no serverAuth",
+        }
+    }
+
     /// Whether a client that verifies certificates strictly (rustls, webpki) accepts it.
     pub fn is_trusted(self) -> bool {
         matches!(self, CertKind::Valid | CertKind::ValidChain)
@@ -127,17 +147,23 @@ impl FromStr for CertKind {
     }
 }
 
-/// Errors of this crate.
+/// Errors of this crate. The underlying error is the [`source`](std::error::Error::source),
+/// not repeated in the message, so a caller printing the chain shows each cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot generate certificate: {0}")]
+    /// rcgen refused the parameters or the key (e.g. a host name that is not ASCII).
+    #[error("cannot generate certificate")]
     Generate(#[from] rcgen::Error),
-    #[error("cannot write {path}: {source}")]
+    /// A file or the directory could not be written.
+    #[error("cannot write {path}")]
     Write {
+        /// The file or directory.
         path: PathBuf,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
+    /// A name that is not one of [`CertKind::ALL`].
     #[error(
         "unknown certificate kind `{0}` (expected one of: valid, valid-chain, incomplete-chain, expired, not-yet-valid, self-signed, unknown-ca, wrong-host, cn-only, client-auth-only)"
     )]
@@ -149,7 +175,7 @@ pub enum Error {
 pub struct CertInfo {
     /// Subject distinguished name, e.g. `CN=localhost`.
     pub subject: String,
-    /// DNS names in the subjectAltName extension (empty when there is none).
+    /// DNS names or IP addresses in the subjectAltName extension (empty when there is none).
     pub san: Vec<String>,
     /// Issuer distinguished name.
     pub issuer: String,
@@ -222,6 +248,7 @@ pub struct ManifestEntry {
     pub key_file: String,
     /// Whether a strictly verifying client trusting `ca.pem` accepts it for the host.
     pub trusted: bool,
+    /// Subject, SANs, issuer and validity, flattened into the entry.
     #[serde(flatten)]
     pub info: CertInfo,
 }
@@ -259,7 +286,11 @@ impl fmt::Debug for CertMatrix {
 impl CertMatrix {
     /// Generates the CA and every kind for `host` (a DNS name or an IP address).
     pub fn generate(host: &str) -> Result<CertMatrix, Error> {
-        let now = OffsetDateTime::now_utc();
+        // Whole seconds: certificates cannot hold fractions, and the manifest must show the
+        // dates the certificates carry.
+        let now = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .expect("0 is a valid nanosecond");
         let ca = authority("mailharness test CA", now, None, None)?;
         let intermediate = authority("mailharness intermediate CA", now, Some(0), Some(&ca))?;
         let untrusted = authority("mailharness untrusted CA", now, None, None)?;

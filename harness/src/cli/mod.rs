@@ -1,0 +1,96 @@
+//! The command line: the clap types, the dispatch to one module per subcommand, and the
+//! mapping from errors to exit codes.
+//!
+//! Layout:
+//! - `certs`: `mailharness certs`, writes the certificate matrix.
+
+mod certs;
+
+use std::fmt;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for success.
+const EXIT_OK: u8 = 0;
+/// Exit code for a failure while doing what was asked (I/O, generation, …).
+const EXIT_FAILURE: u8 = 1;
+/// Exit code for a usage or input error. clap uses the same code for its own usage errors.
+const EXIT_USAGE: u8 = 2;
+
+/// The top-level command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mailharness",
+    version,
+    about = "Compliance test harness for IMAP/SMTP inbox connectors",
+    long_about = "Compliance test harness for IMAP/SMTP inbox connectors: mock and real \
+        IMAP/SMTP servers with generated certificates, against which a connector's \
+        behaviour is checked.",
+    after_help = "Exit codes: 0 success, 1 failure, 2 usage or input error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands; each one's arguments and code live in its own module.
+#[derive(Debug, Subcommand)]
+enum Command {
+    Certs(certs::CertsArgs),
+}
+
+/// An error in what the user asked for, found after clap accepted the arguments (e.g. an
+/// output path that is a file). Returned inside `anyhow::Error`; `main` exits 2 for it.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Parses the command line, runs the subcommand and turns the outcome into an exit code.
+/// clap exits by itself for `--help`, `--version` (0) and usage errors (2).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(error) => {
+            report(&error);
+            if error.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::from(EXIT_FAILURE)
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Certs(args) => certs::run(&args),
+    }
+}
+
+/// Prints `error: …` and each cause on its own line to stderr.
+fn report(error: &anyhow::Error) {
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
