@@ -1,0 +1,102 @@
+//! The connector under test: the [`Connector`] trait, the [`Settings`] a user would type
+//! into it, and the built-in reference connector.
+//!
+//! A connector takes the settings, runs the five steps of the specification (IMAP connect,
+//! IMAP login, SMTP connect, SMTP login, test send) and reports one [`Outcome`]. Each
+//! connector gets its own snapshot set; a new connector is added by implementing this
+//! trait.
+
+pub mod reference;
+
+use std::fmt;
+use std::future::Future;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::outcome::Outcome;
+
+/// How the connector secures a connection, as a user chooses it in the settings form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionSecurity {
+    /// TLS from the first byte (993, 465).
+    ImplicitTls,
+    /// Plaintext, upgraded with STARTTLS before anything else (143, 587).
+    Starttls,
+}
+
+/// Where one protocol's server is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub security: ConnectionSecurity,
+}
+
+/// A password: it never prints, in debug output or anywhere else.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The password itself, for the one place that sends it to a server.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Everything a connector is given: the settings of an inbox, as a user enters them, plus
+/// what the harness controls (trusted CA, timeout, source address).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub imap: Endpoint,
+    pub smtp: Endpoint,
+    /// The inbox's address: the login name unless `username` is set, and the test
+    /// message's sender.
+    pub email: String,
+    /// A login name that differs from the email address.
+    pub username: Option<String>,
+    pub password: Secret,
+    /// The user ticked "allow insecure certificate": bad certificates pass.
+    pub allow_insecure_certificate: bool,
+    /// Where the test message goes.
+    pub bcc: String,
+    /// PEM file of the CA to trust besides the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// The longest any one step may take.
+    pub step_timeout: Duration,
+    /// The local address to connect from (the vendor's egress addresses).
+    pub source_address: Option<IpAddr>,
+}
+
+impl Settings {
+    /// The name to log in with.
+    pub fn login(&self) -> &str {
+        self.username.as_deref().unwrap_or(&self.email)
+    }
+}
+
+/// A future a connector returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A connector under test.
+pub trait Connector: Send + Sync {
+    /// A short stable name, used for snapshot sets and reports (`reference`, …).
+    fn name(&self) -> &str;
+    /// Runs the five steps against the servers in `settings`. Must come back within five
+    /// step timeouts, whatever the servers do.
+    fn run<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Outcome>;
+}

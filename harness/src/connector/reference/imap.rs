@@ -1,0 +1,547 @@
+//! The reference connector's IMAP steps, with async-imap over tokio-rustls.
+//!
+//! `imap-connect`: TCP (from the configured source address), TLS (implicit, or STARTTLS
+//! after checking the capability), the greeting (Courier-IMAP is refused here when it names
+//! itself) and the pre-login capabilities (Courier's fingerprint, STARTTLS).
+//!
+//! `imap-login`: LOGIN, then ID and the post-login capabilities (Courier again), LIST, and
+//! the sessions the connector keeps for syncing, opened at the same time: INBOX, Sent, and a
+//! third when LIST shows further folders.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use async_imap::imap_proto::{self, NameAttribute, Response, Status};
+use async_imap::{Client, Session};
+use futures::TryStreamExt;
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::timeout;
+
+use crate::classify;
+use crate::classify::tls::TlsFailure;
+use crate::connector::{ConnectionSecurity, Settings};
+use crate::outcome::{ErrorClass, Outcome, Step};
+
+type TlsStream = tokio_rustls::client::TlsStream<TcpStream>;
+pub(super) type ImapSession = Session<TlsStream>;
+
+/// Where `imap-connect` was when its time ran out.
+#[derive(Clone, Copy)]
+enum Progress {
+    Connecting,
+    Handshake,
+    Greeting,
+    Capabilities,
+    Starttls,
+}
+
+fn connect_failure(class: ErrorClass, detail: &str) -> Outcome {
+    Outcome::failed(class, Step::ImapConnect, detail)
+}
+
+/// Runs `imap-connect`, bounded by the step timeout.
+pub(super) async fn connect(
+    settings: &Settings,
+    tls: &Arc<ClientConfig>,
+) -> Result<Client<TlsStream>, Outcome> {
+    let mut progress = Progress::Connecting;
+    match timeout(
+        settings.step_timeout,
+        connect_steps(settings, tls, &mut progress),
+    )
+    .await
+    {
+        Ok(result) => result,
+        Err(_elapsed) => Err(match progress {
+            Progress::Connecting | Progress::Handshake => {
+                connect_failure(ErrorClass::ImapSettingsIncorrect, "timeout")
+            }
+            Progress::Greeting => connect_failure(ErrorClass::ImapValidationError, "no-greeting"),
+            Progress::Capabilities | Progress::Starttls => {
+                connect_failure(ErrorClass::ImapValidationError, "no-response")
+            }
+        }),
+    }
+}
+
+async fn connect_steps(
+    settings: &Settings,
+    tls: &Arc<ClientConfig>,
+    progress: &mut Progress,
+) -> Result<Client<TlsStream>, Outcome> {
+    let endpoint = &settings.imap;
+    let tcp = tcp_connect(&endpoint.host, endpoint.port, settings.source_address)
+        .await
+        .map_err(|(class, detail)| connect_failure(class, detail))?;
+    match endpoint.security {
+        ConnectionSecurity::ImplicitTls => {
+            *progress = Progress::Handshake;
+            let stream = handshake(tcp, &endpoint.host, tls).await?;
+            *progress = Progress::Greeting;
+            let mut client = Client::new(stream);
+            greeting(&mut client).await?;
+            *progress = Progress::Capabilities;
+            check_capabilities(&capabilities(&mut client).await?)?;
+            Ok(client)
+        }
+        ConnectionSecurity::Starttls => {
+            *progress = Progress::Greeting;
+            let mut client = Client::new(tcp);
+            greeting(&mut client).await?;
+            *progress = Progress::Capabilities;
+            let caps = capabilities(&mut client).await?;
+            check_capabilities(&caps)?;
+            if !caps.iter().any(|cap| cap.eq_ignore_ascii_case("STARTTLS")) {
+                return Err(connect_failure(
+                    ErrorClass::ImapValidationError,
+                    "tls-required",
+                ));
+            }
+            *progress = Progress::Starttls;
+            if let Err(error) = client.run_command_and_check_ok("STARTTLS", None).await {
+                return Err(command_failure(&error, "starttls-refused"));
+            }
+            *progress = Progress::Handshake;
+            let stream = handshake(client.into_inner(), &endpoint.host, tls).await?;
+            *progress = Progress::Capabilities;
+            let mut client = Client::new(stream);
+            check_capabilities(&capabilities(&mut client).await?)?;
+            Ok(client)
+        }
+    }
+}
+
+/// Resolves and connects, from the source address when one is set.
+async fn tcp_connect(
+    host: &str,
+    port: u16,
+    source: Option<IpAddr>,
+) -> Result<TcpStream, (ErrorClass, &'static str)> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| (ErrorClass::ImapSettingsIncorrect, "dns"))?
+        .filter(|addr| source.is_none_or(|source| source.is_ipv4() == addr.is_ipv4()))
+        .collect();
+    let mut last = (ErrorClass::ImapSettingsIncorrect, "dns");
+    for addr in addrs {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        };
+        let attempt = async {
+            let socket = socket?;
+            if let Some(source) = source {
+                socket.bind(SocketAddr::new(source, 0))?;
+            }
+            socket.connect(addr).await
+        };
+        match attempt.await {
+            Ok(stream) => return Ok(stream),
+            Err(error) => {
+                last = (
+                    ErrorClass::ImapSettingsIncorrect,
+                    classify::net::io_detail(&error),
+                )
+            }
+        }
+    }
+    Err(last)
+}
+
+/// The TLS handshake, classified when it fails.
+async fn handshake(
+    tcp: TcpStream,
+    host: &str,
+    config: &Arc<ClientConfig>,
+) -> Result<TlsStream, Outcome> {
+    let name = ServerName::try_from(host.to_owned())
+        .map_err(|_| connect_failure(ErrorClass::ImapSettingsIncorrect, "invalid-host"))?;
+    let connector = tokio_rustls::TlsConnector::from(config.clone());
+    connector.connect(name, tcp).await.map_err(|error| {
+        tls_failure(
+            &error,
+            ErrorClass::ImapValidationError,
+            ErrorClass::ImapSettingsIncorrect,
+            Step::ImapConnect,
+        )
+    })
+}
+
+/// Class and detail of a failed handshake. `validation` is the protocol's class for a
+/// server that cannot be validated (TLS version, no TLS), `settings` for a lost connection.
+pub(super) fn tls_failure(
+    error: &std::io::Error,
+    validation: ErrorClass,
+    settings: ErrorClass,
+    step: Step,
+) -> Outcome {
+    match classify::net::find_rustls_error(error).map(classify::tls::classify) {
+        Some(TlsFailure::Certificate(detail)) => {
+            Outcome::failed(ErrorClass::UnauthorizedUntrustedCertificate, step, detail)
+        }
+        Some(failure) => Outcome::failed(validation, step, failure.detail()),
+        None => Outcome::failed(settings, step, classify::net::io_detail(error)),
+    }
+}
+
+/// Reads the greeting: refuses no greeting, a non-IMAP one, BYE and Courier-IMAP.
+async fn greeting<T>(client: &mut Client<T>) -> Result<(), Outcome>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug,
+{
+    let response = match client.read_response().await {
+        Ok(Some(response)) => response,
+        Ok(None) => {
+            return Err(connect_failure(
+                ErrorClass::ImapSettingsIncorrect,
+                "connection-closed",
+            ));
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::Other => {
+            return Err(connect_failure(ErrorClass::ImapValidationError, "not-imap"));
+        }
+        Err(error) => {
+            return Err(connect_failure(
+                ErrorClass::ImapSettingsIncorrect,
+                classify::net::io_detail(&error),
+            ));
+        }
+    };
+    match response.parsed() {
+        Response::Data {
+            status: Status::Ok | Status::PreAuth,
+            outcome,
+        } => {
+            let text = outcome.information.as_deref().unwrap_or_default();
+            if classify::imap::is_courier_greeting(text) {
+                return Err(
+                    connect_failure(ErrorClass::ImapValidationError, "courier-imap")
+                        .with_response(Some("OK".into()), text),
+                );
+            }
+            Ok(())
+        }
+        Response::Data {
+            status: Status::Bye,
+            outcome,
+        } => Err(
+            connect_failure(ErrorClass::ImapValidationError, "server-refused").with_response(
+                Some("BYE".into()),
+                outcome.information.as_deref().unwrap_or_default(),
+            ),
+        ),
+        _ => Err(connect_failure(ErrorClass::ImapValidationError, "not-imap")),
+    }
+}
+
+fn capability_name(cap: &imap_proto::Capability<'_>) -> String {
+    match cap {
+        imap_proto::Capability::Imap4rev1 => "IMAP4rev1".into(),
+        imap_proto::Capability::Auth(mechanism) => format!("AUTH={mechanism}"),
+        imap_proto::Capability::Atom(atom) => atom.to_string(),
+    }
+}
+
+/// The tag of the raw pre-login CAPABILITY; async-imap's own tags are `A0001` and up.
+const CAPABILITY_TAG: &str = "mh1";
+
+/// Runs CAPABILITY before login. async-imap offers it only after login, so the command is
+/// written to the stream underneath and the responses read until its tagged reply.
+async fn capabilities<T>(client: &mut Client<T>) -> Result<Vec<String>, Outcome>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug,
+{
+    use tokio::io::AsyncWriteExt;
+    let lost = |detail| connect_failure(ErrorClass::ImapValidationError, detail);
+    let command = format!("{CAPABILITY_TAG} CAPABILITY\r\n");
+    let stream = client.get_mut();
+    let written = async {
+        stream.write_all(command.as_bytes()).await?;
+        stream.flush().await
+    };
+    written.await.map_err(|_| lost("connection-lost"))?;
+    let mut caps = Vec::new();
+    loop {
+        let response = match client.read_response().await {
+            Ok(Some(response)) => response,
+            Ok(None) => return Err(lost("connection-lost")),
+            Err(_) => return Err(lost("not-imap")),
+        };
+        match response.parsed() {
+            Response::Capabilities(list) => caps.extend(list.iter().map(capability_name)),
+            Response::Done {
+                tag: done, status, ..
+            } if done.0 == CAPABILITY_TAG => {
+                return match status {
+                    Status::Ok => Ok(caps),
+                    _ => Err(lost("capability-refused")),
+                };
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check_capabilities(caps: &[String]) -> Result<(), Outcome> {
+    if classify::imap::is_courier_capabilities(caps) {
+        return Err(connect_failure(
+            ErrorClass::ImapValidationError,
+            "courier-imap",
+        ));
+    }
+    if !caps.iter().any(|cap| cap.eq_ignore_ascii_case("IMAP4rev1")) {
+        return Err(connect_failure(
+            ErrorClass::ImapValidationError,
+            "missing-capability",
+        ));
+    }
+    Ok(())
+}
+
+/// The outcome of a failed command, from async-imap's error.
+fn command_failure(error: &async_imap::error::Error, refused: &str) -> Outcome {
+    use async_imap::error::Error;
+    match error {
+        Error::No(text) | Error::Bad(text) => {
+            connect_failure(ErrorClass::ImapValidationError, refused)
+                .with_response(None, reply_text(text))
+        }
+        Error::Io(io) => connect_failure(
+            ErrorClass::ImapSettingsIncorrect,
+            classify::net::io_detail(io),
+        ),
+        _ => connect_failure(ErrorClass::ImapValidationError, "connection-lost"),
+    }
+}
+
+/// async-imap formats a NO/BAD as `code: Some(Alert), info: Some("text")`; this gives back
+/// the server's text.
+fn reply_text(error: &str) -> String {
+    match error.split_once("info: Some(\"") {
+        Some((_, rest)) => rest.trim_end_matches("\")").replace("\\\"", "\""),
+        None => error.to_owned(),
+    }
+}
+
+fn login_failure(class: ErrorClass, detail: &str) -> Outcome {
+    Outcome::failed(class, Step::ImapLogin, detail)
+}
+
+/// Logs in on a connected client.
+async fn login(client: Client<TlsStream>, settings: &Settings) -> Result<ImapSession, Outcome> {
+    use async_imap::error::Error;
+    match client
+        .login(settings.login(), settings.password.expose())
+        .await
+    {
+        Ok(session) => Ok(session),
+        Err((Error::No(text) | Error::Bad(text), _)) => {
+            let (class, detail) = classify::imap::login_refusal(&text);
+            Err(login_failure(class, detail).with_response(Some("NO".into()), reply_text(&text)))
+        }
+        Err((Error::Io(io), _)) => Err(login_failure(
+            ErrorClass::ImapAuthenticationError,
+            classify::net::io_detail(&io),
+        )),
+        Err((Error::Validate(_), _)) => Err(login_failure(
+            ErrorClass::Unauthorized,
+            "credentials-not-sendable",
+        )),
+        Err(_) => Err(login_failure(
+            ErrorClass::ImapAuthenticationError,
+            "connection-lost",
+        )),
+    }
+}
+
+/// The folders LIST shows, and which of them is Sent.
+struct Folders {
+    sent: Option<String>,
+    further: Vec<String>,
+}
+
+fn is_sent(name: &str, attributes: &[NameAttribute<'_>]) -> bool {
+    attributes.iter().any(|a| matches!(a, NameAttribute::Sent))
+        || [
+            "Sent",
+            "Sent Items",
+            "Sent Messages",
+            "INBOX.Sent",
+            "[Gmail]/Sent Mail",
+        ]
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(name))
+}
+
+async fn folders(session: &mut ImapSession) -> Result<Folders, async_imap::error::Error> {
+    let names: Vec<_> = session
+        .list(Some(""), Some("*"))
+        .await?
+        .try_collect()
+        .await?;
+    let mut folders = Folders {
+        sent: None,
+        further: Vec::new(),
+    };
+    for name in &names {
+        let selectable = !name
+            .attributes()
+            .iter()
+            .any(|a| matches!(a, NameAttribute::NoSelect));
+        if name.name().eq_ignore_ascii_case("INBOX") || !selectable {
+            continue;
+        }
+        if folders.sent.is_none() && is_sent(name.name(), name.attributes()) {
+            folders.sent = Some(name.name().to_owned());
+        } else {
+            folders.further.push(name.name().to_owned());
+        }
+    }
+    Ok(folders)
+}
+
+/// Runs `imap-login`; on success returns the sessions the connector keeps open.
+pub(super) async fn login_and_open(
+    client: Client<TlsStream>,
+    settings: &Settings,
+    tls: &Arc<ClientConfig>,
+) -> Result<Vec<ImapSession>, Outcome> {
+    match timeout(settings.step_timeout, login_steps(client, settings, tls)).await {
+        Ok(result) => result,
+        Err(_elapsed) => Err(login_failure(
+            ErrorClass::ImapAuthenticationError,
+            "timeout",
+        )),
+    }
+}
+
+async fn login_steps(
+    client: Client<TlsStream>,
+    settings: &Settings,
+    tls: &Arc<ClientConfig>,
+) -> Result<Vec<ImapSession>, Outcome> {
+    let mut session = login(client, settings).await?;
+    // A Courier-IMAP server that hid its greeting still names itself in ID.
+    if let Ok(Some(id)) = session.id([("name", Some("mailharness"))]).await
+        && classify::imap::is_courier_id(&id)
+    {
+        return Err(courier_after_login(&id));
+    }
+    if let Ok(caps) = session.capabilities().await {
+        let names: Vec<String> = caps
+            .iter()
+            .map(|cap| match cap {
+                async_imap::types::Capability::Imap4rev1 => "IMAP4rev1".to_owned(),
+                async_imap::types::Capability::Auth(m) => format!("AUTH={m}"),
+                async_imap::types::Capability::Atom(a) => a.clone(),
+            })
+            .collect();
+        if classify::imap::is_courier_capabilities(&names) {
+            return Err(login_failure(
+                ErrorClass::ImapValidationError,
+                "courier-imap",
+            ));
+        }
+    }
+    let folders = folders(&mut session)
+        .await
+        .map_err(|_| login_failure(ErrorClass::ImapValidationError, "list-failed"))?;
+    session
+        .select("INBOX")
+        .await
+        .map_err(|_| login_failure(ErrorClass::ImapValidationError, "select-failed"))?;
+
+    // The sync sessions, all at once: Sent, and a third for the further folders.
+    let mut wanted = vec![folders.sent.clone().unwrap_or_else(|| "INBOX".into())];
+    if let Some(first) = folders.further.first() {
+        wanted.push(first.clone());
+    }
+    let opened = futures::future::join_all(
+        wanted
+            .iter()
+            .map(|mailbox| open_sync_session(settings, tls, mailbox)),
+    )
+    .await;
+    let mut sessions = vec![session];
+    let mut failure = None;
+    for result in opened {
+        match result {
+            Ok(session) => sessions.push(session),
+            Err(outcome) => failure = failure.or(Some(outcome)),
+        }
+    }
+    match failure {
+        Some(outcome) => {
+            logout_all(sessions).await;
+            Err(outcome)
+        }
+        None => Ok(sessions),
+    }
+}
+
+fn courier_after_login(id: &HashMap<String, String>) -> Outcome {
+    let text = id
+        .iter()
+        .map(|(k, v)| format!("\"{k}\" \"{v}\""))
+        .collect::<Vec<_>>()
+        .join(" ");
+    login_failure(ErrorClass::ImapValidationError, "courier-imap")
+        .with_response(Some("ID".into()), format!("({text})"))
+}
+
+/// One more connection, logged in, with `mailbox` selected. Any failure counts as a login
+/// failure: the server already accepted the same settings once.
+async fn open_sync_session(
+    settings: &Settings,
+    tls: &Arc<ClientConfig>,
+    mailbox: &str,
+) -> Result<ImapSession, Outcome> {
+    let client = connect_steps(settings, tls, &mut Progress::Connecting)
+        .await
+        .map_err(|mut outcome| {
+            outcome.step = Some(Step::ImapLogin);
+            outcome
+        })?;
+    let mut session = login(client, settings).await?;
+    session
+        .select(mailbox)
+        .await
+        .map_err(|_| login_failure(ErrorClass::ImapValidationError, "select-failed"))?;
+    Ok(session)
+}
+
+pub(super) async fn logout_all(sessions: Vec<ImapSession>) {
+    futures::future::join_all(sessions.into_iter().map(|mut session| async move {
+        let _ = session.logout().await;
+    }))
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_text_unwraps_async_imap_errors() {
+        assert_eq!(
+            reply_text(
+                r#"code: Some(Alert), info: Some("Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)")"#
+            ),
+            "Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)"
+        );
+        assert_eq!(reply_text("plain"), "plain");
+    }
+
+    #[test]
+    fn sent_folders_by_attribute_or_well_known_name() {
+        assert!(is_sent("Gesendet", &[NameAttribute::Sent]));
+        assert!(is_sent("[Gmail]/Sent Mail", &[]));
+        assert!(is_sent("INBOX.Sent", &[]));
+        assert!(!is_sent("Archive", &[]));
+    }
+}

@@ -1,0 +1,64 @@
+//! The reference connector: what a modern connector (rustls, TLS 1.2 and 1.3) does, step by
+//! step, exactly as the specification's flow and error classes say. It is the connector the
+//! catalogue's `[expect]` tables are written for.
+//!
+//! - `tls`: the rustls client configuration (roots, insecure mode).
+//! - `imap`: imap-connect and imap-login (async-imap).
+//! - `smtp`: smtp-connect, smtp-login and test-send (lettre).
+
+mod imap;
+mod smtp;
+mod tls;
+
+use crate::connector::{BoxFuture, Connector, Settings};
+use crate::outcome::{ErrorClass, Outcome, Step};
+
+/// The built-in reference connector.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ReferenceConnector;
+
+impl ReferenceConnector {
+    async fn run_steps(&self, settings: &Settings) -> Outcome {
+        let tls = match tls::client_config(settings) {
+            Ok(tls) => tls,
+            Err(error) => {
+                return Outcome::failed(
+                    ErrorClass::ImapSettingsIncorrect,
+                    Step::ImapConnect,
+                    "tls-setup-failed",
+                )
+                .with_response(None, error);
+            }
+        };
+        let client = match imap::connect(settings, &tls).await {
+            Ok(client) => client,
+            Err(outcome) => return outcome,
+        };
+        let sessions = match imap::login_and_open(client, settings, &tls).await {
+            Ok(sessions) => sessions,
+            Err(outcome) => return outcome,
+        };
+        // The IMAP sessions stay open while the SMTP steps run, as they would in use.
+        let result = async {
+            let mut connection = smtp::connect(settings).await?;
+            smtp::login(&mut connection, settings).await?;
+            smtp::send(&mut connection, settings).await
+        }
+        .await;
+        imap::logout_all(sessions).await;
+        match result {
+            Ok(()) => Outcome::ok(),
+            Err(outcome) => outcome,
+        }
+    }
+}
+
+impl Connector for ReferenceConnector {
+    fn name(&self) -> &str {
+        "reference"
+    }
+
+    fn run<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Outcome> {
+        Box::pin(self.run_steps(settings))
+    }
+}

@@ -1,0 +1,261 @@
+//! The reference connector's SMTP steps, with lettre's step-by-step async connection.
+//!
+//! `smtp-connect`: implicit TLS or STARTTLS (refused when the server does not offer it),
+//! with lettre's rustls backend trusting the system roots plus the settings' CA.
+//! `smtp-login`: AUTH PLAIN or LOGIN. `test-send`: MAIL, RCPT, DATA and the message, one
+//! command at a time so that a refusal names the command that was refused.
+
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, Certificate, CertificateStore, TlsParameters, TlsVersion,
+};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Address, Message};
+use tokio::time::timeout;
+
+use crate::classify;
+use crate::classify::tls::TlsFailure;
+use crate::connector::{ConnectionSecurity, Settings};
+use crate::outcome::{ErrorClass, Outcome, Step};
+
+use super::tls::extra_roots;
+
+/// The name the connector gives in EHLO.
+const HELLO_NAME: &str = "mailharness.localhost";
+
+fn client_id() -> ClientId {
+    ClientId::Domain(HELLO_NAME.into())
+}
+
+fn tls_parameters(settings: &Settings) -> Result<TlsParameters, Outcome> {
+    let config_error = |detail: String| {
+        Outcome::failed(
+            ErrorClass::SmtpSettingsIncorrect,
+            Step::SmtpConnect,
+            "tls-setup-failed",
+        )
+        .with_response(None, detail)
+    };
+    let mut builder = TlsParameters::builder(settings.smtp.host.clone())
+        .certificate_store(CertificateStore::Default)
+        .set_min_tls_version(TlsVersion::Tlsv12)
+        .dangerous_accept_invalid_certs(settings.allow_insecure_certificate)
+        .dangerous_accept_invalid_hostnames(settings.allow_insecure_certificate);
+    for der in extra_roots(settings).map_err(config_error)? {
+        let cert = Certificate::from_der(der.to_vec()).map_err(|e| config_error(e.to_string()))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder
+        .build_rustls()
+        .map_err(|e| config_error(e.to_string()))
+}
+
+/// The server's reply text inside a lettre error (the message of a negative reply).
+fn reply_text(error: &lettre::transport::smtp::Error) -> String {
+    std::error::Error::source(error)
+        .map(|source| source.to_string())
+        .unwrap_or_else(|| error.to_string())
+}
+
+fn reply_code(error: &lettre::transport::smtp::Error) -> Option<u16> {
+    error.status().map(u16::from)
+}
+
+/// Class and detail of a failed connect, STARTTLS or greeting.
+fn connect_error(error: &lettre::transport::smtp::Error) -> Outcome {
+    let fail = |class, detail: &str| Outcome::failed(class, Step::SmtpConnect, detail);
+    if let Some(rustls) = classify::net::find_rustls_error(error) {
+        return match classify::tls::classify(rustls) {
+            TlsFailure::Certificate(detail) => {
+                fail(ErrorClass::UnauthorizedUntrustedCertificate, detail)
+            }
+            other => fail(ErrorClass::SmtpSettingsIncorrect, other.detail()),
+        };
+    }
+    if let Some(code) = reply_code(error) {
+        return fail(ErrorClass::SmtpSettingsIncorrect, "greeting-refused")
+            .with_response(Some(code.to_string()), reply_text(error));
+    }
+    if error.is_response() {
+        // lettre reports both garbage and a connection closed before a full reply as
+        // response errors; only the latter says "incomplete".
+        let detail = if reply_text(error).contains("incomplete") {
+            "connection-closed"
+        } else {
+            "not-smtp"
+        };
+        return fail(ErrorClass::SmtpSettingsIncorrect, detail);
+    }
+    let detail = classify::net::find_io_error(error)
+        .map(classify::net::io_detail)
+        .unwrap_or("connection-failed");
+    fail(ErrorClass::SmtpSettingsIncorrect, detail)
+}
+
+async fn bounded<T>(
+    limit: Duration,
+    step: Step,
+    class: ErrorClass,
+    work: impl Future<Output = Result<T, Outcome>>,
+) -> Result<T, Outcome> {
+    timeout(limit, work)
+        .await
+        .unwrap_or_else(|_| Err(Outcome::failed(class, step, "timeout")))
+}
+
+/// Runs `smtp-connect`.
+pub(super) async fn connect(settings: &Settings) -> Result<AsyncSmtpConnection, Outcome> {
+    bounded(
+        settings.step_timeout,
+        Step::SmtpConnect,
+        ErrorClass::SmtpSettingsIncorrect,
+        async {
+            let tls = tls_parameters(settings)?;
+            let endpoint = &settings.smtp;
+            let server = (endpoint.host.as_str(), endpoint.port);
+            let implicit = endpoint.security == ConnectionSecurity::ImplicitTls;
+            let mut connection = AsyncSmtpConnection::connect_tokio1(
+                server,
+                Some(settings.step_timeout),
+                &client_id(),
+                implicit.then(|| tls.clone()),
+                settings.source_address,
+            )
+            .await
+            .map_err(|e| connect_error(&e))?;
+            if !implicit {
+                if !connection.can_starttls() {
+                    connection.abort().await;
+                    return Err(Outcome::failed(
+                        ErrorClass::SmtpSettingsIncorrect,
+                        Step::SmtpConnect,
+                        "tls-required",
+                    ));
+                }
+                connection
+                    .starttls(tls, &client_id())
+                    .await
+                    .map_err(|e| connect_error(&e))?;
+            }
+            Ok(connection)
+        },
+    )
+    .await
+}
+
+/// Runs `smtp-login`.
+pub(super) async fn login(
+    connection: &mut AsyncSmtpConnection,
+    settings: &Settings,
+) -> Result<(), Outcome> {
+    bounded(
+        settings.step_timeout,
+        Step::SmtpLogin,
+        ErrorClass::SmtpSettingsIncorrect,
+        async {
+            let mechanisms = [Mechanism::Plain, Mechanism::Login];
+            if connection
+                .server_info()
+                .get_auth_mechanism(&mechanisms)
+                .is_none()
+            {
+                return Err(Outcome::failed(
+                    ErrorClass::SmtpSettingsIncorrect,
+                    Step::SmtpLogin,
+                    "auth-not-offered",
+                ));
+            }
+            let credentials = Credentials::new(
+                settings.login().to_owned(),
+                settings.password.expose().to_owned(),
+            );
+            match connection.auth(&mechanisms, &credentials).await {
+                Ok(_) => Ok(()),
+                Err(error) => {
+                    let code = reply_code(&error);
+                    let text = reply_text(&error);
+                    let (class, detail) = match code {
+                        Some(code) => classify::smtp::auth_refusal(code, &text),
+                        None => (
+                            ErrorClass::SmtpSettingsIncorrect,
+                            classify::net::find_io_error(&error)
+                                .map(classify::net::io_detail)
+                                .unwrap_or("auth-failed"),
+                        ),
+                    };
+                    Err(Outcome::failed(class, Step::SmtpLogin, detail)
+                        .with_response(code.map(|c| c.to_string()), text))
+                }
+            }
+        },
+    )
+    .await
+}
+
+/// The test message from the inbox to the BCC address.
+fn test_message(settings: &Settings) -> Result<(Address, Address, Vec<u8>), String> {
+    let from: Address = settings
+        .email
+        .parse()
+        .map_err(|e| format!("email {}: {e}", settings.email))?;
+    let to: Address = settings
+        .bcc
+        .parse()
+        .map_err(|e| format!("BCC address {}: {e}", settings.bcc))?;
+    let message = Message::builder()
+        .from(Mailbox::new(None, from.clone()))
+        .to(Mailbox::new(None, to.clone()))
+        .subject("mailharness test message")
+        .body("This message checks that the inbox can send. It can be deleted.\r\n".to_owned())
+        .map_err(|e| e.to_string())?;
+    Ok((from, to, message.formatted()))
+}
+
+/// Runs `test-send`.
+pub(super) async fn send(
+    connection: &mut AsyncSmtpConnection,
+    settings: &Settings,
+) -> Result<(), Outcome> {
+    bounded(
+        settings.step_timeout,
+        Step::TestSend,
+        ErrorClass::TestEmailFailed,
+        async {
+            let refused = |detail: &str, error: &lettre::transport::smtp::Error| {
+                Outcome::failed(ErrorClass::TestEmailFailed, Step::TestSend, detail)
+                    .with_response(reply_code(error).map(|c| c.to_string()), reply_text(error))
+            };
+            let (from, to, message) = test_message(settings).map_err(|e| {
+                Outcome::failed(
+                    ErrorClass::TestEmailFailed,
+                    Step::TestSend,
+                    "invalid-address",
+                )
+                .with_response(None, e)
+            })?;
+            connection
+                .command(Mail::new(Some(from), vec![]))
+                .await
+                .map_err(|e| refused("mail-from-refused", &e))?;
+            connection
+                .command(Rcpt::new(to, vec![]))
+                .await
+                .map_err(|e| refused("rcpt-refused", &e))?;
+            connection
+                .command(Data)
+                .await
+                .map_err(|e| refused("data-refused", &e))?;
+            connection
+                .message(&message)
+                .await
+                .map_err(|e| refused("message-refused", &e))?;
+            let _ = connection.quit().await;
+            Ok(())
+        },
+    )
+    .await
+}

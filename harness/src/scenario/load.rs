@@ -1,0 +1,299 @@
+//! Reading scenario files. A bad file is refused with its path, line and column and what
+//! was expected, as a miette diagnostic that shows the offending line; the others load.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+
+use super::Scenario;
+use crate::outcome::ErrorClass;
+
+/// A scenario read from a file.
+#[derive(Clone, Debug)]
+pub struct LoadedScenario {
+    /// The path relative to the scenario root without `.toml`, with `/`: `tls/imap-expired`.
+    pub id: String,
+    pub path: PathBuf,
+    pub scenario: Scenario,
+}
+
+/// A file that could not be read or is not a valid scenario.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{location}: {message}")]
+pub struct ScenarioError {
+    /// `path:line:column`, or the path alone when there is no position.
+    pub location: String,
+    /// What was wrong, and what was expected.
+    pub message: String,
+    #[source_code]
+    source_code: Option<NamedSource<String>>,
+    #[label("here")]
+    span: Option<SourceSpan>,
+}
+
+impl ScenarioError {
+    fn io(path: &Path, error: &std::io::Error) -> ScenarioError {
+        ScenarioError {
+            location: path.display().to_string(),
+            message: format!("cannot read: {error}"),
+            source_code: None,
+            span: None,
+        }
+    }
+
+    fn at(
+        path: &Path,
+        text: &str,
+        span: Option<std::ops::Range<usize>>,
+        message: String,
+    ) -> ScenarioError {
+        let location = match &span {
+            Some(span) => {
+                let (line, column) = line_column(text, span.start);
+                format!("{}:{line}:{column}", path.display())
+            }
+            None => path.display().to_string(),
+        };
+        ScenarioError {
+            location,
+            message,
+            source_code: Some(NamedSource::new(
+                path.display().to_string(),
+                text.to_owned(),
+            )),
+            span: span.map(|span| SourceSpan::from(span.start..span.end.max(span.start))),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// toml reports some errors (those inside a table it had to buffer, such as an unknown
+/// variant of a nested value) at the table's header; find the offending key or value in
+/// that table to point at it instead.
+fn refine_span(text: &str, span: std::ops::Range<usize>, message: &str) -> std::ops::Range<usize> {
+    let quoted = message
+        .split('`')
+        .nth(1)
+        .filter(|word| !word.is_empty() && message.contains(&format!("`{word}`")));
+    let Some(word) = quoted else {
+        return span;
+    };
+    let table_end = text[span.end..]
+        .find("\n[")
+        .map_or(text.len(), |i| span.end + i);
+    match text[span.start..table_end].find(word) {
+        Some(i) => span.start + i..span.start + i + word.len(),
+        None => span,
+    }
+}
+
+/// Parses one scenario from `text`; `path` is for messages only.
+pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let scenario: Scenario = toml::from_str(text).map_err(|error| {
+        let message = error.message().trim().to_owned();
+        let span = error.span().map(|span| refine_span(text, span, &message));
+        ScenarioError::at(path, text, span, message)
+    })?;
+    let expect = scenario.expect.get_ref();
+    let span = Some(scenario.expect.span());
+    match (expect.class, expect.step) {
+        (ErrorClass::Ok, Some(step)) => {
+            return Err(ScenarioError::at(
+                path,
+                text,
+                span,
+                format!("class `ok` passes every step; expected no `step` (found `{step}`)"),
+            ));
+        }
+        (class, None) if class != ErrorClass::Ok => {
+            return Err(ScenarioError::at(
+                path,
+                text,
+                span,
+                format!(
+                    "class `{class}` needs the `step` it fails at (imap-connect, imap-login, smtp-connect, smtp-login or test-send)"
+                ),
+            ));
+        }
+        _ => {}
+    }
+    if scenario.description.trim().is_empty() {
+        return Err(ScenarioError::at(
+            path,
+            text,
+            None,
+            "`description` is empty".into(),
+        ));
+    }
+    Ok(scenario)
+}
+
+/// Reads one scenario file; its id is its path relative to `root`.
+pub fn load_file(path: &Path, root: &Path) -> Result<LoadedScenario, ScenarioError> {
+    let text = fs::read_to_string(path).map_err(|e| ScenarioError::io(path, &e))?;
+    let scenario = parse(path, &text)?;
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let id = relative
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    Ok(LoadedScenario {
+        id,
+        path: path.to_owned(),
+        scenario,
+    })
+}
+
+/// Every `.toml` file under `paths` (files are taken as they are), sorted, each with the
+/// root its id is relative to.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, ScenarioError> {
+    let mut found = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, path, &mut found).map_err(|e| ScenarioError::io(path, &e))?;
+        } else if path.is_file() {
+            let root = path.parent().unwrap_or(Path::new("")).to_owned();
+            found.push((path.clone(), root));
+        } else {
+            return Err(ScenarioError::io(
+                path,
+                &std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+            ));
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+fn walk(dir: &Path, root: &Path, found: &mut Vec<(PathBuf, PathBuf)>) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, root, found)?;
+        } else if path.extension().is_some_and(|ext| ext == "toml") {
+            found.push((path, root.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// Loads everything under `paths`: the scenarios that parse, and an error for each that
+/// does not.
+pub fn load_all(paths: &[PathBuf]) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
+    let files = match discover(paths) {
+        Ok(files) => files,
+        Err(error) => return (Vec::new(), vec![error]),
+    };
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for (path, root) in files {
+        match load_file(&path, &root) {
+            Ok(scenario) => scenarios.push(scenario),
+            Err(error) => errors.push(error),
+        }
+    }
+    (scenarios, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> ScenarioError {
+        parse(Path::new("scenarios/x.toml"), text).unwrap_err()
+    }
+
+    const MINIMAL: &str = "description = \"d\"\n[expect]\nclass = \"ok\"\n";
+
+    #[test]
+    fn a_minimal_scenario_takes_every_default() {
+        let scenario = parse(Path::new("x.toml"), MINIMAL).unwrap();
+        assert_eq!(scenario.server_login(), "alice@example.com");
+        assert_eq!(scenario.account.bcc, "bcc@crm.example");
+        assert_eq!(scenario.expect.get_ref().class, ErrorClass::Ok);
+    }
+
+    #[test]
+    fn unknown_keys_name_line_and_column() {
+        let e = error(
+            "description = \"d\"\n[imap]\nsecurty = \"starttls\"\n[expect]\nclass = \"ok\"\n",
+        );
+        assert_eq!(e.location, "scenarios/x.toml:3:1");
+        assert!(
+            e.message.contains("unknown field `securty`"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("expected one of"), "{}", e.message);
+    }
+
+    #[test]
+    fn bad_values_point_at_the_value() {
+        let e = error(
+            "description = \"d\"\n[imap]\n\ncertificate = \"expird\"\n[expect]\nclass = \"ok\"\n",
+        );
+        assert_eq!(e.location, "scenarios/x.toml:4:16");
+        assert!(
+            e.message.contains("unknown variant `expird`"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("`expired`"), "{}", e.message);
+        let e = error("description = \"d\"\n[expect]\nclass = \"imap_eror\"\n");
+        assert_eq!(e.location, "scenarios/x.toml:3:10");
+        assert!(e.message.contains("imap_validation_error"), "{}", e.message);
+        // Nested tables that toml reports at their header are pointed at the value.
+        let e = error(
+            "description = \"d\"\n[imap]\nfaults = { reset = \"never\" }\n[expect]\nclass = \"ok\"\n",
+        );
+        assert_eq!(e.location, "scenarios/x.toml:3:21", "{}", e.message);
+    }
+
+    #[test]
+    fn missing_and_inconsistent_expectations() {
+        let e = error("description = \"d\"\n");
+        assert!(
+            e.message.contains("missing field `expect`"),
+            "{}",
+            e.message
+        );
+        let e = error("description = \"d\"\n[expect]\nclass = \"unauthorized\"\n");
+        assert!(e.message.contains("needs the `step`"), "{}", e.message);
+        assert_eq!(e.location, "scenarios/x.toml:2:1");
+        let e = error("description = \"d\"\n[expect]\nclass = \"ok\"\nstep = \"imap-login\"\n");
+        assert!(e.message.contains("expected no `step`"), "{}", e.message);
+        let e = error("description = \"\"\n[expect]\nclass = \"ok\"\n");
+        assert!(e.message.contains("empty"));
+    }
+
+    #[test]
+    fn a_directory_loads_what_parses_and_reports_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("tls")).unwrap();
+        fs::write(dir.path().join("tls/good.toml"), MINIMAL).unwrap();
+        fs::write(dir.path().join("bad.toml"), "description = 1").unwrap();
+        fs::write(dir.path().join("notes.txt"), "not a scenario").unwrap();
+        let (scenarios, errors) = load_all(&[dir.path().to_owned()]);
+        assert_eq!(scenarios.len(), 1);
+        assert_eq!(scenarios[0].id, "tls/good");
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].location.ends_with("bad.toml:1:15"),
+            "{}",
+            errors[0].location
+        );
+        let (_, errors) = load_all(&[dir.path().join("missing")]);
+        assert!(errors[0].message.contains("no such file"));
+    }
+}

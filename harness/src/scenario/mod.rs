@@ -1,0 +1,295 @@
+//! Scenario files: what a QA person writes (one TOML file per scenario), and the one place
+//! where that is mapped onto what the code needs (mock server configurations and connector
+//! settings).
+//!
+//! ```toml
+//! description = "IMAPS server presents an expired certificate"
+//! tags = ["tls", "imap"]
+//!
+//! [imap]
+//! server = "mock"            # mock | closed (nothing listens)
+//! security = "implicit-tls"  # implicit-tls | starttls | starttls-stripped | plaintext
+//! certificate = "expired"
+//!
+//! [smtp]
+//! security = "starttls"
+//!
+//! [account]
+//! password = "correct"       # correct | wrong
+//!
+//! [expect]
+//! class = "unauthorized_untrusted_certificate"
+//! step = "imap-connect"
+//! detail = "certificate-expired"
+//! ```
+//!
+//! - `load`: reading files and directories, with errors that name path, line and column.
+
+pub mod load;
+
+use std::net::IpAddr;
+
+use mailharness_certs::CertKind;
+use mailharness_mock_servers::{
+    Faults, ImapConfig, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, Policy, Security,
+    SmtpAuth, SmtpConfig, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies, TlsVersions,
+    User,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::connector::ConnectionSecurity;
+use crate::outcome::{ErrorClass, Step};
+
+/// One scenario file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Scenario {
+    /// One sentence: what the servers do.
+    pub description: String,
+    /// For `--tag` selection.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The connector's per-step timeout for this scenario (default 10 s).
+    #[serde(default)]
+    pub step_timeout_ms: Option<u64>,
+    #[serde(default)]
+    pub imap: ImapSection,
+    #[serde(default)]
+    pub smtp: SmtpSection,
+    #[serde(default)]
+    pub account: Account,
+    pub expect: toml::Spanned<Expect>,
+}
+
+/// Which server answers on a leg.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerKind {
+    /// A mock server from `mailharness-mock-servers`.
+    #[default]
+    Mock,
+    /// Nothing listens on the port: connections are refused.
+    Closed,
+}
+
+/// The `[imap]` table: the server, and how the connector is told to reach it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ImapSection {
+    #[serde(default)]
+    pub server: ServerKind,
+    #[serde(default)]
+    pub personality: ImapPersonality,
+    #[serde(default)]
+    pub security: Security,
+    #[serde(default = "valid")]
+    pub certificate: CertKind,
+    #[serde(default)]
+    pub tls_versions: TlsVersions,
+    #[serde(default)]
+    pub greeting: ImapGreeting,
+    #[serde(default)]
+    pub login: ImapLogin,
+    #[serde(default)]
+    pub max_connections_per_user: Option<u32>,
+    #[serde(default)]
+    pub folders: Vec<String>,
+    #[serde(default)]
+    pub allowlist: Option<Policy<ImapRefusal>>,
+    #[serde(default)]
+    pub faults: Faults,
+    /// How the connector connects; by default implicit TLS for an implicit-TLS server and
+    /// STARTTLS for any other.
+    #[serde(default)]
+    pub connector_security: Option<ConnectionSecurity>,
+}
+
+/// The `[smtp]` table.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SmtpSection {
+    #[serde(default)]
+    pub server: ServerKind,
+    #[serde(default)]
+    pub personality: SmtpPersonality,
+    #[serde(default)]
+    pub security: Security,
+    #[serde(default = "valid")]
+    pub certificate: CertKind,
+    #[serde(default)]
+    pub tls_versions: TlsVersions,
+    #[serde(default)]
+    pub greeting: SmtpGreeting,
+    #[serde(default)]
+    pub auth: SmtpAuth,
+    #[serde(default = "yes")]
+    pub require_auth: bool,
+    #[serde(default)]
+    pub replies: SmtpReplies,
+    #[serde(default)]
+    pub allowlist: Option<Policy<SmtpRefusal>>,
+    #[serde(default)]
+    pub faults: Faults,
+    #[serde(default)]
+    pub connector_security: Option<ConnectionSecurity>,
+}
+
+fn valid() -> CertKind {
+    CertKind::Valid
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for ImapSection {
+    fn default() -> Self {
+        toml::from_str("").expect("an empty [imap] table is valid")
+    }
+}
+
+impl Default for SmtpSection {
+    fn default() -> Self {
+        toml::from_str("").expect("an empty [smtp] table is valid")
+    }
+}
+
+/// Which password the connector is given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PasswordChoice {
+    /// The one the servers know.
+    #[default]
+    Correct,
+    /// Another one.
+    Wrong,
+}
+
+/// The `[account]` table: the inbox as the user enters it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Account {
+    #[serde(default = "default_email")]
+    pub email: String,
+    /// A login name that differs from the email; the servers know this name.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The login name the servers know, when it differs from what the connector sends
+    /// (e.g. the server knows `alice` but the user left the username empty).
+    #[serde(default)]
+    pub server_login: Option<String>,
+    #[serde(default)]
+    pub password: PasswordChoice,
+    #[serde(default)]
+    pub allow_insecure_certificate: bool,
+    #[serde(default = "default_bcc")]
+    pub bcc: String,
+    /// The address the connector connects from (127.0.0.0/8 on one machine).
+    #[serde(default)]
+    pub source_address: Option<IpAddr>,
+}
+
+fn default_email() -> String {
+    "alice@example.com".into()
+}
+
+fn default_bcc() -> String {
+    "bcc@crm.example".into()
+}
+
+impl Default for Account {
+    fn default() -> Self {
+        toml::from_str("").expect("an empty [account] table is valid")
+    }
+}
+
+/// The `[expect]` table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Expect {
+    pub class: ErrorClass,
+    #[serde(default)]
+    pub step: Option<Step>,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+impl Scenario {
+    /// The login the servers know.
+    pub fn server_login(&self) -> &str {
+        self.account
+            .server_login
+            .as_deref()
+            .or(self.account.username.as_deref())
+            .unwrap_or(&self.account.email)
+    }
+
+    fn users(&self, password: &str) -> Vec<User> {
+        vec![User {
+            login: self.server_login().to_owned(),
+            password: password.to_owned(),
+        }]
+    }
+
+    /// The mock IMAP server's configuration, knowing the account with `password`.
+    pub fn imap_config(&self, password: &str) -> ImapConfig {
+        let imap = &self.imap;
+        ImapConfig {
+            personality: imap.personality,
+            security: imap.security,
+            certificate: imap.certificate,
+            tls_versions: imap.tls_versions,
+            greeting: imap.greeting.clone(),
+            users: self.users(password),
+            login: imap.login.clone(),
+            max_connections_per_user: imap.max_connections_per_user,
+            folders: imap.folders.clone(),
+            allowlist: imap.allowlist.clone(),
+            faults: imap.faults.clone(),
+        }
+    }
+
+    /// The mock SMTP server's configuration, knowing the account with `password`.
+    pub fn smtp_config(&self, password: &str) -> SmtpConfig {
+        let smtp = &self.smtp;
+        SmtpConfig {
+            personality: smtp.personality,
+            security: smtp.security,
+            certificate: smtp.certificate,
+            tls_versions: smtp.tls_versions,
+            greeting: smtp.greeting.clone(),
+            users: self.users(password),
+            auth: smtp.auth.clone(),
+            require_auth: smtp.require_auth,
+            replies: smtp.replies.clone(),
+            allowlist: smtp.allowlist.clone(),
+            faults: smtp.faults.clone(),
+        }
+    }
+
+    /// How the connector is told to connect to the IMAP server.
+    pub fn imap_connector_security(&self) -> ConnectionSecurity {
+        connector_security(self.imap.connector_security, self.imap.security)
+    }
+
+    pub fn smtp_connector_security(&self) -> ConnectionSecurity {
+        connector_security(self.smtp.connector_security, self.smtp.security)
+    }
+
+    /// Whether the scenario carries `tag`.
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t == tag)
+    }
+}
+
+fn connector_security(
+    explicit: Option<ConnectionSecurity>,
+    server: Security,
+) -> ConnectionSecurity {
+    explicit.unwrap_or(match server {
+        Security::ImplicitTls => ConnectionSecurity::ImplicitTls,
+        Security::Starttls | Security::StarttlsStripped | Security::Plaintext => {
+            ConnectionSecurity::Starttls
+        }
+    })
+}
