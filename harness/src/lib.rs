@@ -8,4 +8,5 @@
 pub mod classify;
 pub mod connector;
 pub mod outcome;
+pub mod runner;
 pub mod scenario;

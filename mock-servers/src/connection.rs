@@ -31,12 +31,18 @@ pub(crate) async fn serve<P: Protocol>(
     let listener = protocol.listener();
     let faults = listener.faults;
     if protocol.refuses_at_connect(peer.ip()) {
+        // Close our side first and drain what the client sends until it goes, so that it
+        // always sees an orderly close (EOF), never a reset caused by unread bytes.
         transcript.event("dropped at connect: source address not on the allowlist");
+        let mut tcp = tcp;
+        let _ = tcp.shutdown().await;
+        let _ = tokio::time::timeout(HANDSHAKE_READ_TIMEOUT, discard_forever(&mut tcp)).await;
         return;
     }
     if faults.stall {
         transcript.event("stalling: the server will never answer");
-        discard_forever(tcp).await;
+        let mut tcp = tcp;
+        discard_forever(&mut tcp).await;
         return transcript.event("closed by client");
     }
     let mut stream = ServerStream::Plain(tcp);
@@ -170,7 +176,7 @@ fn reset(stream: ServerStream, milestone: Milestone, transcript: &TranscriptHand
 }
 
 /// Reads and ignores everything until the client goes away.
-async fn discard_forever(mut tcp: TcpStream) {
+async fn discard_forever(tcp: &mut TcpStream) {
     let mut buf = [0u8; 4096];
     while let Ok(n) = tcp.read(&mut buf).await {
         if n == 0 {

@@ -8,8 +8,11 @@ pub fn io_detail(error: &io::Error) -> &'static str {
     match error.kind() {
         io::ErrorKind::ConnectionRefused => "connection-refused",
         io::ErrorKind::TimedOut => "timeout",
-        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => "connection-reset",
-        io::ErrorKind::UnexpectedEof | io::ErrorKind::BrokenPipe => "connection-closed",
+        // Writing to a socket the peer reset gives EPIPE: a reset too.
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => "connection-reset",
+        io::ErrorKind::UnexpectedEof => "connection-closed",
         io::ErrorKind::AddrNotAvailable | io::ErrorKind::AddrInUse => "source-address-unavailable",
         io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => "unreachable",
         _ => "connection-failed",
@@ -62,6 +65,7 @@ mod tests {
         );
         assert_eq!(detail(io::ErrorKind::TimedOut), "timeout");
         assert_eq!(detail(io::ErrorKind::ConnectionReset), "connection-reset");
+        assert_eq!(detail(io::ErrorKind::BrokenPipe), "connection-reset");
         assert_eq!(detail(io::ErrorKind::UnexpectedEof), "connection-closed");
         assert_eq!(
             detail(io::ErrorKind::AddrNotAvailable),

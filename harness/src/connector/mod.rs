@@ -76,6 +76,10 @@ pub struct Settings {
     pub bcc: String,
     /// PEM file of the CA to trust besides the system roots.
     pub ca_file: Option<PathBuf>,
+    /// Whether the system's roots are trusted too. The harness switches them off, so that
+    /// a run depends on its own CA only and not on what a machine has installed (a
+    /// snakeoil `CN=localhost` certificate, say).
+    pub trust_system_roots: bool,
     /// The longest any one step may take.
     pub step_timeout: Duration,
     /// The local address to connect from (the vendor's egress addresses).

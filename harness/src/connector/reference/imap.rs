@@ -239,6 +239,19 @@ where
     }
 }
 
+/// A failed read before login: async-imap reports what it cannot parse as an `Other` I/O
+/// error (the server does not speak IMAP); anything else is the connection failing.
+fn read_failure(error: &std::io::Error) -> Outcome {
+    if error.kind() == std::io::ErrorKind::Other {
+        connect_failure(ErrorClass::ImapValidationError, "not-imap")
+    } else {
+        connect_failure(
+            ErrorClass::ImapSettingsIncorrect,
+            classify::net::io_detail(error),
+        )
+    }
+}
+
 fn capability_name(cap: &imap_proto::Capability<'_>) -> String {
     match cap {
         imap_proto::Capability::Imap4rev1 => "IMAP4rev1".into(),
@@ -269,8 +282,13 @@ where
     loop {
         let response = match client.read_response().await {
             Ok(Some(response)) => response,
-            Ok(None) => return Err(lost("connection-lost")),
-            Err(_) => return Err(lost("not-imap")),
+            Ok(None) => {
+                return Err(connect_failure(
+                    ErrorClass::ImapSettingsIncorrect,
+                    "connection-closed",
+                ));
+            }
+            Err(error) => return Err(read_failure(&error)),
         };
         match response.parsed() {
             Response::Capabilities(list) => caps.extend(list.iter().map(capability_name)),
@@ -426,11 +444,14 @@ async fn login_steps(
     tls: &Arc<ClientConfig>,
 ) -> Result<Vec<ImapSession>, Outcome> {
     let mut session = login(client, settings).await?;
-    // A Courier-IMAP server that hid its greeting still names itself in ID.
-    if let Ok(Some(id)) = session.id([("name", Some("mailharness"))]).await
-        && classify::imap::is_courier_id(&id)
-    {
-        return Err(courier_after_login(&id));
+    // A Courier-IMAP server that hid its greeting still names itself in ID. A server
+    // without ID says BAD, which is fine; a lost connection is not.
+    match session.id([("name", Some("mailharness"))]).await {
+        Ok(Some(id)) if classify::imap::is_courier_id(&id) => return Err(courier_after_login(&id)),
+        Err(error) if is_connection_error(&error) => {
+            return Err(session_failure(&error, "id-failed"));
+        }
+        _ => {}
     }
     if let Ok(caps) = session.capabilities().await {
         let names: Vec<String> = caps
@@ -450,11 +471,11 @@ async fn login_steps(
     }
     let folders = folders(&mut session)
         .await
-        .map_err(|_| login_failure(ErrorClass::ImapValidationError, "list-failed"))?;
+        .map_err(|e| session_failure(&e, "list-failed"))?;
     session
         .select("INBOX")
         .await
-        .map_err(|_| login_failure(ErrorClass::ImapValidationError, "select-failed"))?;
+        .map_err(|e| session_failure(&e, "select-failed"))?;
 
     // The sync sessions, all at once: Sent, and a third for the further folders.
     let mut wanted = vec![folders.sent.clone().unwrap_or_else(|| "INBOX".into())];
@@ -481,6 +502,34 @@ async fn login_steps(
             Err(outcome)
         }
         None => Ok(sessions),
+    }
+}
+
+fn is_connection_error(error: &async_imap::error::Error) -> bool {
+    matches!(
+        error,
+        async_imap::error::Error::Io(_) | async_imap::error::Error::ConnectionLost
+    )
+}
+
+/// A command after login failed. A connection dropped right after a successful login is
+/// how some servers enforce limits: an authentication error. A refused command means the
+/// server cannot serve the connector: a validation error.
+fn session_failure(error: &async_imap::error::Error, refused: &str) -> Outcome {
+    use async_imap::error::Error;
+    match error {
+        Error::Io(io) => login_failure(
+            ErrorClass::ImapAuthenticationError,
+            classify::net::io_detail(io),
+        ),
+        Error::ConnectionLost => {
+            login_failure(ErrorClass::ImapAuthenticationError, "connection-closed")
+        }
+        Error::No(text) | Error::Bad(text) => {
+            login_failure(ErrorClass::ImapValidationError, refused)
+                .with_response(None, reply_text(text))
+        }
+        _ => login_failure(ErrorClass::ImapValidationError, refused),
     }
 }
 
@@ -511,7 +560,7 @@ async fn open_sync_session(
     session
         .select(mailbox)
         .await
-        .map_err(|_| login_failure(ErrorClass::ImapValidationError, "select-failed"))?;
+        .map_err(|e| session_failure(&e, "select-failed"))?;
     Ok(session)
 }
 

@@ -41,7 +41,11 @@ fn tls_parameters(settings: &Settings) -> Result<TlsParameters, Outcome> {
         .with_response(None, detail)
     };
     let mut builder = TlsParameters::builder(settings.smtp.host.clone())
-        .certificate_store(CertificateStore::Default)
+        .certificate_store(if settings.trust_system_roots {
+            CertificateStore::Default
+        } else {
+            CertificateStore::None
+        })
         .set_min_tls_version(TlsVersion::Tlsv12)
         .dangerous_accept_invalid_certs(settings.allow_insecure_certificate)
         .dangerous_accept_invalid_hostnames(settings.allow_insecure_certificate);
@@ -225,10 +229,20 @@ pub(super) async fn send(
         Step::TestSend,
         ErrorClass::TestEmailFailed,
         async {
-            let refused = |detail: &str, error: &lettre::transport::smtp::Error| {
-                Outcome::failed(ErrorClass::TestEmailFailed, Step::TestSend, detail)
-                    .with_response(reply_code(error).map(|c| c.to_string()), reply_text(error))
-            };
+            // A refusal names its command; a connection lost mid-send names no reply.
+            let refused =
+                |detail: &str, error: &lettre::transport::smtp::Error| match reply_code(error) {
+                    Some(code) => {
+                        Outcome::failed(ErrorClass::TestEmailFailed, Step::TestSend, detail)
+                            .with_response(Some(code.to_string()), reply_text(error))
+                    }
+                    None => Outcome::failed(
+                        ErrorClass::TestEmailFailed,
+                        Step::TestSend,
+                        "connection-lost",
+                    )
+                    .with_response(None, reply_text(error)),
+                };
             let (from, to, message) = test_message(settings).map_err(|e| {
                 Outcome::failed(
                     ErrorClass::TestEmailFailed,

@@ -1,5 +1,5 @@
 //! The reference connector's TLS client for IMAP: rustls with the ring provider, TLS 1.2
-//! and 1.3, trusting the system roots plus the CA file from the settings, or — when the user
+//! and 1.3, trusting the system roots (unless switched off) plus the CA file from the settings, or — when the user
 //! allowed insecure certificates — any certificate (handshake signatures still checked).
 //! SMTP gets the same policy through lettre's `TlsParameters` (see `smtp`).
 
@@ -34,7 +34,9 @@ pub fn client_config(settings: &Settings) -> Result<Arc<ClientConfig>, String> {
             .with_no_client_auth()
     } else {
         let mut roots = RootCertStore::empty();
-        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        if settings.trust_system_roots {
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        }
         for cert in extra_roots(settings)? {
             roots.add(cert).map_err(|e| format!("CA file: {e}"))?;
         }

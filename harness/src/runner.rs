@@ -1,0 +1,377 @@
+//! Running scenarios: start the servers a scenario describes on ephemeral loopback ports, run
+//! the connector against them, compare its outcome with `[expect]`, and for a scenario
+//! expected to pass, check that the test message really arrived with the right envelope.
+//!
+//! Every scenario is isolated: its own servers, ports and temporary directory (holding the
+//! CA file the connector trusts). Scenarios run in parallel, `jobs` at a time.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mailharness_certs::CertMatrix;
+use mailharness_mock_servers::{MockServer, Transcript};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::connector::{Connector, Endpoint, Secret, Settings};
+use crate::outcome::Outcome;
+use crate::scenario::load::LoadedScenario;
+use crate::scenario::{Expect, PasswordChoice, Scenario, ServerKind};
+
+/// The connector's per-step timeout when a scenario sets none.
+pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The host name the connector is given: every certificate names it, and it resolves to
+/// the loopback address the servers listen on.
+pub const HOST: &str = "localhost";
+
+/// What all scenarios of one run share.
+pub struct RunEnv {
+    /// The certificate matrix, generated once per run.
+    pub certs: Arc<CertMatrix>,
+    /// The password the servers know. Made afresh for every run unless given (tests give
+    /// one so they can look for it in the output).
+    password: Secret,
+}
+
+impl RunEnv {
+    pub fn new(password: Option<String>) -> Result<RunEnv, String> {
+        let certs = CertMatrix::generate(HOST).map_err(|e| e.to_string())?;
+        Ok(RunEnv {
+            certs: Arc::new(certs),
+            password: Secret::new(password.unwrap_or_else(random_password)),
+        })
+    }
+}
+
+/// A password nobody could guess or find in a source file.
+fn random_password() -> String {
+    let mut text = String::from("mh-");
+    for _ in 0..3 {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(0);
+        text.push_str(&format!("{:016x}", hasher.finish()));
+    }
+    text
+}
+
+/// The result of one scenario.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioResult {
+    pub id: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub expected: Expect,
+    pub outcome: Outcome,
+    /// Whether the outcome is what `[expect]` says (and, for `ok`, the message arrived).
+    pub passed: bool,
+    /// Why it did not pass.
+    pub mismatch: Option<String>,
+    pub duration_ms: u128,
+    /// The servers' transcripts (passwords redacted); kept for failed scenarios, or all
+    /// with `keep_transcripts`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transcripts: Vec<Transcript>,
+}
+
+/// A server started for one leg of a scenario.
+enum Leg {
+    Mock(MockServer),
+    /// The port of a listener that was bound and closed: connections are refused.
+    Closed(SocketAddr),
+}
+
+impl Leg {
+    async fn start(
+        kind: ServerKind,
+        config: impl Into<mailharness_mock_servers::MockConfig>,
+        certs: &Arc<CertMatrix>,
+    ) -> Result<Leg, String> {
+        let bind: SocketAddr = "127.0.0.1:0".parse().expect("valid address");
+        match kind {
+            ServerKind::Mock => MockServer::start(config, certs.clone(), bind)
+                .await
+                .map(Leg::Mock)
+                .map_err(|e| e.to_string()),
+            ServerKind::Closed => {
+                let listener = std::net::TcpListener::bind(bind).map_err(|e| e.to_string())?;
+                let addr = listener.local_addr().map_err(|e| e.to_string())?;
+                drop(listener);
+                Ok(Leg::Closed(addr))
+            }
+        }
+    }
+
+    fn port(&self) -> u16 {
+        match self {
+            Leg::Mock(server) => server.addr().port(),
+            Leg::Closed(addr) => addr.port(),
+        }
+    }
+
+    fn server(&self) -> Option<&MockServer> {
+        match self {
+            Leg::Mock(server) => Some(server),
+            Leg::Closed(_) => None,
+        }
+    }
+}
+
+/// Runs one scenario with `connector`.
+pub async fn run_scenario(
+    loaded: &LoadedScenario,
+    connector: &dyn Connector,
+    env: &RunEnv,
+    keep_transcripts: bool,
+) -> ScenarioResult {
+    let started = Instant::now();
+    let scenario = &loaded.scenario;
+    let expected = scenario.expect.get_ref().clone();
+    let (outcome, mismatch, transcripts) =
+        match run_servers_and_connector(scenario, connector, env).await {
+            Ok((outcome, imap, smtp)) => {
+                let mismatch = compare(&expected, &outcome)
+                    .or_else(|| check_delivery(scenario, &outcome, &smtp));
+                let transcripts = if mismatch.is_some() || keep_transcripts {
+                    [&imap, &smtp]
+                        .iter()
+                        .filter_map(|leg| leg.server())
+                        .flat_map(MockServer::transcripts)
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                (outcome, mismatch, transcripts)
+            }
+            Err(error) => (
+                Outcome::failed(
+                    crate::outcome::ErrorClass::ImapSettingsIncorrect,
+                    crate::outcome::Step::ImapConnect,
+                    "harness-error",
+                ),
+                Some(format!(
+                    "the harness could not set up the scenario: {error}"
+                )),
+                Vec::new(),
+            ),
+        };
+    ScenarioResult {
+        id: loaded.id.clone(),
+        description: scenario.description.clone(),
+        tags: scenario.tags.clone(),
+        expected,
+        passed: mismatch.is_none(),
+        outcome,
+        mismatch,
+        duration_ms: started.elapsed().as_millis(),
+        transcripts,
+    }
+}
+
+async fn run_servers_and_connector(
+    scenario: &Scenario,
+    connector: &dyn Connector,
+    env: &RunEnv,
+) -> Result<(Outcome, Leg, Leg), String> {
+    let password = env.password.expose();
+    let imap = Leg::start(
+        scenario.imap.server,
+        scenario.imap_config(password),
+        &env.certs,
+    )
+    .await?;
+    let smtp = Leg::start(
+        scenario.smtp.server,
+        scenario.smtp_config(password),
+        &env.certs,
+    )
+    .await?;
+    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, env.certs.ca_pem()).map_err(|e| format!("CA file: {e}"))?;
+    let step_timeout = scenario
+        .step_timeout_ms
+        .map_or(DEFAULT_STEP_TIMEOUT, Duration::from_millis);
+    let account = &scenario.account;
+    let settings = Settings {
+        imap: Endpoint {
+            host: HOST.into(),
+            port: imap.port(),
+            security: scenario.imap_connector_security(),
+        },
+        smtp: Endpoint {
+            host: HOST.into(),
+            port: smtp.port(),
+            security: scenario.smtp_connector_security(),
+        },
+        email: account.email.clone(),
+        username: account.username.clone(),
+        password: match account.password {
+            PasswordChoice::Correct => env.password.clone(),
+            PasswordChoice::Wrong => Secret::new(format!("not-{password}")),
+        },
+        allow_insecure_certificate: account.allow_insecure_certificate,
+        bcc: account.bcc.clone(),
+        ca_file: Some(ca_file),
+        trust_system_roots: false,
+        step_timeout,
+        source_address: account.source_address,
+    };
+    // Five steps, each bounded by the connector itself; the harness allows one more
+    // step's time before it calls the connector hung.
+    let limit = step_timeout * 6;
+    let outcome = match tokio::time::timeout(limit, connector.run(&settings)).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            return Err(format!(
+                "connector {} did not finish within {limit:?}",
+                connector.name()
+            ));
+        }
+    };
+    Ok((outcome, imap, smtp))
+}
+
+/// Why `outcome` does not match `expected`, if it does not.
+pub fn compare(expected: &Expect, outcome: &Outcome) -> Option<String> {
+    let step_matches = expected.step.is_none_or(|step| outcome.step == Some(step));
+    let detail_matches = expected
+        .detail
+        .as_ref()
+        .is_none_or(|detail| outcome.detail.as_ref() == Some(detail));
+    if expected.class == outcome.class && step_matches && detail_matches {
+        return None;
+    }
+    let expected_text = Outcome {
+        class: expected.class,
+        step: expected.step,
+        detail: expected.detail.clone(),
+        response: None,
+    };
+    Some(format!("expected {expected_text}, got {outcome}"))
+}
+
+/// For a scenario that passed every step: the SMTP server must hold exactly the test
+/// message, from the inbox to the BCC address.
+fn check_delivery(scenario: &Scenario, outcome: &Outcome, smtp: &Leg) -> Option<String> {
+    if outcome.class != crate::outcome::ErrorClass::Ok {
+        return None;
+    }
+    let server = smtp.server()?;
+    let messages = server.messages();
+    let [message] = messages.as_slice() else {
+        return Some(format!(
+            "the connector reported ok but the SMTP server holds {} messages",
+            messages.len()
+        ));
+    };
+    let account = &scenario.account;
+    if message.mail_from != account.email || message.rcpt_to != [account.bcc.clone()] {
+        return Some(format!(
+            "the test message went from <{}> to {:?}, expected <{}> to <{}>",
+            message.mail_from, message.rcpt_to, account.email, account.bcc
+        ));
+    }
+    None
+}
+
+/// Runs `scenarios` with at most `jobs` at a time; `progress` is called as each finishes.
+/// Results come back in the order of `scenarios`.
+pub async fn run_all(
+    scenarios: Vec<LoadedScenario>,
+    connector: Arc<dyn Connector>,
+    env: Arc<RunEnv>,
+    jobs: usize,
+    keep_transcripts: bool,
+    mut progress: impl FnMut(&ScenarioResult, usize, usize),
+) -> Vec<ScenarioResult> {
+    let total = scenarios.len();
+    let semaphore = Arc::new(Semaphore::new(jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, loaded) in scenarios.into_iter().enumerate() {
+        let semaphore = semaphore.clone();
+        let connector = connector.clone();
+        let env = env.clone();
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await.expect("semaphore open");
+            let result = run_scenario(&loaded, connector.as_ref(), &env, keep_transcripts).await;
+            (index, result)
+        });
+    }
+    let mut results: Vec<Option<ScenarioResult>> = vec![None; total];
+    let mut done = 0;
+    while let Some(joined) = tasks.join_next().await {
+        let (index, result) = joined.expect("scenario task panicked");
+        done += 1;
+        progress(&result, done, total);
+        results[index] = Some(result);
+    }
+    results
+        .into_iter()
+        .map(|r| r.expect("every scenario ran"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{ErrorClass, Step};
+
+    #[test]
+    fn comparison_checks_what_expect_names() {
+        let outcome = Outcome::failed(
+            ErrorClass::Unauthorized,
+            Step::ImapLogin,
+            "wrong-credentials",
+        );
+        let expect = |class, step, detail: Option<&str>| Expect {
+            class,
+            step,
+            detail: detail.map(str::to_owned),
+        };
+        assert_eq!(
+            compare(
+                &expect(ErrorClass::Unauthorized, Some(Step::ImapLogin), None),
+                &outcome
+            ),
+            None
+        );
+        assert_eq!(
+            compare(
+                &expect(
+                    ErrorClass::Unauthorized,
+                    Some(Step::ImapLogin),
+                    Some("wrong-credentials")
+                ),
+                &outcome
+            ),
+            None
+        );
+        assert_eq!(
+            compare(
+                &expect(ErrorClass::Unauthorized, Some(Step::SmtpLogin), None),
+                &outcome
+            )
+            .unwrap(),
+            "expected unauthorized at smtp-login, got unauthorized at imap-login (wrong-credentials)"
+        );
+        assert!(compare(&expect(ErrorClass::Ok, None, None), &outcome).is_some());
+        assert!(
+            compare(
+                &expect(ErrorClass::Unauthorized, Some(Step::ImapLogin), Some("x")),
+                &outcome
+            )
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn passwords_differ_between_runs() {
+        let a = random_password();
+        assert_ne!(a, random_password());
+        assert!(a.len() > 40);
+    }
+}
