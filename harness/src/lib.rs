@@ -4,9 +4,16 @@
 //! - [`outcome`]: the nine error classes, the five steps, what a connector reports.
 //! - [`connector`]: the `Connector` trait, the settings it is given, the reference connector.
 //! - [`classify`]: the one place that maps transport errors and server replies to classes.
+//! - [`scenario`]: scenario files, their loading, and their mapping onto server
+//!   configurations.
+//! - [`runner`]: starting a scenario's servers, running the connector, comparing.
+//! - [`report`]: the human and JSON reports of a run.
+//!
+//! The `mailharness` binary (`src/main.rs`, `src/cli/`) is the command line over these.
 
 pub mod classify;
 pub mod connector;
 pub mod outcome;
+pub mod report;
 pub mod runner;
 pub mod scenario;

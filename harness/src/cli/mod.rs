@@ -2,9 +2,19 @@
 //! mapping from errors to exit codes.
 //!
 //! Layout:
+//! - `run`: `mailharness run`, the scenario suite against the connector.
+//! - `list`: `mailharness list`, the scenarios and what they expect.
+//! - `serve`: `mailharness serve`, one scenario's servers kept up for manual poking.
 //! - `certs`: `mailharness certs`, writes the certificate matrix.
 
 mod certs;
+mod list;
+mod run;
+mod serve;
+
+use std::path::PathBuf;
+
+use mailharness::scenario::load::{LoadedScenario, ScenarioError, load_all};
 
 use std::fmt;
 use std::process::ExitCode;
@@ -37,7 +47,47 @@ pub struct Cli {
 /// The subcommands; each one's arguments and code live in its own module.
 #[derive(Debug, Subcommand)]
 enum Command {
+    Run(run::RunArgs),
+    List(list::ListArgs),
+    Serve(serve::ServeArgs),
     Certs(certs::CertsArgs),
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A summary table for people
+    Human,
+    /// One JSON document for programs
+    Json,
+}
+
+/// The directory `run`, `list` and friends read when no path is given.
+const DEFAULT_SCENARIOS: &str = "scenarios";
+
+/// Loads the scenarios under `paths` (default `scenarios/`) that carry any of `tags` (all
+/// when none is given), and the errors of files that do not load.
+pub fn select_scenarios(
+    paths: &[PathBuf],
+    tags: &[String],
+) -> anyhow::Result<(Vec<LoadedScenario>, Vec<ScenarioError>)> {
+    let paths = if paths.is_empty() {
+        let default = PathBuf::from(DEFAULT_SCENARIOS);
+        if !default.is_dir() {
+            return Err(UsageError(format!(
+                "no `{DEFAULT_SCENARIOS}` directory here: run from the repository's top, or name scenario files or directories"
+            ))
+            .into());
+        }
+        vec![default]
+    } else {
+        paths.to_vec()
+    };
+    let (mut scenarios, errors) = load_all(&paths);
+    if !tags.is_empty() {
+        scenarios.retain(|loaded| tags.iter().any(|tag| loaded.scenario.has_tag(tag)));
+    }
+    Ok((scenarios, errors))
 }
 
 /// An error in what the user asked for, found after clap accepted the arguments (e.g. an
@@ -58,7 +108,7 @@ impl std::error::Error for UsageError {}
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::from(EXIT_OK),
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             report(&error);
             if error.downcast_ref::<UsageError>().is_some() {
@@ -70,9 +120,13 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the subcommand; `Ok` carries the exit code of a command that ran to its end.
+fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Certs(args) => certs::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::List(args) => list::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Certs(args) => certs::run(&args).map(|()| EXIT_OK),
     }
 }
 

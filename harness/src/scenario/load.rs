@@ -19,7 +19,7 @@ pub struct LoadedScenario {
 }
 
 /// A file that could not be read or is not a valid scenario.
-#[derive(Debug, thiserror::Error, Diagnostic)]
+#[derive(Clone, Debug, thiserror::Error, Diagnostic)]
 #[error("{location}: {message}")]
 pub struct ScenarioError {
     /// `path:line:column`, or the path alone when there is no position.

@@ -1,0 +1,48 @@
+//! `mailharness list`: the scenarios, their tags and the outcome each expects.
+
+use std::path::PathBuf;
+
+use mailharness::outcome::Outcome;
+use mailharness::report::table;
+
+use super::select_scenarios;
+
+/// Arguments of `mailharness list`.
+#[derive(Debug, clap::Args)]
+#[command(about = "List scenarios with their tags and expected outcome")]
+pub struct ListArgs {
+    /// Scenario files or directories [default: scenarios]
+    #[arg(value_name = "PATHS")]
+    paths: Vec<PathBuf>,
+
+    /// List only scenarios carrying this tag (repeatable: any of them)
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+}
+
+pub fn run(args: &ListArgs) -> anyhow::Result<u8> {
+    let (scenarios, errors) = select_scenarios(&args.paths, &args.tags)?;
+    let rows: Vec<[String; 3]> = scenarios
+        .iter()
+        .map(|loaded| {
+            let expect = loaded.scenario.expect.get_ref();
+            let expected = Outcome {
+                class: expect.class,
+                step: expect.step,
+                detail: expect.detail.clone(),
+                response: None,
+            };
+            [
+                loaded.id.clone(),
+                loaded.scenario.tags.join(","),
+                expected.to_string(),
+            ]
+        })
+        .collect();
+    print!("{}", table(&["scenario", "tags", "expected"], &rows));
+    println!("{} scenarios", rows.len());
+    for error in &errors {
+        eprintln!("{:?}", miette::Report::new(error.clone()));
+    }
+    Ok(if errors.is_empty() { 0 } else { 2 })
+}

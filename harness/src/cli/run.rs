@@ -1,0 +1,181 @@
+//! `mailharness run`: the scenario suite against a connector, with progress, a summary and
+//! an exit code CI can gate on.
+
+use std::io::{IsTerminal, Write as _};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use mailharness::connector::Connector;
+use mailharness::connector::reference::ReferenceConnector;
+use mailharness::report::RunReport;
+use mailharness::runner::{self, RunEnv, ScenarioResult};
+
+use super::{Format, UsageError, select_scenarios};
+
+/// Arguments of `mailharness run`.
+#[derive(Debug, clap::Args)]
+#[command(
+    about = "Run scenarios against the connector and check every outcome",
+    long_about = "Run scenarios against the connector: start the servers each scenario \
+        describes (mock servers on ephemeral loopback ports, with real TLS and generated \
+        certificates), run the connector's five steps (imap-connect, imap-login, \
+        smtp-connect, smtp-login, test-send) and compare the class it reports with the \
+        scenario's [expect] table.\n\n\
+        Scenario files that do not parse are reported with path, line and column; the \
+        others still run.",
+    after_help = "Exit codes: 0 every scenario as expected, 1 a mismatch, 2 a usage error \
+        or a bad scenario file."
+)]
+pub struct RunArgs {
+    /// Scenario files or directories (searched for *.toml) [default: scenarios]
+    #[arg(value_name = "PATHS")]
+    paths: Vec<PathBuf>,
+
+    /// Run only scenarios carrying this tag (repeatable: any of them)
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+
+    /// Scenarios run at the same time [default: the number of cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+
+    /// Output format of the report on stdout
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
+    /// Log what the servers and the connector do (to stderr) and keep every scenario's
+    /// server transcripts in the JSON report. Passwords are never shown.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// The variable a test may set to fix the servers' password, so that it can search the
+/// output for it. Normally every run makes up its own.
+const PASSWORD_VARIABLE: &str = "MAILHARNESS_PASSWORD";
+
+pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
+    if args.verbose {
+        init_logging();
+    }
+    let (scenarios, file_errors) = select_scenarios(&args.paths, &args.tags)?;
+    let file_errors: Vec<String> = file_errors
+        .into_iter()
+        .map(|error| {
+            eprintln!("{:?}", miette::Report::new(error.clone()));
+            error.to_string()
+        })
+        .collect();
+    if scenarios.is_empty() && file_errors.is_empty() {
+        return Err(UsageError("no scenario matches (check PATHS and --tag)".into()).into());
+    }
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(2, |n| n.get()),
+        usize::from,
+    );
+    let env = RunEnv::new(std::env::var(PASSWORD_VARIABLE).ok())
+        .map_err(|e| anyhow::anyhow!("cannot make certificates: {e}"))?;
+    let connector: Arc<dyn Connector> = Arc::new(ReferenceConnector);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let started = Instant::now();
+    let mut progress = Progress::new(args.format);
+    let results = runtime.block_on(runner::run_all(
+        scenarios,
+        connector.clone(),
+        Arc::new(env),
+        jobs,
+        args.verbose,
+        |result, done, total| progress.show(result, done, total),
+    ));
+    progress.finish();
+    let report = RunReport::new(
+        connector.name(),
+        results,
+        file_errors,
+        started.elapsed().as_millis(),
+    );
+    let text = match args.format {
+        Format::Json => report.to_json() + "\n",
+        Format::Human => report.to_human(colour_wanted(std::io::stdout().is_terminal())),
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("cannot write the report")?;
+    Ok(report.exit_code())
+}
+
+/// Colours only on a terminal, and never with NO_COLOR set.
+pub fn colour_wanted(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("debug"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour_wanted(std::io::stderr().is_terminal()))
+        .try_init();
+}
+
+/// Progress on stderr: one rewritten line on a terminal, a line per scenario otherwise.
+struct Progress {
+    terminal: bool,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(format: Format) -> Progress {
+        Progress {
+            terminal: std::io::stderr().is_terminal(),
+            // JSON goes to programs; they get no progress chatter unless stderr is a terminal.
+            quiet: format == Format::Json && !std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn show(&mut self, result: &ScenarioResult, done: usize, total: usize) {
+        if self.quiet {
+            return;
+        }
+        let mut stderr = std::io::stderr().lock();
+        let verdict = if result.passed { "ok  " } else { "FAIL" };
+        if self.terminal {
+            let _ = write!(
+                stderr,
+                "\r\x1b[2K[{done:>3}/{total}] {verdict} {}",
+                result.id
+            );
+            if !result.passed {
+                let _ = writeln!(
+                    stderr,
+                    "  {}",
+                    result.mismatch.as_deref().unwrap_or_default()
+                );
+            }
+        } else {
+            let _ = writeln!(
+                stderr,
+                "[{done:>3}/{total}] {verdict} {} ({} ms){}",
+                result.id,
+                result.duration_ms,
+                result
+                    .mismatch
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if self.terminal && !self.quiet {
+            eprintln!();
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! `mailharness serve`: start one scenario's servers and keep them up, so anyone can point
+//! a mail client, `openssl s_client` or a connector at them by hand.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use mailharness::runner::HOST;
+use mailharness::scenario::ServerKind;
+use mailharness::scenario::load::load_file;
+use mailharness_certs::CertMatrix;
+use mailharness_mock_servers::{MockConfig, MockServer, Security};
+
+use super::UsageError;
+
+/// Arguments of `mailharness serve`.
+#[derive(Debug, clap::Args)]
+#[command(
+    about = "Start a scenario's servers and keep them up until Ctrl-C",
+    long_about = "Start the mock IMAP and SMTP servers a scenario describes and keep them up \
+        until Ctrl-C, printing where they listen, the CA to trust and the login name. The \
+        password is written to a file (mode 0600) rather than printed. On Ctrl-C, the \
+        transcript of every connection is printed (passwords redacted)."
+)]
+pub struct ServeArgs {
+    /// The scenario file
+    #[arg(value_name = "SCENARIO")]
+    scenario: PathBuf,
+
+    /// Directory for ca.pem and the password file [default: a new temporary directory]
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+fn security_name(security: Security) -> &'static str {
+    match security {
+        Security::ImplicitTls => "implicit TLS",
+        Security::Starttls => "STARTTLS",
+        Security::StarttlsStripped => "STARTTLS stripped (plaintext)",
+        Security::Plaintext => "plaintext",
+    }
+}
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
+    let root = args.scenario.parent().unwrap_or(std::path::Path::new(""));
+    let loaded = load_file(&args.scenario, root).map_err(|error| {
+        eprintln!("{:?}", miette::Report::new(error.clone()));
+        UsageError(error.to_string())
+    })?;
+    let scenario = &loaded.scenario;
+    let temporary;
+    let dir = match &args.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            dir.clone()
+        }
+        None => {
+            temporary = tempfile::Builder::new()
+                .prefix("mailharness-serve-")
+                .tempdir()?;
+            temporary.path().to_owned()
+        }
+    };
+    let certs = Arc::new(CertMatrix::generate(HOST)?);
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, certs.ca_pem())
+        .with_context(|| format!("cannot write {}", ca_file.display()))?;
+    let password = format!("serve-{}", std::process::id());
+    let password_file = dir.join("password");
+    write_private(&password_file, &password)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let bind = "127.0.0.1:0".parse().expect("valid address");
+        let mut servers = Vec::new();
+        println!("Serving {} ({})", loaded.id, scenario.description);
+        let legs: [(&str, ServerKind, MockConfig, Security); 2] = [
+            (
+                "IMAP",
+                scenario.imap.server,
+                scenario.imap_config(&password).into(),
+                scenario.imap.security,
+            ),
+            (
+                "SMTP",
+                scenario.smtp.server,
+                scenario.smtp_config(&password).into(),
+                scenario.smtp.security,
+            ),
+        ];
+        for (name, kind, config, security) in legs {
+            match kind {
+                ServerKind::Mock => {
+                    let server = MockServer::start(config, certs.clone(), bind)
+                        .await
+                        .with_context(|| format!("cannot start the {name} server"))?;
+                    println!(
+                        "  {name}  {HOST}:{}  ({})",
+                        server.addr().port(),
+                        security_name(security)
+                    );
+                    servers.push((name, server));
+                }
+                ServerKind::Closed => {
+                    println!("  {name}  nothing listens (the scenario's server is closed)")
+                }
+            }
+        }
+        println!("  login     {}", scenario.server_login());
+        println!("  password  in {}", password_file.display());
+        println!("  trust     {}", ca_file.display());
+        println!("Press Ctrl-C to stop.");
+        std::io::stdout().flush()?;
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        for (name, server) in &servers {
+            for transcript in server.transcripts() {
+                println!("--- {name} {transcript}");
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    Ok(0)
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}

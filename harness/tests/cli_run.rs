@@ -1,0 +1,243 @@
+//! The `mailharness` binary end to end: `run` over the whole catalogue (exit code, JSON, no
+//! password anywhere), bad files and mismatches, `list`, and `serve`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+fn mailharness() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mailharness"));
+    command.env_remove("RUST_LOG").env("NO_COLOR", "1");
+    command
+}
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every base64 rendering in which `secret` could hide inside a longer encoded payload:
+/// for each of the three alignments, the part of the encoding that depends on the secret's
+/// bytes alone.
+fn base64_forms(secret: &str) -> Vec<String> {
+    (0..3)
+        .map(|skip| {
+            let bytes = &secret.as_bytes()[skip..];
+            let whole = bytes.len() / 3 * 3;
+            STANDARD.encode(&bytes[..whole])
+        })
+        .collect()
+}
+
+fn assert_no_secret(haystack: &str, secret: &str, logins: &[&str]) {
+    assert!(!haystack.contains(secret), "the password appears in clear");
+    for form in base64_forms(secret) {
+        assert!(
+            !haystack.contains(&form),
+            "the password appears in base64 ({form})"
+        );
+    }
+    for login in logins {
+        let plain = STANDARD.encode(format!("\0{login}\0{secret}"));
+        assert!(!haystack.contains(&plain), "an AUTH PLAIN payload appears");
+    }
+}
+
+#[test]
+fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
+    let password = "Tr0ub4dor&3-unique-mailharness-password";
+    let output = mailharness()
+        .current_dir(repository())
+        .args(["run", "--format", "json", "--verbose"])
+        .env("MAILHARNESS_PASSWORD", password)
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr:\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
+    let total = report["summary"]["total"].as_u64().unwrap();
+    assert!(total >= 80, "the catalogue has {total} scenarios");
+    assert_eq!(report["summary"]["failed"], 0);
+    // Verbose runs keep transcripts: the AUTH lines are there, redacted.
+    assert!(
+        stdout.contains("AUTH PLAIN <redacted>"),
+        "no redacted AUTH line in the report"
+    );
+    assert!(stdout.contains("LOGIN \\\"alice@example.com\\\" <redacted>"));
+    assert!(
+        stderr.contains("DEBUG") || stderr.contains("TRACE"),
+        "verbose logs expected"
+    );
+    for haystack in [&stdout, &stderr] {
+        assert_no_secret(haystack, password, &["alice@example.com", "alice"]);
+        assert_no_secret(haystack, &format!("not-{password}"), &["alice@example.com"]);
+    }
+}
+
+fn write(dir: &Path, name: &str, contents: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, contents).unwrap();
+}
+
+const GOOD: &str = "description = \"valid everywhere\"\n[expect]\nclass = \"ok\"\n";
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    mailharness().current_dir(dir).args(args).output().unwrap()
+}
+
+#[test]
+fn a_bad_file_is_named_with_its_position_and_the_others_still_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "scenarios/good.toml", GOOD);
+    write(
+        dir.path(),
+        "scenarios/tls/bad.toml",
+        "description = \"typo\"\n[imap]\ncertificate = \"expird\"\n[expect]\nclass = \"ok\"\n",
+    );
+    let output = run_in(dir.path(), &["run"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    let stdout = text(&output.stdout);
+    assert!(stderr.contains("tls/bad.toml:3:16"), "{stderr}");
+    assert!(stderr.contains("unknown variant `expird`"), "{stderr}");
+    assert!(
+        stdout.contains("1 scenarios, 1 passed, 0 failed, 1 bad files"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_mismatch_exits_1_with_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "scenarios/wrong.toml",
+        "description = \"expects ok from an expired certificate\"\n[imap]\ncertificate = \"expired\"\n[expect]\nclass = \"ok\"\n",
+    );
+    write(dir.path(), "scenarios/good.toml", GOOD);
+    let output = run_in(dir.path(), &["run", "--jobs", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("Mismatches"), "{stdout}");
+    assert!(
+        stdout.contains("wrong     ok        expected ok, got unauthorized_untrusted_certificate at imap-connect (certificate-expired)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\x1b'), "no colours when piped");
+    // The tag filter leaves the good one out.
+    let output = run_in(dir.path(), &["run", "--tag", "nothing-has-this"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("no scenario matches"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_in(dir.path(), &["run"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("no `scenarios` directory here"));
+    assert_eq!(
+        run_in(dir.path(), &["run", "--jobs", "0"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        run_in(dir.path(), &["run", "--format", "xml"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(run_in(dir.path(), &["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn list_shows_ids_tags_and_expectations() {
+    let output = mailharness()
+        .current_dir(repository())
+        .args(["list", "--tag", "courier"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("courier/courier-implicit-tls"), "{stdout}");
+    assert!(stdout.contains("imap_validation_error at imap-connect (courier-imap)"));
+    assert!(!stdout.contains("tls/imap-implicit-valid"));
+}
+
+#[test]
+fn serve_keeps_the_servers_up_and_never_prints_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = mailharness()
+        .current_dir(repository())
+        .args(["serve", "scenarios/tls/starttls-on-both.toml", "--dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let mut imap_port = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.trim_start().starts_with("IMAP") {
+            imap_port = line
+                .split(':')
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .map(str::to_owned);
+        }
+        let done = line.starts_with("Press Ctrl-C");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let port: u16 = imap_port.expect("an IMAP line").parse().unwrap();
+    // A client by hand: the STARTTLS server greets in the clear.
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut greeting = String::new();
+    BufReader::new(&mut stream)
+        .read_line(&mut greeting)
+        .unwrap();
+    assert!(
+        greeting.contains("STARTTLS LOGINDISABLED] Dovecot (Debian) ready."),
+        "{greeting}"
+    );
+    drop(stream);
+
+    let password_file = dir.path().join("password");
+    let password = std::fs::read_to_string(&password_file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&password_file)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    assert!(dir.path().join("ca.pem").exists());
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    printed.extend(lines.map(Result::unwrap));
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let all = printed.join("\n");
+    assert!(all.contains("--- IMAP connection from 127.0.0.1"), "{all}");
+    assert!(!all.contains(&password), "the password was printed");
+}
