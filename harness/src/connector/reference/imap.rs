@@ -194,24 +194,11 @@ async fn greeting<T>(client: &mut Client<T>) -> Result<(), Outcome>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug,
 {
-    let response = match client.read_response().await {
-        Ok(Some(response)) => response,
-        Ok(None) => {
-            return Err(connect_failure(
-                ErrorClass::ImapSettingsIncorrect,
-                "connection-closed",
-            ));
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::Other => {
-            return Err(connect_failure(ErrorClass::ImapValidationError, "not-imap"));
-        }
-        Err(error) => {
-            return Err(connect_failure(
-                ErrorClass::ImapSettingsIncorrect,
-                classify::net::io_detail(&error),
-            ));
-        }
-    };
+    let response = client
+        .read_response()
+        .await
+        .map_err(|e| read_failure(&e))?
+        .ok_or_else(closed)?;
     match response.parsed() {
         Response::Data {
             status: Status::Ok | Status::PreAuth,
@@ -237,6 +224,11 @@ where
         ),
         _ => Err(connect_failure(ErrorClass::ImapValidationError, "not-imap")),
     }
+}
+
+/// The connection ended where a response was due.
+fn closed() -> Outcome {
+    connect_failure(ErrorClass::ImapSettingsIncorrect, "connection-closed")
 }
 
 /// A failed read before login: async-imap reports what it cannot parse as an `Other` I/O
@@ -280,16 +272,11 @@ where
     written.await.map_err(|_| lost("connection-lost"))?;
     let mut caps = Vec::new();
     loop {
-        let response = match client.read_response().await {
-            Ok(Some(response)) => response,
-            Ok(None) => {
-                return Err(connect_failure(
-                    ErrorClass::ImapSettingsIncorrect,
-                    "connection-closed",
-                ));
-            }
-            Err(error) => return Err(read_failure(&error)),
-        };
+        let response = client
+            .read_response()
+            .await
+            .map_err(|e| read_failure(&e))?
+            .ok_or_else(closed)?;
         match response.parsed() {
             Response::Capabilities(list) => caps.extend(list.iter().map(capability_name)),
             Response::Done {
