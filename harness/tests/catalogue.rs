@@ -58,7 +58,13 @@ fn run(loaded: &LoadedScenario, env: &RunEnv) -> Result<(), Failed> {
 }
 
 fn main() {
-    let args = Arguments::from_args();
+    let mut args = Arguments::from_args();
+    // Scenarios mostly wait (on timeouts, on sockets), so more run at once than there are
+    // cores unless --test-threads says otherwise.
+    if args.test_threads.is_none() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        args.test_threads = Some((cores * 4).max(8));
+    }
     let (scenarios, errors) = load_all(&[scenarios_dir()]);
     let env = Arc::new(RunEnv::new(None).expect("certificates"));
     let mut trials: Vec<Trial> = errors

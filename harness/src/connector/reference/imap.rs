@@ -231,7 +231,7 @@ fn closed() -> Outcome {
     connect_failure(ErrorClass::ImapSettingsIncorrect, "connection-closed")
 }
 
-/// A failed read before login: async-imap reports what it cannot parse as an `Other` I/O
+/// A failed read or write before login: async-imap reports what it cannot parse as an `Other` I/O
 /// error (the server does not speak IMAP); anything else is the connection failing.
 fn read_failure(error: &std::io::Error) -> Outcome {
     if error.kind() == std::io::ErrorKind::Other {
@@ -269,7 +269,7 @@ where
         stream.write_all(command.as_bytes()).await?;
         stream.flush().await
     };
-    written.await.map_err(|_| lost("connection-lost"))?;
+    written.await.map_err(|e| read_failure(&e))?;
     let mut caps = Vec::new();
     loop {
         let response = client
