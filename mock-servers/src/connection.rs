@@ -66,15 +66,22 @@ pub(crate) async fn serve<P: Protocol>(
     }
     session.start();
     let mut buf = vec![0u8; 16 * 1024];
+    // Replies are collected and written in one go before anything else happens, as a real
+    // server's buffered output does: line-by-line writes would meet Nagle's algorithm and
+    // delayed ACKs and cost ~40 ms per reply.
+    let mut pending = Vec::new();
     loop {
         while let Some(action) = session.next_action() {
+            if let Action::Send(bytes) = action {
+                transcript.server(&bytes);
+                pending.extend_from_slice(&bytes);
+                continue;
+            }
+            if let Err(e) = write_all(&mut stream, &mut pending).await {
+                return transcript.event(format!("write failed: {e}"));
+            }
             match action {
-                Action::Send(bytes) => {
-                    transcript.server(&bytes);
-                    if let Err(e) = write_all(&mut stream, &bytes).await {
-                        return transcript.event(format!("write failed: {e}"));
-                    }
-                }
+                Action::Send(_) => unreachable!("sends are collected above"),
                 Action::Close => {
                     let _ = stream.shutdown().await;
                     return transcript.event("closed by server");
@@ -110,6 +117,9 @@ pub(crate) async fn serve<P: Protocol>(
                 }
             }
         }
+        if let Err(e) = write_all(&mut stream, &mut pending).await {
+            return transcript.event(format!("write failed: {e}"));
+        }
         match stream.read(&mut buf).await {
             Ok(0) => return transcript.event("closed by client"),
             Ok(n) => session.feed(&buf[..n]),
@@ -118,8 +128,13 @@ pub(crate) async fn serve<P: Protocol>(
     }
 }
 
-async fn write_all(stream: &mut ServerStream, bytes: &[u8]) -> std::io::Result<()> {
-    stream.write_all(bytes).await?;
+/// Writes and empties `pending`, if there is anything in it.
+async fn write_all(stream: &mut ServerStream, pending: &mut Vec<u8>) -> std::io::Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    stream.write_all(pending).await?;
+    pending.clear();
     stream.flush().await
 }
 

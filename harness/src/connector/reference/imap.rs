@@ -141,7 +141,12 @@ async fn tcp_connect(
             socket.connect(addr).await
         };
         match attempt.await {
-            Ok(stream) => return Ok(stream),
+            Ok(stream) => {
+                // async-imap writes a command in pieces; without this, Nagle's algorithm
+                // holds each piece back until the server's delayed ACK.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
             Err(error) => {
                 last = (
                     ErrorClass::ImapSettingsIncorrect,

@@ -30,22 +30,37 @@ impl ReferenceConnector {
                 .with_response(None, error);
             }
         };
+        tracing::debug!(
+            "imap-connect to {}:{}",
+            settings.imap.host,
+            settings.imap.port
+        );
         let client = match imap::connect(settings, &tls).await {
             Ok(client) => client,
             Err(outcome) => return outcome,
         };
+        tracing::debug!("imap-login as {}", settings.login());
         let sessions = match imap::login_and_open(client, settings, &tls).await {
             Ok(sessions) => sessions,
             Err(outcome) => return outcome,
         };
         // The IMAP sessions stay open while the SMTP steps run, as they would in use.
         let result = async {
+            tracing::debug!(
+                "smtp-connect to {}:{}",
+                settings.smtp.host,
+                settings.smtp.port
+            );
             let mut connection = smtp::connect(settings).await?;
+            tracing::debug!("smtp-login as {}", settings.login());
             smtp::login(&mut connection, settings).await?;
+            tracing::debug!("test-send to {}", settings.bcc);
             smtp::send(&mut connection, settings).await
         }
         .await;
+        tracing::debug!("closing {} IMAP sessions", sessions.len());
         imap::logout_all(sessions).await;
+        tracing::debug!("done");
         match result {
             Ok(()) => Outcome::ok(),
             Err(outcome) => outcome,
