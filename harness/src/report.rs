@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(mismatch.exit_code(), 1);
         let human = mismatch.to_human(false);
         assert!(
-            human.contains("tls/b  unauthorized at imap-login  expected x, got y"),
+            human.contains("tls/b     unauthorized at imap-login  expected x, got y"),
             "{human}"
         );
         assert!(mismatch.to_human(true).contains("\x1b[1;31m"));
