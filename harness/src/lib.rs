@@ -13,6 +13,7 @@
 
 pub mod classify;
 pub mod connector;
+pub mod containers;
 pub mod outcome;
 pub mod report;
 pub mod runner;

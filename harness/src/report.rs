@@ -24,6 +24,8 @@ pub struct Summary {
     pub total: usize,
     pub passed: usize,
     pub failed: usize,
+    /// Scenarios that could not run here (real servers without Docker).
+    pub skipped: usize,
     pub file_errors: usize,
     pub duration_ms: u128,
 }
@@ -36,12 +38,14 @@ impl RunReport {
         duration_ms: u128,
     ) -> RunReport {
         let passed = scenarios.iter().filter(|r| r.passed).count();
+        let skipped = scenarios.iter().filter(|r| r.skipped.is_some()).count();
         RunReport {
             connector: connector.to_owned(),
             summary: Summary {
                 total: scenarios.len(),
                 passed,
-                failed: scenarios.len() - passed,
+                failed: scenarios.len() - passed - skipped,
+                skipped,
                 file_errors: file_errors.len(),
                 duration_ms,
             },
@@ -75,7 +79,11 @@ impl RunReport {
             }
         };
         let mut out = String::new();
-        let failures: Vec<&ScenarioResult> = self.scenarios.iter().filter(|r| !r.passed).collect();
+        let failures: Vec<&ScenarioResult> = self
+            .scenarios
+            .iter()
+            .filter(|r| !r.passed && r.skipped.is_none())
+            .collect();
         if !failures.is_empty() {
             let rows: Vec<[String; 3]> = failures
                 .iter()
@@ -93,7 +101,10 @@ impl RunReport {
         }
         let mut tally: BTreeMap<ErrorClass, (usize, usize)> = BTreeMap::new();
         for result in &self.scenarios {
-            let entry = tally.entry(result.outcome.class).or_default();
+            let Some(outcome) = &result.outcome else {
+                continue;
+            };
+            let entry = tally.entry(outcome.class).or_default();
             entry.0 += 1;
             if !result.passed {
                 entry.1 += 1;
@@ -107,6 +118,20 @@ impl RunReport {
             .collect();
         let _ = writeln!(out, "Outcomes of connector `{}`", self.connector);
         out.push_str(&table(&["class", "scenarios", "mismatched"], &rows));
+        let skipped: Vec<&ScenarioResult> = self
+            .scenarios
+            .iter()
+            .filter(|r| r.skipped.is_some())
+            .collect();
+        if let Some(first) = skipped.first() {
+            let _ = writeln!(
+                out,
+                "{} {} scenarios: {}",
+                paint("1;33", "skipped"),
+                skipped.len(),
+                first.skipped.as_deref().unwrap_or_default()
+            );
+        }
         for error in &self.file_errors {
             let _ = writeln!(out, "{} {error}", paint("1;31", "bad scenario file:"));
         }
@@ -118,10 +143,11 @@ impl RunReport {
         };
         let _ = writeln!(
             out,
-            "\n{} scenarios, {} passed, {} failed, {} bad files in {:.1} s: {verdict}",
+            "\n{} scenarios, {} passed, {} failed, {} skipped, {} bad files in {:.1} s: {verdict}",
             s.total,
             s.passed,
             s.failed,
+            s.skipped,
             s.file_errors,
             s.duration_ms as f64 / 1000.0
         );
@@ -190,13 +216,14 @@ mod tests {
                 step: Some(Step::ImapLogin),
                 detail: None,
             },
-            outcome: Outcome::failed(
+            outcome: Some(Outcome::failed(
                 ErrorClass::Unauthorized,
                 Step::ImapLogin,
                 "wrong-credentials",
-            ),
+            )),
             passed,
             mismatch: (!passed).then(|| "expected x, got y".to_owned()),
+            skipped: None,
             duration_ms: 5,
             transcripts: vec![],
         }
@@ -208,8 +235,9 @@ mod tests {
         assert_eq!(all_good.exit_code(), 0);
         let human = all_good.to_human(false);
         assert!(
-            human
-                .contains("1 scenarios, 1 passed, 0 failed, 0 bad files in 1.2 s: all as expected"),
+            human.contains(
+                "1 scenarios, 1 passed, 0 failed, 0 skipped, 0 bad files in 1.2 s: all as expected"
+            ),
             "{human}"
         );
         assert!(!human.contains("Mismatches"));

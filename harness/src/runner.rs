@@ -17,9 +17,11 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::connector::{Connector, Endpoint, Secret, Settings};
+use crate::containers::server::ContainerPool;
+use crate::containers::{config as real, docker};
 use crate::outcome::Outcome;
 use crate::scenario::load::LoadedScenario;
-use crate::scenario::{Expect, PasswordChoice, Scenario, ServerKind};
+use crate::scenario::{Expect, ImapServerKind, PasswordChoice, Scenario, SmtpServerKind};
 
 /// The connector's per-step timeout when a scenario sets none.
 pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,6 +37,10 @@ pub struct RunEnv {
     /// The password the servers know. Made afresh for every run unless given (tests give
     /// one so they can look for it in the output).
     password: Secret,
+    /// The real servers' containers, shared between scenarios with the same configuration.
+    pub containers: ContainerPool,
+    /// Whether a Docker daemon answered (checked once, on the first scenario that needs it).
+    docker: std::sync::OnceLock<Result<(), String>>,
 }
 
 impl RunEnv {
@@ -43,7 +49,35 @@ impl RunEnv {
         Ok(RunEnv {
             certs: Arc::new(certs),
             password: Secret::new(password.unwrap_or_else(random_password)),
+            containers: ContainerPool::default(),
+            docker: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Whether real servers can run here. The first time: removes leftovers of killed runs
+    /// and builds the images that are missing (progress on stderr).
+    fn docker(&self) -> Result<(), String> {
+        self.docker
+            .get_or_init(|| {
+                docker::daemon().map_err(|e| format!("no Docker daemon is reachable ({e})"))?;
+                crate::containers::server::remove_leftovers();
+                crate::containers::images::build(
+                    &crate::containers::images::SERVERS,
+                    &mut |line| {
+                        if !line.starts_with('[') {
+                            eprintln!("images: {line}");
+                        }
+                    },
+                )
+                .map_err(|e| format!("cannot build the server images: {e}"))?;
+                Ok(())
+            })
+            .clone()
+    }
+
+    /// Removes the run's containers.
+    pub async fn shutdown(&self) {
+        self.containers.shutdown().await;
     }
 }
 
@@ -65,11 +99,17 @@ pub struct ScenarioResult {
     pub description: String,
     pub tags: Vec<String>,
     pub expected: Expect,
-    pub outcome: Outcome,
+    /// What the connector reported; none when the scenario did not run to the connector
+    /// (skipped, or the harness could not set it up).
+    pub outcome: Option<Outcome>,
     /// Whether the outcome is what `[expect]` says (and, for `ok`, the message arrived).
     pub passed: bool,
     /// Why it did not pass.
     pub mismatch: Option<String>,
+    /// Why it did not run (real servers without Docker); such a scenario neither passes
+    /// nor fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     pub duration_ms: u128,
     /// The servers' transcripts (passwords redacted); kept for failed scenarios, or all
     /// with `keep_transcripts`.
@@ -82,41 +122,77 @@ enum Leg {
     Mock(MockServer),
     /// The port of a listener that was bound and closed: connections are refused.
     Closed(SocketAddr),
+    /// A real server in a container (kept by the run's pool): this scenario's port on it.
+    Real(u16),
 }
 
 impl Leg {
-    async fn start(
-        kind: ServerKind,
+    async fn mock(
         config: impl Into<mailharness_mock_servers::MockConfig>,
         certs: &Arc<CertMatrix>,
     ) -> Result<Leg, String> {
         let bind: SocketAddr = "127.0.0.1:0".parse().expect("valid address");
-        match kind {
-            ServerKind::Mock => MockServer::start(config, certs.clone(), bind)
-                .await
-                .map(Leg::Mock)
-                .map_err(|e| e.to_string()),
-            ServerKind::Closed => {
-                let listener = std::net::TcpListener::bind(bind).map_err(|e| e.to_string())?;
-                let addr = listener.local_addr().map_err(|e| e.to_string())?;
-                drop(listener);
-                Ok(Leg::Closed(addr))
-            }
-        }
+        MockServer::start(config, certs.clone(), bind)
+            .await
+            .map(Leg::Mock)
+            .map_err(|e| e.to_string())
+    }
+
+    fn closed() -> Result<Leg, String> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        drop(listener);
+        Ok(Leg::Closed(addr))
+    }
+
+    async fn real(env: &RunEnv, server: real::RealServer) -> Result<Leg, String> {
+        env.docker()?;
+        let certs = env.certs.clone();
+        let running = env
+            .containers
+            .get(server.key(), || server.spec(&certs))
+            .await?;
+        let port = running.port(server.listener_port()).ok_or_else(|| {
+            format!(
+                "the {} container has no {} port",
+                running.server,
+                server.listener_port()
+            )
+        })?;
+        Ok(Leg::Real(port))
     }
 
     fn port(&self) -> u16 {
         match self {
             Leg::Mock(server) => server.addr().port(),
             Leg::Closed(addr) => addr.port(),
+            Leg::Real(port) => *port,
         }
     }
 
     fn server(&self) -> Option<&MockServer> {
         match self {
             Leg::Mock(server) => Some(server),
-            Leg::Closed(_) => None,
+            Leg::Closed(_) | Leg::Real(_) => None,
         }
+    }
+}
+
+async fn imap_leg(scenario: &Scenario, env: &RunEnv, password: &str) -> Result<Leg, String> {
+    match scenario.imap.server {
+        ImapServerKind::Mock => Leg::mock(scenario.imap_config(password), &env.certs).await,
+        ImapServerKind::Closed => Leg::closed(),
+        ImapServerKind::Dovecot | ImapServerKind::Courier => {
+            Leg::real(env, real::RealServer::imap(scenario, password)).await
+        }
+    }
+}
+
+async fn smtp_leg(scenario: &Scenario, env: &RunEnv, password: &str) -> Result<Leg, String> {
+    match scenario.smtp.server {
+        SmtpServerKind::Mock => Leg::mock(scenario.smtp_config(password), &env.certs).await,
+        SmtpServerKind::Closed => Leg::closed(),
+        SmtpServerKind::Postfix => Leg::real(env, real::RealServer::smtp(scenario, password)).await,
     }
 }
 
@@ -130,45 +206,53 @@ pub async fn run_scenario(
     let started = Instant::now();
     let scenario = &loaded.scenario;
     let expected = scenario.expect.get_ref().clone();
-    let (outcome, mismatch, transcripts) =
-        match run_servers_and_connector(scenario, connector, env).await {
-            Ok((outcome, imap, smtp)) => {
-                let mismatch = compare(&expected, &outcome)
-                    .or_else(|| check_delivery(scenario, &outcome, &smtp));
-                let transcripts = if mismatch.is_some() || keep_transcripts {
-                    [&imap, &smtp]
-                        .iter()
-                        .filter_map(|leg| leg.server())
-                        .flat_map(MockServer::transcripts)
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                (outcome, mismatch, transcripts)
-            }
-            Err(error) => (
-                Outcome::failed(
-                    crate::outcome::ErrorClass::ImapSettingsIncorrect,
-                    crate::outcome::Step::ImapConnect,
-                    "harness-error",
-                ),
-                Some(format!(
-                    "the harness could not set up the scenario: {error}"
-                )),
-                Vec::new(),
-            ),
-        };
-    ScenarioResult {
+    let mut result = ScenarioResult {
         id: loaded.id.clone(),
         description: scenario.description.clone(),
         tags: scenario.tags.clone(),
-        expected,
-        passed: mismatch.is_none(),
-        outcome,
-        mismatch,
-        duration_ms: started.elapsed().as_millis(),
-        transcripts,
+        expected: expected.clone(),
+        outcome: None,
+        passed: false,
+        mismatch: None,
+        skipped: None,
+        duration_ms: 0,
+        transcripts: Vec::new(),
+    };
+    if scenario.needs_containers()
+        && let Err(reason) = env.docker()
+    {
+        if docker::required() {
+            result.mismatch = Some(format!("{reason}, and {} is set", docker::REQUIRE_DOCKER));
+        } else {
+            result.skipped = Some(format!(
+                "{reason}: scenarios with real servers are skipped (set {}=1 to fail instead)",
+                docker::REQUIRE_DOCKER
+            ));
+        }
+        return result;
     }
+    match run_servers_and_connector(scenario, connector, env).await {
+        Ok((outcome, imap, smtp)) => {
+            result.mismatch =
+                compare(&expected, &outcome).or_else(|| check_delivery(scenario, &outcome, &smtp));
+            if result.mismatch.is_some() || keep_transcripts {
+                result.transcripts = [&imap, &smtp]
+                    .iter()
+                    .filter_map(|leg| leg.server())
+                    .flat_map(MockServer::transcripts)
+                    .collect();
+            }
+            result.outcome = Some(outcome);
+        }
+        Err(error) => {
+            result.mismatch = Some(format!(
+                "the harness could not set up the scenario: {error}"
+            ));
+        }
+    }
+    result.passed = result.mismatch.is_none();
+    result.duration_ms = started.elapsed().as_millis();
+    result
 }
 
 async fn run_servers_and_connector(
@@ -177,18 +261,8 @@ async fn run_servers_and_connector(
     env: &RunEnv,
 ) -> Result<(Outcome, Leg, Leg), String> {
     let password = env.password.expose();
-    let imap = Leg::start(
-        scenario.imap.server,
-        scenario.imap_config(password),
-        &env.certs,
-    )
-    .await?;
-    let smtp = Leg::start(
-        scenario.smtp.server,
-        scenario.smtp_config(password),
-        &env.certs,
-    )
-    .await?;
+    let imap = imap_leg(scenario, env, password).await?;
+    let smtp = smtp_leg(scenario, env, password).await?;
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, env.certs.ca_pem()).map_err(|e| format!("CA file: {e}"))?;

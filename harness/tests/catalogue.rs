@@ -1,16 +1,22 @@
 //! The scenario catalogue as tests: one test case per file under `scenarios/`, named after
-//! its path (`tls::imap-expired`). Each runs the reference connector against the mock
+//! its path (`tls::imap-expired`). Each runs the reference connector against the scenario's
 //! servers, asserts the `[expect]` table, and snapshots class, step and detail with insta
 //! (`harness/tests/snapshots/reference/`), nothing that varies between runs.
+//!
+//! Scenarios with real servers need Docker: without a daemon they are ignored with a
+//! message, unless `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure. Missing images are
+//! built first (`mailharness images build` does the same by hand).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use mailharness::connector::reference::ReferenceConnector;
+use mailharness::containers::{docker, images};
 use mailharness::runner::{RunEnv, run_scenario};
 use mailharness::scenario::load::{LoadedScenario, load_all};
 use serde::Serialize;
+use tokio::runtime::Runtime;
 
 /// What a snapshot holds: only what is stable between runs.
 #[derive(Serialize)]
@@ -25,17 +31,19 @@ fn scenarios_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
 }
 
-fn run(loaded: &LoadedScenario, env: &RunEnv) -> Result<(), Failed> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+fn run(loaded: &LoadedScenario, env: &RunEnv, runtime: &Runtime) -> Result<(), Failed> {
     let result = runtime.block_on(run_scenario(loaded, &ReferenceConnector, env, false));
+    let Some(outcome) = &result.outcome else {
+        return Err(result
+            .mismatch
+            .unwrap_or_else(|| "the scenario did not run".into())
+            .into());
+    };
     let snapshot = Snapshot {
         description: &result.description,
-        class: result.outcome.class.to_string(),
-        step: result.outcome.step.map(|s| s.to_string()),
-        detail: result.outcome.detail.as_deref(),
+        class: outcome.class.to_string(),
+        step: outcome.step.map(|s| s.to_string()),
+        detail: outcome.detail.as_deref(),
     };
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots/reference");
@@ -49,12 +57,39 @@ fn run(loaded: &LoadedScenario, env: &RunEnv) -> Result<(), Failed> {
         let transcripts: String = result.transcripts.iter().map(|t| t.to_string()).collect();
         return Err(format!(
             "{mismatch}\nserver response: {:?}\n{transcripts}",
-            result.outcome.response
+            outcome.response
         )
         .into());
     }
     snapshot_result
         .map_err(|_| Failed::from("snapshot differs (see above; review with `cargo insta review`)"))
+}
+
+/// Whether the real-server scenarios can run: `Ok(true)` yes, `Ok(false)` skip them,
+/// `Err` they must run and cannot.
+fn containers_ready(needed: bool) -> Result<bool, String> {
+    if !needed {
+        return Ok(false);
+    }
+    if let Err(reason) = docker::daemon() {
+        if docker::required() {
+            return Err(format!(
+                "no Docker daemon ({reason}) and {} is set",
+                docker::REQUIRE_DOCKER
+            ));
+        }
+        eprintln!(
+            "note: no Docker daemon ({reason}): the scenarios with real servers are ignored; set {}=1 to fail instead",
+            docker::REQUIRE_DOCKER
+        );
+        return Ok(false);
+    }
+    images::build(&images::SERVERS, &mut |line| {
+        if !line.starts_with('[') {
+            eprintln!("images: {line}");
+        }
+    })?;
+    Ok(true)
 }
 
 fn main() {
@@ -67,6 +102,14 @@ fn main() {
     }
     let (scenarios, errors) = load_all(&[scenarios_dir()]);
     let env = Arc::new(RunEnv::new(None).expect("certificates"));
+    let runtime = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime"),
+    );
+    let needed = !args.list && scenarios.iter().any(|s| s.scenario.needs_containers());
+    let ready = containers_ready(needed);
     let mut trials: Vec<Trial> = errors
         .into_iter()
         .map(|error| {
@@ -76,8 +119,19 @@ fn main() {
         .collect();
     trials.extend(scenarios.into_iter().map(|loaded| {
         let env = env.clone();
+        let runtime = runtime.clone();
         let name = loaded.id.replace('/', "::");
-        Trial::test(name, move || run(&loaded, &env))
+        let real = loaded.scenario.needs_containers();
+        match (&ready, real) {
+            (Err(reason), true) => {
+                let reason = reason.clone();
+                Trial::test(name, move || Err(reason.into()))
+            }
+            (Ok(false), true) => Trial::test(name, || Ok(())).with_ignored_flag(true),
+            _ => Trial::test(name, move || run(&loaded, &env, &runtime)),
+        }
     }));
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    runtime.block_on(env.shutdown());
+    conclusion.exit();
 }

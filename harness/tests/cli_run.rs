@@ -110,7 +110,7 @@ fn a_bad_file_is_named_with_its_position_and_the_others_still_run() {
     assert!(stderr.contains("tls/bad.toml:3:16"), "{stderr}");
     assert!(stderr.contains("unknown variant `expird`"), "{stderr}");
     assert!(
-        stdout.contains("1 scenarios, 1 passed, 0 failed, 1 bad files"),
+        stdout.contains("1 scenarios, 1 passed, 0 failed, 0 skipped, 1 bad files"),
         "{stdout}"
     );
 }

@@ -99,8 +99,9 @@ impl TlsVersions {
         }
     }
 
-    /// Whether rustls cannot serve this range (it speaks 1.2 and 1.3 only).
-    pub(crate) fn needs_legacy_backend(self) -> bool {
+    /// Whether the range reaches below TLS 1.2: rustls cannot serve it (it speaks 1.2 and
+    /// 1.3 only), and OpenSSL needs security level 0 for it.
+    pub fn needs_legacy_backend(self) -> bool {
         self.min < TlsVersion::Tls12
     }
 }

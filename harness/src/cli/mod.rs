@@ -6,8 +6,10 @@
 //! - `list`: `mailharness list`, the scenarios and what they expect.
 //! - `serve`: `mailharness serve`, one scenario's servers kept up for manual poking.
 //! - `certs`: `mailharness certs`, writes the certificate matrix.
+//! - `images`: `mailharness images build`, the real servers' container images.
 
 mod certs;
+mod images;
 mod list;
 mod run;
 mod serve;
@@ -51,6 +53,7 @@ enum Command {
     List(list::ListArgs),
     Serve(serve::ServeArgs),
     Certs(certs::CertsArgs),
+    Images(images::ImagesArgs),
 }
 
 /// Report formats.
@@ -127,6 +130,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::List(args) => list::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Certs(args) => certs::run(&args).map(|()| EXIT_OK),
+        Command::Images(args) => images::run(&args),
     }
 }
 

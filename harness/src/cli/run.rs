@@ -83,14 +83,25 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         .context("cannot start the async runtime")?;
     let started = Instant::now();
     let mut progress = Progress::new(args.format);
+    let env = Arc::new(env);
+    // Ctrl-C removes the run's containers before leaving; a run killed harder leaves them
+    // to the next run, which removes containers of runs that are gone.
+    runtime.spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: removing the run's containers");
+            mailharness::containers::server::remove_own();
+            std::process::exit(130);
+        }
+    });
     let results = runtime.block_on(runner::run_all(
         scenarios,
         connector.clone(),
-        Arc::new(env),
+        env.clone(),
         jobs,
         args.verbose,
         |result, done, total| progress.show(result, done, total),
     ));
+    runtime.block_on(env.shutdown());
     progress.finish();
     let report = RunReport::new(
         connector.name(),
@@ -144,7 +155,13 @@ impl Progress {
             return;
         }
         let mut stderr = std::io::stderr().lock();
-        let verdict = if result.passed { "ok  " } else { "FAIL" };
+        let verdict = if result.passed {
+            "ok  "
+        } else if result.skipped.is_some() {
+            "skip"
+        } else {
+            "FAIL"
+        };
         if self.terminal {
             let _ = write!(
                 stderr,

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use mailharness::containers::config::RealServer;
+use mailharness::containers::server::ContainerPool;
 use mailharness::runner::HOST;
-use mailharness::scenario::ServerKind;
 use mailharness::scenario::load::load_file;
+use mailharness::scenario::{ImapServerKind, SmtpServerKind};
 use mailharness_certs::CertMatrix;
 use mailharness_mock_servers::{MockConfig, MockServer, Security};
 
@@ -78,23 +80,25 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         let bind = "127.0.0.1:0".parse().expect("valid address");
         let mut servers = Vec::new();
         println!("Serving {} ({})", loaded.id, scenario.description);
-        let legs: [(&str, ServerKind, MockConfig, Security); 2] = [
-            (
-                "IMAP",
-                scenario.imap.server,
-                scenario.imap_config(&password).into(),
-                scenario.imap.security,
-            ),
-            (
-                "SMTP",
-                scenario.smtp.server,
-                scenario.smtp_config(&password).into(),
-                scenario.smtp.security,
-            ),
-        ];
-        for (name, kind, config, security) in legs {
-            match kind {
-                ServerKind::Mock => {
+        let pool = ContainerPool::default();
+        let imap: Leg = match scenario.imap.server {
+            ImapServerKind::Mock => Leg::Mock(scenario.imap_config(&password).into()),
+            ImapServerKind::Closed => Leg::Closed,
+            ImapServerKind::Dovecot | ImapServerKind::Courier => {
+                Leg::Real(RealServer::imap(scenario, &password))
+            }
+        };
+        let smtp: Leg = match scenario.smtp.server {
+            SmtpServerKind::Mock => Leg::Mock(scenario.smtp_config(&password).into()),
+            SmtpServerKind::Closed => Leg::Closed,
+            SmtpServerKind::Postfix => Leg::Real(RealServer::smtp(scenario, &password)),
+        };
+        for (name, leg, security) in [
+            ("IMAP", imap, scenario.imap.security),
+            ("SMTP", smtp, scenario.smtp.security),
+        ] {
+            match leg {
+                Leg::Mock(config) => {
                     let server = MockServer::start(config, certs.clone(), bind)
                         .await
                         .with_context(|| format!("cannot start the {name} server"))?;
@@ -105,7 +109,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
                     );
                     servers.push((name, server));
                 }
-                ServerKind::Closed => {
+                Leg::Real(real) => {
+                    let running = pool
+                        .get(real.key(), || real.spec(&certs))
+                        .await
+                        .map_err(anyhow::Error::msg)?;
+                    let port = running.port(real.listener_port()).unwrap_or_default();
+                    println!(
+                        "  {name}  {HOST}:{port}  ({}, real {})",
+                        security_name(security),
+                        real.server
+                    );
+                }
+                Leg::Closed => {
                     println!("  {name}  nothing listens (the scenario's server is closed)")
                 }
             }
@@ -123,9 +139,17 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
                 println!("--- {name} {transcript}");
             }
         }
+        pool.shutdown().await;
         anyhow::Ok(())
     })?;
     Ok(0)
+}
+
+/// What one leg of the scenario runs on.
+enum Leg {
+    Mock(MockConfig),
+    Real(RealServer),
+    Closed,
 }
 
 fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {

@@ -125,6 +125,24 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         }
         _ => {}
     }
+    for (table, keys) in [
+        ("imap", scenario.imap.mock_only_keys()),
+        ("smtp", scenario.smtp.mock_only_keys()),
+    ] {
+        if let Some(key) = keys.first() {
+            let span = text
+                .find(&format!("[{table}]"))
+                .map(|start| start..start + table.len() + 2);
+            return Err(ScenarioError::at(
+                path,
+                text,
+                span,
+                format!(
+                    "[{table}] {key} is for mock servers only; a real server cannot be made to do it (use server = \"mock\")"
+                ),
+            ));
+        }
+    }
     if scenario.description.trim().is_empty() {
         return Err(ScenarioError::at(
             path,
@@ -275,6 +293,27 @@ mod tests {
         assert!(e.message.contains("expected no `step`"), "{}", e.message);
         let e = error("description = \"\"\n[expect]\nclass = \"ok\"\n");
         assert!(e.message.contains("empty"));
+    }
+
+    #[test]
+    fn real_servers_refuse_mock_only_keys() {
+        let e = error(
+            "description = \"d\"\n[imap]\nserver = \"dovecot\"\nfaults = { stall = true }\n[expect]\nclass = \"ok\"\n",
+        );
+        assert!(
+            e.message.contains("[imap] faults is for mock servers only"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.location, "scenarios/x.toml:2:1");
+        let e = error(
+            "description = \"d\"\n[smtp]\nserver = \"postfix\"\nreplies = { rcpt = \"554 no\" }\n[expect]\nclass = \"ok\"\n",
+        );
+        assert!(e.message.contains("[smtp] replies"), "{}", e.message);
+        let ok = "description = \"d\"\ntwin = \"tls/x\"\n[imap]\nserver = \"courier\"\nsecurity = \"starttls\"\ncertificate = \"expired\"\n[smtp]\nserver = \"postfix\"\nrelay-denied = true\n[expect]\nclass = \"ok\"\n";
+        let scenario = parse(Path::new("x.toml"), ok).unwrap();
+        assert!(scenario.needs_containers());
+        assert_eq!(scenario.twin.unwrap().get_ref(), "tls/x");
     }
 
     #[test]

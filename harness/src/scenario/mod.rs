@@ -59,17 +59,36 @@ pub struct Scenario {
     #[serde(default)]
     pub account: Account,
     pub expect: toml::Spanned<Expect>,
+    /// The id of the mock scenario this real-server scenario mirrors (`tls/imap-expired`):
+    /// the two must end in the same class and detail.
+    #[serde(default)]
+    pub twin: Option<toml::Spanned<String>>,
 }
 
-/// Which server answers on a leg.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Which server answers on the IMAP leg.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ServerKind {
+pub enum ImapServerKind {
     /// A mock server from `mailharness-mock-servers`.
     #[default]
     Mock,
     /// Nothing listens on the port: connections are refused.
     Closed,
+    /// Debian's Dovecot in a container.
+    Dovecot,
+    /// Debian's Courier-IMAP in a container.
+    Courier,
+}
+
+/// Which server answers on the SMTP leg.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmtpServerKind {
+    #[default]
+    Mock,
+    Closed,
+    /// Debian's Postfix in a container.
+    Postfix,
 }
 
 /// The `[imap]` table: the server, and how the connector is told to reach it.
@@ -77,7 +96,7 @@ pub enum ServerKind {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ImapSection {
     #[serde(default)]
-    pub server: ServerKind,
+    pub server: ImapServerKind,
     #[serde(default)]
     pub personality: ImapPersonality,
     #[serde(default)]
@@ -109,7 +128,7 @@ pub struct ImapSection {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SmtpSection {
     #[serde(default)]
-    pub server: ServerKind,
+    pub server: SmtpServerKind,
     #[serde(default)]
     pub personality: SmtpPersonality,
     #[serde(default)]
@@ -124,6 +143,12 @@ pub struct SmtpSection {
     pub auth: SmtpAuth,
     #[serde(default = "yes")]
     pub require_auth: bool,
+    /// Whether the server offers AUTH at all.
+    #[serde(default = "yes")]
+    pub offer_auth: bool,
+    /// Refuse every recipient with `Relay access denied`, even for authenticated clients.
+    #[serde(default)]
+    pub relay_denied: bool,
     #[serde(default)]
     pub replies: SmtpReplies,
     #[serde(default)]
@@ -214,7 +239,74 @@ pub struct Expect {
     pub detail: Option<String>,
 }
 
+impl ImapSection {
+    /// Keys set to something only a mock server can do, when the server is a real one.
+    pub fn mock_only_keys(&self) -> Vec<&'static str> {
+        if matches!(self.server, ImapServerKind::Mock | ImapServerKind::Closed) {
+            return Vec::new();
+        }
+        let mut keys = Vec::new();
+        let mut check = |set: bool, key| {
+            if set {
+                keys.push(key);
+            }
+        };
+        check(
+            self.personality != ImapPersonality::default(),
+            "personality",
+        );
+        check(
+            self.security == Security::StarttlsStripped,
+            "security = \"starttls-stripped\"",
+        );
+        check(self.greeting != ImapGreeting::default(), "greeting");
+        check(self.login != ImapLogin::default(), "login");
+        check(!self.folders.is_empty(), "folders");
+        check(self.allowlist.is_some(), "allowlist");
+        check(self.faults != Faults::default(), "faults");
+        keys
+    }
+}
+
+impl SmtpSection {
+    /// Keys set to something only a mock server can do, when the server is a real one.
+    pub fn mock_only_keys(&self) -> Vec<&'static str> {
+        if matches!(self.server, SmtpServerKind::Mock | SmtpServerKind::Closed) {
+            return Vec::new();
+        }
+        let mut keys = Vec::new();
+        let mut check = |set: bool, key| {
+            if set {
+                keys.push(key);
+            }
+        };
+        check(
+            self.personality != SmtpPersonality::default(),
+            "personality",
+        );
+        check(
+            self.security == Security::StarttlsStripped,
+            "security = \"starttls-stripped\"",
+        );
+        check(self.greeting != SmtpGreeting::default(), "greeting");
+        check(self.auth != SmtpAuth::default(), "auth");
+        check(!self.require_auth, "require-auth = false");
+        check(self.replies != SmtpReplies::default(), "replies");
+        check(self.allowlist.is_some(), "allowlist");
+        check(self.faults != Faults::default(), "faults");
+        keys
+    }
+}
+
 impl Scenario {
+    /// Whether any leg runs in a container.
+    pub fn needs_containers(&self) -> bool {
+        matches!(
+            self.imap.server,
+            ImapServerKind::Dovecot | ImapServerKind::Courier
+        ) || self.smtp.server == SmtpServerKind::Postfix
+    }
+
     /// The login the servers know.
     pub fn server_login(&self) -> &str {
         self.account
@@ -261,6 +353,8 @@ impl Scenario {
             users: self.users(password),
             auth: smtp.auth.clone(),
             require_auth: smtp.require_auth,
+            offer_auth: smtp.offer_auth,
+            relay_denied: smtp.relay_denied,
             replies: smtp.replies.clone(),
             allowlist: smtp.allowlist.clone(),
             faults: smtp.faults.clone(),

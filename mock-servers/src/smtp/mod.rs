@@ -84,6 +84,11 @@ pub struct SmtpConfig {
     pub auth: SmtpAuth,
     /// Refuse recipients (`Relay access denied`) unless the client authenticated.
     pub require_auth: bool,
+    /// Advertise and accept AUTH at all (Postfix with `smtpd_sasl_auth_enable = no` does not).
+    pub offer_auth: bool,
+    /// Refuse every recipient with `Relay access denied`, authenticated or not (a Postfix
+    /// whose recipient restrictions do not permit SASL-authenticated clients).
+    pub relay_denied: bool,
     pub replies: SmtpReplies,
     pub allowlist: Option<Policy<SmtpRefusal>>,
     pub faults: Faults,
@@ -100,6 +105,8 @@ impl Default for SmtpConfig {
             users: User::default_users(),
             auth: SmtpAuth::default(),
             require_auth: true,
+            offer_auth: true,
+            relay_denied: false,
             replies: SmtpReplies::default(),
             allowlist: None,
             faults: Faults::default(),

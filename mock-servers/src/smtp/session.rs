@@ -226,7 +226,7 @@ impl SmtpSession {
                 Security::ImplicitTls | Security::Plaintext => {}
             }
         }
-        if !self.login_needs_tls() {
+        if self.config.offer_auth && !self.login_needs_tls() {
             lines.push(self.texts.ehlo_auth.into());
         }
         lines.extend(self.texts.ehlo_after.iter().map(|s| s.to_string()));
@@ -262,7 +262,7 @@ impl SmtpSession {
         if self.authenticated_as.is_some() {
             return self.reply("503 5.5.1 Error: already authenticated");
         }
-        if self.login_needs_tls() {
+        if !self.config.offer_auth || self.login_needs_tls() {
             return self.reply(self.texts.auth_not_enabled);
         }
         let mut words = argument.split(' ');
@@ -375,7 +375,8 @@ impl SmtpSession {
                 .unwrap_or_else(|| personality::CLIENT_REJECTED.to_owned());
             return self.reply(&text);
         }
-        if self.config.require_auth && self.authenticated_as.is_none() {
+        let unauthenticated = self.config.require_auth && self.authenticated_as.is_none();
+        if self.config.relay_denied || unauthenticated {
             return self.reply(&self.texts.relay_denied.replace("{rcpt}", &address));
         }
         let replacement = self.config.replies.rcpt.clone();

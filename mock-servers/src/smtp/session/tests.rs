@@ -382,3 +382,29 @@ fn oversized_lines_close_the_connection() {
     assert_eq!(written, "500 5.5.0 Error: line too long\r\n");
     assert_eq!(actions, [Action::Close]);
 }
+
+#[test]
+fn auth_can_be_switched_off_and_relay_denied_for_everyone() {
+    let config = SmtpConfig {
+        offer_auth: false,
+        ..SmtpConfig::default()
+    };
+    let mut h = open(config, true);
+    h.say("");
+    assert!(!h.say("EHLO c\r\n").contains("AUTH"));
+    assert_eq!(
+        h.say("AUTH PLAIN x\r\n"),
+        "503 5.5.1 Error: authentication not enabled\r\n"
+    );
+    let config = SmtpConfig {
+        relay_denied: true,
+        ..SmtpConfig::default()
+    };
+    let mut h = open(config, true);
+    assert!(h.login().starts_with("235 "));
+    h.say("MAIL FROM:<a@b>\r\n");
+    assert_eq!(
+        h.say("RCPT TO:<bcc@crm.example>\r\n"),
+        "554 5.7.1 <bcc@crm.example>: Relay access denied\r\n"
+    );
+}

@@ -1,0 +1,43 @@
+#!/bin/bash
+# mailharness Postfix entrypoint. Expects /etc/mailharness/ with main.cf,
+# master.cf, users (user@domain:password per line), cert.pem, key.pem.
+# Prints "mailharness: ready" on stdout once every configured port accepts.
+set -euo pipefail
+MH=/etc/mailharness
+
+for f in main.cf master.cf users cert.pem key.pem; do
+    [ -f "$MH/$f" ] || { echo "mailharness: missing $MH/$f" >&2; exit 2; }
+done
+
+install -o root -g root -m 0644 "$MH/main.cf" /etc/postfix/main.cf
+install -o root -g root -m 0644 "$MH/master.cf" /etc/postfix/master.cf
+# Listeners with port 0 are not wanted.
+postconf -MX '127.0.0.1:0/inet' 2>/dev/null || true
+
+# SASL users (sasldb). "user@domain" -> saslpasswd2 -u domain user, so the
+# client logs in as user@domain; a login without "@" gets realm "localhost".
+rm -f /etc/sasldb2
+while IFS= read -r line || [ -n "$line" ]; do
+    line=${line%$'\r'}
+    case "$line" in ''|'#'*) continue ;; esac
+    login=${line%%:*}
+    pass=${line#*:}
+    if [[ "$login" == *@* ]]; then user=${login%@*}; realm=${login##*@}
+    else user=$login; realm=localhost; fi
+    printf '%s' "$pass" | saslpasswd2 -p -c -u "$realm" "$user"
+done <"$MH/users"
+touch /etc/sasldb2
+chown root:postfix /etc/sasldb2
+chmod 0640 /etc/sasldb2
+
+postfix check
+
+ports=$(postconf -M 2>/dev/null | sed -n 's/^127\.0\.0\.1:\([0-9]\+\)[[:space:]].*/\1/p')
+(
+    for p in $ports; do
+        until (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do sleep 0.1; done
+    done
+    echo "mailharness: ready"
+) &
+
+exec postfix start-fg

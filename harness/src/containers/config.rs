@@ -1,0 +1,257 @@
+//! From a scenario to a real server's configuration: which image, which ports, and the
+//! rendered files of `/etc/mailharness/` (templates from `containers/<server>/`, the
+//! certificate of the scenario's kind, the users). One place per server decides what each
+//! scenario setting means for it.
+
+use std::collections::BTreeMap;
+
+use mailharness_certs::{CertKind, CertMatrix};
+use mailharness_mock_servers::{Security, TlsVersion, TlsVersions};
+
+use super::images::containers_dir;
+use super::render::render;
+use super::server::{ContainerSpec, free_port};
+use crate::scenario::{ImapServerKind, Scenario};
+
+/// Which real server and how it is set up: everything that makes two scenarios need
+/// different containers, and nothing else (so equal settings share one container).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealServer {
+    pub server: &'static str,
+    pub security: Security,
+    pub certificate: CertKind,
+    pub tls_versions: TlsVersions,
+    pub max_connections: Option<u32>,
+    pub offer_auth: bool,
+    pub relay_denied: bool,
+    pub login: String,
+    password: String,
+}
+
+impl RealServer {
+    /// The IMAP leg of `scenario` (Dovecot or Courier).
+    pub fn imap(scenario: &Scenario, password: &str) -> RealServer {
+        let imap = &scenario.imap;
+        RealServer {
+            server: match imap.server {
+                ImapServerKind::Courier => "courier",
+                _ => "dovecot",
+            },
+            security: imap.security,
+            certificate: imap.certificate,
+            tls_versions: imap.tls_versions,
+            max_connections: imap.max_connections_per_user,
+            offer_auth: true,
+            relay_denied: false,
+            login: scenario.server_login().to_owned(),
+            password: password.to_owned(),
+        }
+    }
+
+    /// The SMTP leg of `scenario` (Postfix).
+    pub fn smtp(scenario: &Scenario, password: &str) -> RealServer {
+        let smtp = &scenario.smtp;
+        RealServer {
+            server: "postfix",
+            security: smtp.security,
+            certificate: smtp.certificate,
+            tls_versions: smtp.tls_versions,
+            max_connections: None,
+            offer_auth: smtp.offer_auth,
+            relay_denied: smtp.relay_denied,
+            login: scenario.server_login().to_owned(),
+            password: password.to_owned(),
+        }
+    }
+
+    /// The key under which a run shares this server's container.
+    pub fn key(&self) -> String {
+        // The password is the run's and the same for all: Debug leaves it out of nothing,
+        // but the key never leaves the process.
+        format!("{self:?}")
+    }
+
+    /// The name of the port placeholder the connector connects to.
+    pub fn listener_port(&self) -> &'static str {
+        match (self.server, self.security) {
+            ("postfix", Security::ImplicitTls) => "SMTPS_PORT",
+            ("postfix", Security::Plaintext) => "PLAIN_PORT",
+            ("postfix", _) => "SUBMISSION_PORT",
+            (_, Security::ImplicitTls) => "IMAPS_PORT",
+            (_, _) => "IMAP_PORT",
+        }
+    }
+
+    /// Picks ports and renders the configuration directory.
+    pub fn spec(
+        &self,
+        certs: &CertMatrix,
+    ) -> Result<(ContainerSpec, BTreeMap<String, u16>), String> {
+        let cert = certs.get(self.certificate);
+        let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        files.insert("cert.pem".into(), cert.chain_pem().as_bytes().to_vec());
+        files.insert("key.pem".into(), cert.key_pem().as_bytes().to_vec());
+        files.insert(
+            "combined.pem".into(),
+            format!("{}{}", cert.key_pem(), cert.chain_pem()).into_bytes(),
+        );
+        files.insert(
+            "users".into(),
+            format!("{}:{}\n", self.login, self.password).into_bytes(),
+        );
+        let port = free_port()?;
+        let mut ports = BTreeMap::new();
+        ports.insert(self.listener_port().to_owned(), port);
+        let mut values: BTreeMap<&str, String> = BTreeMap::new();
+        let on = |name: &str| {
+            if self.listener_port() == name {
+                port.to_string()
+            } else {
+                "0".into()
+            }
+        };
+        let templates: &[&str] = match self.server {
+            "dovecot" => {
+                values.insert("IMAP_PORT", on("IMAP_PORT"));
+                values.insert("IMAPS_PORT", on("IMAPS_PORT"));
+                let tls = self.security != Security::Plaintext;
+                values.insert("SSL", if tls { "yes" } else { "no" }.into());
+                values.insert(
+                    "DISABLE_PLAINTEXT_AUTH",
+                    if tls { "yes" } else { "no" }.into(),
+                );
+                values.insert(
+                    "SSL_MIN_PROTOCOL",
+                    openssl_name(self.tls_versions.min).into(),
+                );
+                values.insert(
+                    "SSL_MAX_PROTOCOL",
+                    openssl_name(self.tls_versions.max).into(),
+                );
+                values.insert("SSL_CIPHER_LIST", openssl_ciphers(self.tls_versions).into());
+                values.insert(
+                    "MAX_USERIP_CONNECTIONS",
+                    self.max_connections.unwrap_or(10).to_string(),
+                );
+                &["dovecot.conf", "openssl.cnf"]
+            }
+            "courier" => {
+                values.insert("IMAP_PORT", on("IMAP_PORT"));
+                values.insert("IMAPS_PORT", on("IMAPS_PORT"));
+                let starttls = self.security == Security::Starttls;
+                values.insert("IMAP_STARTTLS", if starttls { "YES" } else { "NO" }.into());
+                values.insert("IMAP_TLS_REQUIRED", if starttls { "1" } else { "0" }.into());
+                values.insert("TLS_PRIORITY", gnutls_priority(self.tls_versions));
+                &["imapd", "imapd-ssl"]
+            }
+            _ => {
+                values.insert("SUBMISSION_PORT", on("SUBMISSION_PORT"));
+                values.insert("SMTPS_PORT", on("SMTPS_PORT"));
+                values.insert("PLAIN_PORT", on("PLAIN_PORT"));
+                values.insert("TLS_PROTOCOLS", postfix_protocols(self.tls_versions));
+                values.insert("TLS_CIPHERLIST", openssl_ciphers(self.tls_versions).into());
+                values.insert(
+                    "SASL_AUTH_ENABLE",
+                    if self.offer_auth { "yes" } else { "no" }.into(),
+                );
+                values.insert(
+                    "RELAY_RESTRICTIONS",
+                    if self.relay_denied {
+                        "reject_unauth_destination"
+                    } else {
+                        "permit_sasl_authenticated, reject_unauth_destination"
+                    }
+                    .into(),
+                );
+                &["main.cf", "master.cf"]
+            }
+        };
+        for name in templates {
+            let path = containers_dir()
+                .join(self.server)
+                .join(format!("{name}.tmpl"));
+            let template = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let rendered =
+                render(&template, &values).map_err(|e| format!("{}: {e}", path.display()))?;
+            files.insert((*name).to_owned(), rendered.into_bytes());
+        }
+        Ok((
+            ContainerSpec {
+                server: self.server,
+                files,
+            },
+            ports,
+        ))
+    }
+}
+
+fn openssl_name(version: TlsVersion) -> &'static str {
+    match version {
+        TlsVersion::Tls10 => "TLSv1",
+        TlsVersion::Tls11 => "TLSv1.1",
+        TlsVersion::Tls12 => "TLSv1.2",
+        TlsVersion::Tls13 => "TLSv1.3",
+    }
+}
+
+/// Debian's OpenSSL 3 negotiates TLS 1.0/1.1 only at security level 0.
+fn openssl_ciphers(versions: TlsVersions) -> &'static str {
+    if versions.needs_legacy_backend() {
+        "DEFAULT:@SECLEVEL=0"
+    } else {
+        "DEFAULT"
+    }
+}
+
+/// Postfix's protocol list: `>=TLSv1.2, <=TLSv1.3`.
+fn postfix_protocols(versions: TlsVersions) -> String {
+    format!(
+        ">={}, <={}",
+        openssl_name(versions.min),
+        openssl_name(versions.max)
+    )
+}
+
+/// A GnuTLS priority string allowing exactly `versions` (Courier's TLS is GnuTLS).
+fn gnutls_priority(versions: TlsVersions) -> String {
+    let all = [
+        TlsVersion::Tls10,
+        TlsVersion::Tls11,
+        TlsVersion::Tls12,
+        TlsVersion::Tls13,
+    ];
+    let mut priority = String::from("NORMAL:-VERS-ALL");
+    for version in all {
+        if versions.min <= version && version <= versions.max {
+            priority.push_str(&format!(":+VERS-TLS{}", version.number()));
+        }
+    }
+    if versions.needs_legacy_backend() {
+        priority.push_str(":%COMPAT");
+    }
+    priority
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_settings_for_each_library() {
+        let legacy: TlsVersions = "1.0".parse().unwrap();
+        assert_eq!(postfix_protocols(legacy), ">=TLSv1, <=TLSv1");
+        assert_eq!(openssl_ciphers(legacy), "DEFAULT:@SECLEVEL=0");
+        assert_eq!(
+            gnutls_priority(legacy),
+            "NORMAL:-VERS-ALL:+VERS-TLS1.0:%COMPAT"
+        );
+        let modern = TlsVersions::default();
+        assert_eq!(postfix_protocols(modern), ">=TLSv1.2, <=TLSv1.3");
+        assert_eq!(
+            gnutls_priority(modern),
+            "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3"
+        );
+        assert_eq!(openssl_ciphers(modern), "DEFAULT");
+    }
+}
