@@ -44,7 +44,7 @@ impl RealServer {
             offer_auth: true,
             relay_denied: false,
             login: scenario.server_login().to_owned(),
-            password: password.to_owned(),
+            password: imap.server_password.apply(password),
         }
     }
 
@@ -60,7 +60,7 @@ impl RealServer {
             offer_auth: smtp.offer_auth,
             relay_denied: smtp.relay_denied,
             login: scenario.server_login().to_owned(),
-            password: password.to_owned(),
+            password: smtp.server_password.apply(password),
         }
     }
 

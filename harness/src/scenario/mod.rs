@@ -121,6 +121,9 @@ pub struct ImapSection {
     /// STARTTLS for any other.
     #[serde(default)]
     pub connector_security: Option<ConnectionSecurity>,
+    /// Whether this server knows the account's password or a different one.
+    #[serde(default)]
+    pub server_password: ServerPassword,
 }
 
 /// The `[smtp]` table.
@@ -157,6 +160,29 @@ pub struct SmtpSection {
     pub faults: Faults,
     #[serde(default)]
     pub connector_security: Option<ConnectionSecurity>,
+    #[serde(default)]
+    pub server_password: ServerPassword,
+}
+
+/// The password a server knows, relative to the account's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerPassword {
+    /// The account's password.
+    #[default]
+    Same,
+    /// Another one: this server refuses the account's credentials.
+    Different,
+}
+
+impl ServerPassword {
+    /// The password the server is given, from the run's password.
+    pub fn apply(self, password: &str) -> String {
+        match self {
+            ServerPassword::Same => password.to_owned(),
+            ServerPassword::Different => format!("other-{password}"),
+        }
+    }
 }
 
 fn valid() -> CertKind {
@@ -332,7 +358,7 @@ impl Scenario {
             certificate: imap.certificate,
             tls_versions: imap.tls_versions,
             greeting: imap.greeting.clone(),
-            users: self.users(password),
+            users: self.users(&imap.server_password.apply(password)),
             login: imap.login.clone(),
             max_connections_per_user: imap.max_connections_per_user,
             folders: imap.folders.clone(),
@@ -350,7 +376,7 @@ impl Scenario {
             certificate: smtp.certificate,
             tls_versions: smtp.tls_versions,
             greeting: smtp.greeting.clone(),
-            users: self.users(password),
+            users: self.users(&smtp.server_password.apply(password)),
             auth: smtp.auth.clone(),
             require_auth: smtp.require_auth,
             offer_auth: smtp.offer_auth,
