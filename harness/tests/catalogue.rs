@@ -13,6 +13,7 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Failed, Trial};
 use mailharness::connector::reference::ReferenceConnector;
 use mailharness::containers::{docker, images};
+use mailharness::outcome::Outcome;
 use mailharness::runner::{RunEnv, run_scenario};
 use mailharness::scenario::load::{LoadedScenario, load_all};
 use serde::Serialize;
@@ -31,6 +32,31 @@ fn scenarios_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
 }
 
+/// A real-server scenario and its mock twin must end in the same class and detail.
+fn check_parity(
+    loaded: &LoadedScenario,
+    outcome: &Outcome,
+    env: &RunEnv,
+    runtime: &Runtime,
+) -> Result<(), Failed> {
+    let Some(twin) = loaded.load_twin() else {
+        return Ok(());
+    };
+    let twin = twin.map_err(|e| format!("twin: {e}"))?;
+    let result = runtime.block_on(run_scenario(&twin, &ReferenceConnector, env, false));
+    let twin_outcome = result
+        .outcome
+        .ok_or_else(|| format!("twin {} did not run", twin.id))?;
+    if (twin_outcome.class, &twin_outcome.detail) != (outcome.class, &outcome.detail) {
+        return Err(format!(
+            "parity: the real server gives {outcome}, its mock twin {} gives {twin_outcome}",
+            twin.id
+        )
+        .into());
+    }
+    Ok(())
+}
+
 fn run(loaded: &LoadedScenario, env: &RunEnv, runtime: &Runtime) -> Result<(), Failed> {
     let result = runtime.block_on(run_scenario(loaded, &ReferenceConnector, env, false));
     let Some(outcome) = &result.outcome else {
@@ -39,6 +65,7 @@ fn run(loaded: &LoadedScenario, env: &RunEnv, runtime: &Runtime) -> Result<(), F
             .unwrap_or_else(|| "the scenario did not run".into())
             .into());
     };
+    check_parity(loaded, outcome, env, runtime)?;
     let snapshot = Snapshot {
         description: &result.description,
         class: outcome.class.to_string(),

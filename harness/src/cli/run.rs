@@ -9,8 +9,9 @@ use std::time::Instant;
 use anyhow::Context as _;
 use mailharness::connector::Connector;
 use mailharness::connector::reference::ReferenceConnector;
-use mailharness::report::RunReport;
+use mailharness::report::{RunReport, table};
 use mailharness::runner::{self, RunEnv, ScenarioResult};
+use mailharness::scenario::load::LoadedScenario;
 
 use super::{Format, UsageError, select_scenarios};
 
@@ -49,6 +50,11 @@ pub struct RunArgs {
     /// server transcripts in the JSON report. Passwords are never shown.
     #[arg(long, short)]
     verbose: bool,
+
+    /// Also run the mock twin of every real-server scenario and print the parity table:
+    /// real and mock server must end in the same class and detail (a difference exits 1)
+    #[arg(long)]
+    parity: bool,
 }
 
 /// The variable a test may set to fix the servers' password, so that it can search the
@@ -67,6 +73,22 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             error.to_string()
         })
         .collect();
+    let mut scenarios = scenarios;
+    let mut file_errors = file_errors;
+    let mut pairs = Vec::new();
+    if args.parity {
+        for (real, twin) in twins(&scenarios) {
+            match twin {
+                Ok(twin) => {
+                    pairs.push((real, twin.id.clone()));
+                    if !scenarios.iter().any(|s| s.id == twin.id) {
+                        scenarios.push(twin);
+                    }
+                }
+                Err(error) => file_errors.push(format!("twin of {real}: {error}")),
+            }
+        }
+    }
     if scenarios.is_empty() && file_errors.is_empty() {
         return Err(UsageError("no scenario matches (check PATHS and --tag)".into()).into());
     }
@@ -109,15 +131,76 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         file_errors,
         started.elapsed().as_millis(),
     );
-    let text = match args.format {
+    let parity = parity_table(&report, &pairs);
+    let mut text = match args.format {
         Format::Json => report.to_json() + "\n",
         Format::Human => report.to_human(colour_wanted(std::io::stdout().is_terminal())),
     };
+    if args.format == Format::Human && !pairs.is_empty() {
+        text.push_str(&parity.text);
+    }
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())
         .context("cannot write the report")?;
-    Ok(report.exit_code())
+    Ok(report.exit_code().max(u8::from(parity.differences > 0)))
+}
+
+/// Each real-server scenario with a twin, and the twin loaded from the same root.
+fn twins(scenarios: &[LoadedScenario]) -> Vec<(String, Result<LoadedScenario, String>)> {
+    scenarios
+        .iter()
+        .filter_map(|s| Some((s.id.clone(), s.load_twin()?.map_err(|e| e.to_string()))))
+        .collect()
+}
+
+struct Parity {
+    text: String,
+    differences: usize,
+}
+
+/// The parity table: real scenario, twin, both outcomes (class and detail), same or not.
+fn parity_table(report: &RunReport, pairs: &[(String, String)]) -> Parity {
+    let outcome = |id: &str| {
+        report
+            .scenarios
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.outcome.as_ref())
+            .map(|o| (o.class, o.detail.clone()))
+    };
+    let show = |o: &Option<(mailharness::outcome::ErrorClass, Option<String>)>| match o {
+        Some((class, Some(detail))) => format!("{class} ({detail})"),
+        Some((class, None)) => class.to_string(),
+        None => "did not run".into(),
+    };
+    let mut differences = 0;
+    let rows: Vec<[String; 4]> = pairs
+        .iter()
+        .map(|(real, twin)| {
+            let (a, b) = (outcome(real), outcome(twin));
+            let same = a.is_some() && a == b;
+            if !same && a.is_some() {
+                differences += 1;
+            }
+            [
+                real.clone(),
+                show(&a),
+                show(&b),
+                if same { "same" } else { "DIFFERENT" }.into(),
+            ]
+        })
+        .collect();
+    let same = rows.iter().filter(|r| r[3] == "same").count();
+    let text = format!(
+        "\nParity of real servers and their mock twins\n{}{} pairs, {same} the same, {differences} different\n",
+        table(
+            &["real-server scenario", "real server", "mock twin", "parity"],
+            &rows
+        ),
+        rows.len()
+    );
+    Parity { text, differences }
 }
 
 /// Colours only on a terminal, and never with NO_COLOR set.

@@ -50,15 +50,24 @@ impl RunningServer {
     }
 }
 
-/// A free port on 127.0.0.1, for a server on the host network. The port is released before
-/// the server binds it; another process could take it in between, which the server's
-/// start-up would then report.
+/// A free port on 127.0.0.1 for a server on the host network, below the kernel's
+/// ephemeral range (32768 and up on Linux): the port is released before the server binds
+/// it, and a mock server binding port 0 in between must not be handed the same one.
+/// Ports are taken in turn from a per-process starting point, skipping any in use.
 pub fn free_port() -> Result<u16, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 10_000;
+    const SPAN: u32 = 22_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(7919) % SPAN;
+    for _ in 0..SPAN {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN;
+        let port = (FIRST + offset) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err("no free port between 10000 and 32000".into())
 }
 
 async fn start(spec: ContainerSpec, ports: BTreeMap<String, u16>) -> Result<RunningServer, String> {

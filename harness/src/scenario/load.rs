@@ -15,7 +15,18 @@ pub struct LoadedScenario {
     /// The path relative to the scenario root without `.toml`, with `/`: `tls/imap-expired`.
     pub id: String,
     pub path: PathBuf,
+    /// The directory ids are relative to (where twins are looked up).
+    pub root: PathBuf,
     pub scenario: Scenario,
+}
+
+impl LoadedScenario {
+    /// The mock twin of a real-server scenario, loaded from the same root.
+    pub fn load_twin(&self) -> Option<Result<LoadedScenario, ScenarioError>> {
+        let twin = self.scenario.twin.as_ref()?.get_ref();
+        let path = self.root.join(format!("{twin}.toml"));
+        Some(load_file(&path, &self.root))
+    }
 }
 
 /// A file that could not be read or is not a valid scenario.
@@ -168,6 +179,7 @@ pub fn load_file(path: &Path, root: &Path) -> Result<LoadedScenario, ScenarioErr
     Ok(LoadedScenario {
         id,
         path: path.to_owned(),
+        root: root.to_owned(),
         scenario,
     })
 }

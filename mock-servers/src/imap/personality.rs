@@ -25,7 +25,9 @@ pub enum ImapPersonality {
 pub(crate) struct ImapTexts {
     /// Greeting; `{caps}` is the pre-login capability list.
     pub greeting: &'static str,
-    /// Capabilities before login that do not depend on TLS (no STARTTLS, AUTH=, LOGINDISABLED).
+    /// Capabilities before login that do not depend on TLS. `{auth}` and `{tls}` mark where
+    /// the `AUTH=` list and `STARTTLS`/`LOGINDISABLED` go (each with its leading space);
+    /// without the markers they go at the end.
     pub base_capabilities: &'static str,
     /// The `AUTH=` part of the pre-login list, when login is allowed.
     pub auth_capabilities: &'static str,
@@ -43,7 +45,10 @@ pub(crate) struct ImapTexts {
     pub privacy_required: &'static str,
     pub starttls_ok: &'static str,
     pub starttls_unavailable: &'static str,
-    pub id_response: &'static str,
+    /// The untagged ID answer; `None` for a server without ID.
+    pub id_response: Option<&'static str>,
+    /// The tagged refusal of ID by a server without it.
+    pub id_refused: &'static str,
     pub sent_folder: &'static str,
     pub delimiter: char,
     pub list_ok: &'static str,
@@ -55,20 +60,22 @@ pub(crate) struct ImapTexts {
 
 const DOVECOT: ImapTexts = ImapTexts {
     greeting: "* OK [CAPABILITY {caps}] Dovecot (Debian) ready.",
-    base_capabilities: "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+",
+    base_capabilities: "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+{tls}{auth}",
     auth_capabilities: "AUTH=PLAIN AUTH=LOGIN",
     post_login_capabilities: "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY SPECIAL-USE",
     capability_ok: "OK Pre-login capabilities listed, post-login capabilities have more.",
     login_ok: "OK [CAPABILITY {caps}] Logged in",
     wrong_credentials: "NO [AUTHENTICATIONFAILED] Authentication failed.",
-    too_many_connections: "NO [UNAVAILABLE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections={limit})",
+    // Dovecot 2.3.19 as Debian ships it (seen); older versions said [UNAVAILABLE].
+    too_many_connections: "NO [LIMIT] Maximum number of connections from user+IP exceeded (mail_max_userip_connections={limit})",
     privacy_alert: Some(
         "* BAD [ALERT] Plaintext authentication not allowed without SSL/TLS, but your client did it anyway. If anyone was listening, the password was exposed.",
     ),
     privacy_required: "NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
     starttls_ok: "OK Begin TLS negotiation now.",
     starttls_unavailable: "BAD TLS support isn't enabled.",
-    id_response: r#"* ID ("name" "Dovecot")"#,
+    id_response: Some(r#"* ID ("name" "Dovecot")"#),
+    id_refused: "BAD Error in IMAP command ID: Unknown command.",
     sent_folder: "Sent",
     delimiter: '.',
     list_ok: "OK List completed (0.001 + 0.000 secs).",
@@ -78,22 +85,25 @@ const DOVECOT: ImapTexts = ImapTexts {
 };
 
 const COURIER: ImapTexts = ImapTexts {
-    // Greeting as seen from Debian's courier-imap 5.0.13 (CRATE-NOTES); two spaces after "Inc.".
-    greeting: "* OK [CAPABILITY IMAP4rev1 ENABLE UTF8=ACCEPT] Courier-IMAP ready. Copyright 1998-2019 Double Precision, Inc.  See COPYING for distribution information.",
-    base_capabilities: "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ACL ACL2=UNION ENABLE UTF8=ACCEPT",
+    // As seen from Debian's courier-imap 5.0.13 (two spaces after "Inc.").
+    greeting: "* OK [CAPABILITY {caps}] Courier-IMAP ready. Copyright 1998-2019 Double Precision, Inc.  See COPYING for distribution information.",
+    base_capabilities: "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE{auth} ACL ACL2=UNION{tls} ENABLE UTF8=ACCEPT",
     auth_capabilities: "AUTH=PLAIN",
-    post_login_capabilities: "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ACL ACL2=UNION ENABLE UTF8=ACCEPT",
+    post_login_capabilities: "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE AUTH=PLAIN ACL ACL2=UNION ENABLE UTF8=ACCEPT",
     capability_ok: "OK CAPABILITY completed",
     login_ok: "OK LOGIN Ok.",
-    // Courier sleeps 5 s before this reply; the mock answers at once.
+    // Courier waits several seconds before this reply (7 s seen); the mock answers at once.
     wrong_credentials: "NO Login failed.",
     // Not captured from Courier: Dovecot's text.
-    too_many_connections: "NO [UNAVAILABLE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections={limit})",
+    too_many_connections: "NO [LIMIT] Maximum number of connections from user+IP exceeded (mail_max_userip_connections={limit})",
     privacy_alert: None,
     privacy_required: "NO STARTTLS required",
     starttls_ok: "OK Begin SSL/TLS negotiation now.",
-    starttls_unavailable: "BAD Error in IMAP command received by server.",
-    id_response: r#"* ID ("name" "Courier-IMAP" "vendor" "S. Varshavchik.")"#,
+    starttls_unavailable: "NO Error in IMAP command received by server.",
+    // Debian's 5.0.13 does not implement ID (seen); newer Courier answers
+    // ("name" "Courier-IMAP" "vendor" "S. Varshavchik.").
+    id_response: None,
+    id_refused: "NO Error in IMAP command received by server.",
     sent_folder: "INBOX.Sent",
     delimiter: '.',
     list_ok: "OK LIST completed",
@@ -116,7 +126,10 @@ const GMAIL: ImapTexts = ImapTexts {
     privacy_required: "NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
     starttls_ok: "OK Begin TLS negotiation now.",
     starttls_unavailable: "BAD Unknown command m62mb244108374wme",
-    id_response: r#"* ID ("name" "GImap" "vendor" "Google, Inc." "support-url" "https://support.google.com/mail")"#,
+    id_response: Some(
+        r#"* ID ("name" "GImap" "vendor" "Google, Inc." "support-url" "https://support.google.com/mail")"#,
+    ),
+    id_refused: "BAD Error in IMAP command ID: Unknown command.",
     sent_folder: "[Gmail]/Sent Mail",
     delimiter: '/',
     list_ok: "OK Success",
@@ -138,7 +151,8 @@ const EXCHANGE: ImapTexts = ImapTexts {
     privacy_required: "BAD Command received in Invalid state.",
     starttls_ok: "OK Begin TLS negotiation now.",
     starttls_unavailable: "BAD Command Argument Error. 11",
-    id_response: r#"* ID ("name" "Microsoft.Exchange.Imap4.Imap4Server" "version" "15.20")"#,
+    id_response: Some(r#"* ID ("name" "Microsoft.Exchange.Imap4.Imap4Server" "version" "15.20")"#),
+    id_refused: "BAD Error in IMAP command ID: Unknown command.",
     sent_folder: "Sent Items",
     delimiter: '/',
     list_ok: "OK LIST completed.",

@@ -120,15 +120,23 @@ impl ImapSession {
         if self.is_authenticated() {
             return self.texts.post_login_capabilities.to_owned();
         }
-        let mut caps = self.texts.base_capabilities.to_owned();
+        let mut tls = String::new();
         if self.config.security.offers_starttls() && !self.tls {
-            caps.push_str(" STARTTLS");
+            tls.push_str(" STARTTLS");
         }
+        let mut auth = String::new();
         if self.login_needs_tls() {
-            caps.push_str(" LOGINDISABLED");
+            tls.push_str(" LOGINDISABLED");
         } else {
-            caps.push(' ');
-            caps.push_str(self.texts.auth_capabilities);
+            auth = format!(" {}", self.texts.auth_capabilities);
+        }
+        let base = self.texts.base_capabilities;
+        let mut caps = base.replace("{tls}", &tls).replace("{auth}", &auth);
+        if !base.contains("{tls}") {
+            caps.push_str(&tls);
+        }
+        if !base.contains("{auth}") {
+            caps.push_str(&auth);
         }
         caps
     }
@@ -261,10 +269,13 @@ impl ImapSession {
                 self.actions.push_back(Action::Close);
                 self.state = State::LoggedOut;
             }
-            "ID" => {
-                self.send_line(self.texts.id_response);
-                self.tagged(tag, "OK ID completed.");
-            }
+            "ID" => match self.texts.id_response {
+                Some(answer) => {
+                    self.send_line(answer);
+                    self.tagged(tag, "OK ID completed.");
+                }
+                None => self.tagged(tag, self.texts.id_refused),
+            },
             "STARTTLS" if !authenticated => self.starttls(tag),
             "LOGIN" if !authenticated => self.login(&command),
             "AUTHENTICATE" if !authenticated => self.authenticate(&command),
@@ -415,7 +426,11 @@ impl ImapSession {
                     .texts
                     .too_many_connections
                     .replace("{limit}", &limit.to_string());
-                return self.tagged(tag, reply);
+                // Dovecot closes the connection after this refusal (seen).
+                self.tagged(tag, reply);
+                self.actions.push_back(Action::Close);
+                self.state = State::LoggedOut;
+                return;
             }
             *count += 1;
         }

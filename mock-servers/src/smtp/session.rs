@@ -262,7 +262,11 @@ impl SmtpSession {
         if self.authenticated_as.is_some() {
             return self.reply("503 5.5.1 Error: already authenticated");
         }
-        if !self.config.offer_auth || self.login_needs_tls() {
+        if self.login_needs_tls() {
+            // Postfix with smtpd_tls_security_level = encrypt (seen).
+            return self.reply(self.texts.tls_required);
+        }
+        if !self.config.offer_auth {
             return self.reply(self.texts.auth_not_enabled);
         }
         let mut words = argument.split(' ');

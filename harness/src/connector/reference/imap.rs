@@ -21,6 +21,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::timeout;
 
+use super::legacy_probe;
 use crate::classify;
 use crate::classify::tls::TlsFailure;
 use crate::connector::{ConnectionSecurity, Settings};
@@ -55,6 +56,9 @@ pub(super) async fn connect(
     )
     .await
     {
+        Ok(Err(outcome)) if matches!(progress, Progress::Handshake) && is_dropped(&outcome) => {
+            Err(diagnose_dropped_handshake(outcome, settings).await)
+        }
         Ok(result) => result,
         Err(_elapsed) => Err(match progress {
             Progress::Connecting | Progress::Handshake => {
@@ -65,6 +69,33 @@ pub(super) async fn connect(
                 connect_failure(ErrorClass::ImapValidationError, "no-response")
             }
         }),
+    }
+}
+
+/// Whether the server closed or reset the connection (rather than saying why).
+pub(super) fn is_dropped(outcome: &Outcome) -> bool {
+    matches!(
+        outcome.detail.as_deref(),
+        Some("connection-closed" | "connection-reset")
+    )
+}
+
+/// A handshake the server dropped: a legacy-only server (real Dovecot and Courier close on
+/// a TLS 1.2+ ClientHello) is a TLS version problem, anything else stays as it was.
+async fn diagnose_dropped_handshake(outcome: Outcome, settings: &Settings) -> Outcome {
+    let legacy = legacy_probe::speaks_only_legacy_tls(
+        &settings.imap.host,
+        settings.imap.port,
+        settings.imap.security,
+        legacy_probe::Protocol::Imap,
+        settings.source_address,
+        settings.step_timeout,
+    )
+    .await;
+    if legacy {
+        connect_failure(ErrorClass::ImapValidationError, "tls-version")
+    } else {
+        outcome
     }
 }
 

@@ -5,8 +5,11 @@
 //! - `tls`: the rustls client configuration (roots, insecure mode).
 //! - `imap`: imap-connect and imap-login (async-imap).
 //! - `smtp`: smtp-connect, smtp-login and test-send (lettre).
+//! - `legacy_probe`: telling a TLS 1.0/1.1-only server that closes the connection on a
+//!   modern ClientHello from one that drops connections.
 
 mod imap;
+mod legacy_probe;
 mod smtp;
 mod tls;
 

@@ -22,6 +22,7 @@ use crate::classify::tls::TlsFailure;
 use crate::connector::{ConnectionSecurity, Settings};
 use crate::outcome::{ErrorClass, Outcome, Step};
 
+use super::legacy_probe;
 use super::tls::extra_roots;
 
 /// The name the connector gives in EHLO.
@@ -111,8 +112,35 @@ async fn bounded<T>(
         .unwrap_or_else(|_| Err(Outcome::failed(class, step, "timeout")))
 }
 
-/// Runs `smtp-connect`.
+/// Runs `smtp-connect`; a connection the server dropped is checked for a legacy-only
+/// server (see `legacy_probe`).
 pub(super) async fn connect(settings: &Settings) -> Result<AsyncSmtpConnection, Outcome> {
+    match connect_steps(settings).await {
+        Err(outcome) if super::imap::is_dropped(&outcome) => {
+            let legacy = legacy_probe::speaks_only_legacy_tls(
+                &settings.smtp.host,
+                settings.smtp.port,
+                settings.smtp.security,
+                legacy_probe::Protocol::Smtp,
+                settings.source_address,
+                settings.step_timeout,
+            )
+            .await;
+            Err(if legacy {
+                Outcome::failed(
+                    ErrorClass::SmtpSettingsIncorrect,
+                    Step::SmtpConnect,
+                    "tls-version",
+                )
+            } else {
+                outcome
+            })
+        }
+        result => result,
+    }
+}
+
+async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outcome> {
     bounded(
         settings.step_timeout,
         Step::SmtpConnect,

@@ -247,8 +247,10 @@ fn connection_limit_counts_authenticated_sessions() {
     let replies: Vec<String> = sessions.iter_mut().map(|h| h.say(&login)).collect();
     assert!(replies[0].contains("a OK") && replies[1].contains("a OK"));
     assert!(replies[2].ends_with(
-        "a NO [UNAVAILABLE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=2)\r\n"
+        "a NO [LIMIT] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=2)\r\n"
     ));
+    // Dovecot closes the refused connection: it answers nothing more.
+    assert_eq!(sessions[2].exchange("b NOOP\r\n"), (String::new(), vec![]));
     // Closing one session frees its slot.
     sessions.remove(0);
     let mut again = open(config, true, counts);
@@ -256,28 +258,45 @@ fn connection_limit_counts_authenticated_sessions() {
 }
 
 #[test]
-fn courier_identifies_itself() {
+fn courier_identifies_itself_by_greeting_and_capabilities() {
     let config = ImapConfig {
         personality: ImapPersonality::Courier,
         ..ImapConfig::default()
     };
     let mut h = open(config, true, SessionCounts::default());
-    assert!(
-        h.say("").contains(
-            "Courier-IMAP ready. Copyright 1998-2019 Double Precision, Inc.  See COPYING"
-        )
+    assert_eq!(
+        h.say(""),
+        "* OK [CAPABILITY IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE AUTH=PLAIN ACL ACL2=UNION ENABLE UTF8=ACCEPT] Courier-IMAP ready. Copyright 1998-2019 Double Precision, Inc.  See COPYING for distribution information.\r\n"
     );
+    // Debian's Courier 5.0.13 has no ID command.
     assert_eq!(
         h.say("a ID (\"name\" \"connector\")\r\n"),
-        "* ID (\"name\" \"Courier-IMAP\" \"vendor\" \"S. Varshavchik.\")\r\na OK ID completed.\r\n"
+        "a NO Error in IMAP command received by server.\r\n"
     );
-    assert!(
-        h.say("b CAPABILITY\r\n")
-            .contains("THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ACL ACL2=UNION")
-    );
+    assert!(h.say("b CAPABILITY\r\n").contains(
+        "THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE AUTH=PLAIN ACL ACL2=UNION"
+    ));
     assert_eq!(
         h.say(&format!("c LOGIN {USER} \"{PASSWORD}\"\r\n")),
         "c OK LOGIN Ok.\r\n"
+    );
+}
+
+#[test]
+fn courier_before_starttls_as_debian_ships_it() {
+    let config = ImapConfig {
+        personality: ImapPersonality::Courier,
+        security: Security::Starttls,
+        ..ImapConfig::default()
+    };
+    let mut h = open(config, false, SessionCounts::default());
+    assert!(h.say("").starts_with(
+        "* OK [CAPABILITY IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE ACL ACL2=UNION STARTTLS LOGINDISABLED ENABLE UTF8=ACCEPT] Courier-IMAP ready."
+    ));
+    assert_eq!(h.say("a LOGIN alice pw\r\n"), "a NO STARTTLS required\r\n");
+    assert_eq!(
+        h.say("b STARTTLS\r\n"),
+        "b OK Begin SSL/TLS negotiation now.\r\n"
     );
 }
 

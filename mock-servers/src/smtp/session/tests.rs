@@ -86,7 +86,7 @@ fn postfix_greets_and_offers_auth_only_over_tls() {
     );
     assert_eq!(
         h.say("AUTH PLAIN x\r\n"),
-        "503 5.5.1 Error: authentication not enabled\r\n"
+        "530 5.7.0 Must issue a STARTTLS command first\r\n"
     );
     assert_eq!(
         h.say("MAIL FROM:<a@b>\r\n"),

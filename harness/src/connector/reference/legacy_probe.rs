@@ -1,0 +1,144 @@
+//! The one diagnosis the reference connector makes after a failed handshake: when a server
+//! simply closes the connection on a TLS 1.2/1.3 ClientHello — as real Dovecot and
+//! Courier-IMAP do when they speak only TLS 1.0/1.1, where Postfix sends a protocol-version
+//! alert — a second connection offering only TLS 1.0/1.1 (OpenSSL at security level 0)
+//! tells a legacy-only server from one that drops connections.
+
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::time::Duration;
+
+use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_openssl::SslStream;
+
+use crate::connector::ConnectionSecurity;
+
+/// Which protocol's STARTTLS dance precedes the handshake.
+#[derive(Clone, Copy)]
+pub(super) enum Protocol {
+    Imap,
+    Smtp,
+}
+
+/// Whether the server at `host:port` completes a handshake offering only TLS 1.0 and 1.1.
+/// Bounded by `limit`; any failure is a no.
+pub(super) async fn speaks_only_legacy_tls(
+    host: &str,
+    port: u16,
+    security: ConnectionSecurity,
+    protocol: Protocol,
+    source: Option<IpAddr>,
+    limit: Duration,
+) -> bool {
+    tokio::time::timeout(limit, probe(host, port, security, protocol, source))
+        .await
+        .is_ok_and(|result| result.is_ok())
+}
+
+async fn probe(
+    host: &str,
+    port: u16,
+    security: ConnectionSecurity,
+    protocol: Protocol,
+    source: Option<IpAddr>,
+) -> Result<(), String> {
+    let addr = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| e.to_string())?
+        .find(|addr| source.is_none_or(|s| s.is_ipv4() == addr.is_ipv4()))
+        .ok_or("no address")?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(|e| e.to_string())?;
+    if let Some(source) = source {
+        socket
+            .bind(SocketAddr::new(source, 0))
+            .map_err(|e| e.to_string())?;
+    }
+    let mut tcp = socket.connect(addr).await.map_err(|e| e.to_string())?;
+    if security == ConnectionSecurity::Starttls {
+        tcp = starttls(tcp, protocol).await?;
+    }
+    let mut builder = SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
+    builder.set_security_level(0);
+    builder
+        .set_cipher_list("DEFAULT:@SECLEVEL=0")
+        .map_err(|e| e.to_string())?;
+    builder
+        .set_min_proto_version(Some(SslVersion::TLS1))
+        .map_err(|e| e.to_string())?;
+    builder
+        .set_max_proto_version(Some(SslVersion::TLS1_1))
+        .map_err(|e| e.to_string())?;
+    // Only the version is in question here; the certificate was never reached.
+    builder.set_verify(SslVerifyMode::NONE);
+    let ssl = builder
+        .build()
+        .configure()
+        .and_then(|c| c.verify_hostname(false).into_ssl(host))
+        .map_err(|e| e.to_string())?;
+    let mut stream = SslStream::new(ssl, tcp).map_err(|e| e.to_string())?;
+    Pin::new(&mut stream)
+        .connect()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Reads lines until one for which `done` holds, and returns it.
+async fn read_until(
+    reader: &mut BufReader<TcpStream>,
+    done: fn(&str) -> bool,
+) -> Result<String, String> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader
+            .read_line(&mut line)
+            .await
+            .map_err(|e| e.to_string())?
+            == 0
+        {
+            return Err("closed".to_owned());
+        }
+        if done(&line) {
+            return Ok(line);
+        }
+    }
+}
+
+/// Plaintext up to the point where TLS starts.
+async fn starttls(tcp: TcpStream, protocol: Protocol) -> Result<TcpStream, String> {
+    let mut reader = BufReader::new(tcp);
+    let (commands, last_line, accepted): (&[&[u8]], fn(&str) -> bool, &str) = match protocol {
+        Protocol::Imap => (
+            &[b"mh2 STARTTLS\r\n"],
+            |l| l.starts_with("* ") || l.starts_with("mh2 "),
+            "mh2 OK",
+        ),
+        // An SMTP reply ends with the line whose code is followed by a space.
+        Protocol::Smtp => (
+            &[b"EHLO mailharness.localhost\r\n", b"STARTTLS\r\n"],
+            |l| l.len() >= 4 && l.as_bytes()[3] == b' ',
+            "220",
+        ),
+    };
+    read_until(&mut reader, last_line).await?;
+    let mut reply = String::new();
+    for command in commands {
+        reader
+            .get_mut()
+            .write_all(command)
+            .await
+            .map_err(|e| e.to_string())?;
+        reply = read_until(&mut reader, last_line).await?;
+    }
+    if !reply.starts_with(accepted) {
+        return Err(reply);
+    }
+    Ok(reader.into_inner())
+}
