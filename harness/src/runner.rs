@@ -82,7 +82,7 @@ impl RunEnv {
 }
 
 /// A password nobody could guess or find in a source file.
-fn random_password() -> String {
+pub fn random_password() -> String {
     let mut text = String::from("mh-");
     for _ in 0..3 {
         let mut hasher = RandomState::new().build_hasher();

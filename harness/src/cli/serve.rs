@@ -69,7 +69,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     let ca_file = dir.join("ca.pem");
     std::fs::write(&ca_file, certs.ca_pem())
         .with_context(|| format!("cannot write {}", ca_file.display()))?;
-    let password = format!("serve-{}", std::process::id());
+    let password = mailharness::runner::random_password();
     let password_file = dir.join("password");
     write_private(&password_file, &password)?;
 

@@ -15,7 +15,7 @@ use crate::scenario::{ImapServerKind, Scenario};
 
 /// Which real server and how it is set up: everything that makes two scenarios need
 /// different containers, and nothing else (so equal settings share one container).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RealServer {
     pub server: &'static str,
     pub security: Security,
@@ -64,11 +64,16 @@ impl RealServer {
         }
     }
 
-    /// The key under which a run shares this server's container.
+    /// The key under which a run shares this server's container: the settings, with the
+    /// password only as a digest (two servers of one run differ in it when a scenario says
+    /// `server-password = "different"`).
     pub fn key(&self) -> String {
-        // The password is the run's and the same for all: Debug leaves it out of nothing,
-        // but the key never leaves the process.
-        format!("{self:?}")
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.password.as_bytes());
+        format!(
+            "{self:?} password-sha256:{:02x}{:02x}{:02x}{:02x}",
+            digest[0], digest[1], digest[2], digest[3]
+        )
     }
 
     /// The name of the port placeholder the connector connects to.
@@ -183,6 +188,22 @@ impl RealServer {
             },
             ports,
         ))
+    }
+}
+
+impl std::fmt::Debug for RealServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password stays out of debug output (and so out of logs and messages).
+        f.debug_struct("RealServer")
+            .field("server", &self.server)
+            .field("security", &self.security)
+            .field("certificate", &self.certificate)
+            .field("tls_versions", &self.tls_versions)
+            .field("max_connections", &self.max_connections)
+            .field("offer_auth", &self.offer_auth)
+            .field("relay_denied", &self.relay_denied)
+            .field("login", &self.login)
+            .finish_non_exhaustive()
     }
 }
 
