@@ -21,11 +21,19 @@ pub struct LoadedScenario {
 }
 
 impl LoadedScenario {
-    /// The mock twin of a real-server scenario, loaded from the same root.
+    /// The mock twin of a real-server scenario. Its id is relative to the catalogue's top
+    /// (`tls/imap-implicit-expired`), which is the first directory above this file that
+    /// holds it, so `run scenarios/real --parity` finds `scenarios/tls/…` too.
     pub fn load_twin(&self) -> Option<Result<LoadedScenario, ScenarioError>> {
         let twin = self.scenario.twin.as_ref()?.get_ref();
-        let path = self.root.join(format!("{twin}.toml"));
-        Some(load_file(&path, &self.root))
+        let file = format!("{twin}.toml");
+        let top = self
+            .path
+            .ancestors()
+            .skip(1)
+            .find(|dir| dir.join(&file).is_file())
+            .unwrap_or(&self.root);
+        Some(load_file(&top.join(&file), top))
     }
 }
 
@@ -326,6 +334,27 @@ mod tests {
         let scenario = parse(Path::new("x.toml"), ok).unwrap();
         assert!(scenario.needs_containers());
         assert_eq!(scenario.twin.unwrap().get_ref(), "tls/x");
+    }
+
+    #[test]
+    fn twins_are_found_from_the_catalogue_top() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("tls")).unwrap();
+        fs::create_dir_all(dir.path().join("real/dovecot")).unwrap();
+        fs::write(dir.path().join("tls/mock.toml"), MINIMAL).unwrap();
+        let real = "description = \"d\"\ntwin = \"tls/mock\"\n[imap]\nserver = \"dovecot\"\n[expect]\nclass = \"ok\"\n";
+        fs::write(dir.path().join("real/dovecot/r.toml"), real).unwrap();
+        // Loaded from the top or from the real/ directory alone, the twin is the same.
+        for root in [dir.path().to_owned(), dir.path().join("real")] {
+            let (scenarios, errors) = load_all(&[root]);
+            assert!(errors.is_empty());
+            let real = scenarios
+                .iter()
+                .find(|s| s.id.ends_with("dovecot/r"))
+                .unwrap();
+            let twin = real.load_twin().unwrap().unwrap();
+            assert_eq!(twin.id, "tls/mock");
+        }
     }
 
     #[test]
