@@ -165,6 +165,66 @@ fn expected_text(result: &ScenarioResult) -> String {
     .to_string()
 }
 
+/// The conformance matrix: one row per scenario, one column per connector, each cell the
+/// class (and detail) it reported, marked where it differs from `[expect]`. Markdown, so it
+/// can go into a pull request or a report.
+pub fn matrix(reports: &[RunReport]) -> String {
+    let mut out = String::from("| scenario | expected |");
+    for report in reports {
+        out.push_str(&format!(" {} |", report.connector));
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---|".repeat(reports.len()));
+    out.push('\n');
+    let Some(first) = reports.first() else {
+        return out;
+    };
+    for (index, scenario) in first.scenarios.iter().enumerate() {
+        out.push_str(&format!(
+            "| {} | {} |",
+            scenario.id,
+            expected_text(scenario)
+        ));
+        for report in reports {
+            let cell = match report.scenarios.get(index) {
+                Some(result) if result.skipped.is_some() => "skipped".to_owned(),
+                Some(result) => {
+                    let shown = match &result.outcome {
+                        Some(outcome) => short(outcome),
+                        None => "connector error".to_owned(),
+                    };
+                    if result.passed {
+                        shown
+                    } else {
+                        format!("**{shown}** ✗")
+                    }
+                }
+                None => String::new(),
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    let totals: Vec<String> = reports
+        .iter()
+        .map(|r| {
+            format!(
+                "{}: {}/{} as expected",
+                r.connector, r.summary.passed, r.summary.total
+            )
+        })
+        .collect();
+    out.push_str(&format!("\n{}\n", totals.join(" · ")));
+    out
+}
+
+fn short(outcome: &Outcome) -> String {
+    match &outcome.detail {
+        Some(detail) => format!("{} ({detail})", outcome.class),
+        None => outcome.class.to_string(),
+    }
+}
+
 /// A plain text table with aligned columns.
 pub fn table<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();

@@ -244,22 +244,37 @@ pub async fn run_scenario(
             }
             result.outcome = Some(outcome);
         }
-        Err(error) => {
+        Err(RunError::Setup(error)) => {
             result.mismatch = Some(format!(
                 "the harness could not set up the scenario: {error}"
             ));
         }
+        Err(RunError::Connector(error)) => result.mismatch = Some(error),
     }
     result.passed = result.mismatch.is_none();
     result.duration_ms = started.elapsed().as_millis();
     result
 }
 
+/// Why a scenario ended without an outcome.
+enum RunError {
+    /// The harness could not start what the scenario needs.
+    Setup(String),
+    /// The connector did not report an outcome (see [`crate::connector::ConnectorError`]).
+    Connector(String),
+}
+
+impl From<String> for RunError {
+    fn from(error: String) -> Self {
+        RunError::Setup(error)
+    }
+}
+
 async fn run_servers_and_connector(
     scenario: &Scenario,
     connector: &dyn Connector,
     env: &RunEnv,
-) -> Result<(Outcome, Leg, Leg), String> {
+) -> Result<(Outcome, Leg, Leg), RunError> {
     let password = env.password.expose();
     let imap = imap_leg(scenario, env, password).await?;
     let smtp = smtp_leg(scenario, env, password).await?;
@@ -298,12 +313,13 @@ async fn run_servers_and_connector(
     // step's time before it calls the connector hung.
     let limit = step_timeout * 6;
     let outcome = match tokio::time::timeout(limit, connector.run(&settings)).await {
-        Ok(outcome) => outcome,
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(error)) => return Err(RunError::Connector(error.to_string())),
         Err(_) => {
-            return Err(format!(
-                "connector {} did not finish within {limit:?}",
+            return Err(RunError::Connector(format!(
+                "connector error: {} did not finish within {limit:?}",
                 connector.name()
-            ));
+            )));
         }
     };
     Ok((outcome, imap, smtp))

@@ -3,6 +3,12 @@
 //! servers, asserts the `[expect]` table, and snapshots class, step and detail with insta
 //! (`harness/tests/snapshots/reference/`), nothing that varies between runs.
 //!
+//! The connectors shipped under `connectors/` run the same catalogue, each with its own
+//! snapshot set (`snapshots/<connector>/`, test names `<connector>::tls::…`): their
+//! snapshots record what each client does, `[expect]` is the reference connector's. A
+//! connector whose tools are missing is ignored with a note, unless
+//! `MAILHARNESS_REQUIRE_CONNECTORS=1` makes that a failure.
+//!
 //! Scenarios with real servers need Docker: without a daemon they are ignored with a
 //! message, unless `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure. Missing images are
 //! built first (`mailharness images build` does the same by hand).
@@ -11,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use mailharness::connector::Connector;
 use mailharness::connector::reference::ReferenceConnector;
 use mailharness::containers::{docker, images};
 use mailharness::outcome::Outcome;
@@ -57,15 +64,23 @@ fn check_parity(
     Ok(())
 }
 
-fn run(loaded: &LoadedScenario, env: &RunEnv, runtime: &Runtime) -> Result<(), Failed> {
-    let result = runtime.block_on(run_scenario(loaded, &ReferenceConnector, env, false));
+fn run(
+    loaded: &LoadedScenario,
+    connector: &dyn Connector,
+    env: &RunEnv,
+    runtime: &Runtime,
+) -> Result<(), Failed> {
+    let reference = connector.name() == "reference";
+    let result = runtime.block_on(run_scenario(loaded, connector, env, false));
     let Some(outcome) = &result.outcome else {
         return Err(result
             .mismatch
             .unwrap_or_else(|| "the scenario did not run".into())
             .into());
     };
-    check_parity(loaded, outcome, env, runtime)?;
+    if reference {
+        check_parity(loaded, outcome, env, runtime)?;
+    }
     let snapshot = Snapshot {
         description: &result.description,
         class: outcome.class.to_string(),
@@ -73,14 +88,14 @@ fn run(loaded: &LoadedScenario, env: &RunEnv, runtime: &Runtime) -> Result<(), F
         detail: outcome.detail.as_deref(),
     };
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots/reference");
+    settings.set_snapshot_path(format!("snapshots/{}", connector.name()));
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     let name = loaded.id.replace('/', "__");
     let snapshot_result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         settings.bind(|| insta::assert_json_snapshot!(name, snapshot));
     }));
-    if let Some(mismatch) = result.mismatch {
+    if let (true, Some(mismatch)) = (reference, result.mismatch) {
         let transcripts: String = result.transcripts.iter().map(|t| t.to_string()).collect();
         return Err(format!(
             "{mismatch}\nserver response: {:?}\n{transcripts}",
@@ -90,6 +105,27 @@ fn run(loaded: &LoadedScenario, env: &RunEnv, runtime: &Runtime) -> Result<(), F
     }
     snapshot_result
         .map_err(|_| Failed::from("snapshot differs (see above; review with `cargo insta review`)"))
+}
+
+/// The connectors to run: the reference one and every shipped one whose tools are here.
+fn connectors() -> Vec<(String, Result<Arc<dyn Connector>, String>)> {
+    let mut all = vec![(
+        "reference".to_owned(),
+        mailharness::connector::resolve("reference"),
+    )];
+    for name in mailharness::connector::shipped() {
+        let connector = mailharness::connector::resolve(&name);
+        if let Err(why) = &connector {
+            let required = std::env::var("MAILHARNESS_REQUIRE_CONNECTORS").is_ok_and(|v| v == "1");
+            if !required {
+                eprintln!(
+                    "note: {why}: its test cases are ignored (set MAILHARNESS_REQUIRE_CONNECTORS=1 to fail instead)"
+                );
+            }
+        }
+        all.push((name, connector));
+    }
+    all
 }
 
 /// Whether the real-server scenarios can run: `Ok(true)` yes, `Ok(false)` skip them,
@@ -144,20 +180,40 @@ fn main() {
             Trial::test(name, move || Err(error.to_string().into()))
         })
         .collect();
-    trials.extend(scenarios.into_iter().map(|loaded| {
-        let env = env.clone();
-        let runtime = runtime.clone();
-        let name = loaded.id.replace('/', "::");
-        let real = loaded.scenario.needs_containers();
-        match (&ready, real) {
-            (Err(reason), true) => {
-                let reason = reason.clone();
-                Trial::test(name, move || Err(reason.into()))
-            }
-            (Ok(false), true) => Trial::test(name, || Ok(())).with_ignored_flag(true),
-            _ => Trial::test(name, move || run(&loaded, &env, &runtime)),
+    let required = std::env::var("MAILHARNESS_REQUIRE_CONNECTORS").is_ok_and(|v| v == "1");
+    for (connector_name, connector) in connectors() {
+        for loaded in &scenarios {
+            let env = env.clone();
+            let runtime = runtime.clone();
+            let loaded = loaded.clone();
+            let id = loaded.id.replace('/', "::");
+            let name = if connector_name == "reference" {
+                id
+            } else {
+                format!("{connector_name}::{id}")
+            };
+            let real = loaded.scenario.needs_containers();
+            let trial = match (&connector, &ready, real) {
+                (Err(why), _, _) if required => {
+                    let why = why.clone();
+                    Trial::test(name, move || Err(why.into()))
+                }
+                (Err(_), _, _) => Trial::test(name, || Ok(())).with_ignored_flag(true),
+                (_, Err(reason), true) => {
+                    let reason = reason.clone();
+                    Trial::test(name, move || Err(reason.into()))
+                }
+                (_, Ok(false), true) => Trial::test(name, || Ok(())).with_ignored_flag(true),
+                (Ok(connector), _, _) => {
+                    let connector = connector.clone();
+                    Trial::test(name, move || {
+                        run(&loaded, connector.as_ref(), &env, &runtime)
+                    })
+                }
+            };
+            trials.push(trial);
         }
-    }));
+    }
     let conclusion = libtest_mimic::run(&args, trials);
     runtime.block_on(env.shutdown());
     conclusion.exit();

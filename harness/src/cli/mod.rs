@@ -61,8 +61,10 @@ enum Command {
 pub enum Format {
     /// A summary table for people
     Human,
-    /// One JSON document for programs
+    /// One JSON document for programs (an array of reports with several connectors)
     Json,
+    /// Scenario x connector as a Markdown table, mismatches against [expect] marked
+    Matrix,
 }
 
 /// The directory `run`, `list` and friends read when no path is given.

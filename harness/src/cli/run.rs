@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use mailharness::connector::Connector;
-use mailharness::connector::reference::ReferenceConnector;
 use mailharness::report::{RunReport, table};
 use mailharness::runner::{self, RunEnv, ScenarioResult};
 use mailharness::scenario::load::LoadedScenario;
@@ -50,6 +49,12 @@ pub struct RunArgs {
     /// server transcripts in the JSON report. Passwords are never shown.
     #[arg(long, short)]
     verbose: bool,
+
+    /// The connector to test: `reference` (built in), a directory name under connectors/
+    /// (e.g. python-stdlib), or exec:'COMMAND' (any program speaking the JSON protocol).
+    /// Repeatable: each runs the whole selection [default: reference]
+    #[arg(long = "connector", value_name = "CONNECTOR")]
+    connectors: Vec<String>,
 
     /// Also run the mock twin of every real-server scenario and print the parity table:
     /// real and mock server must end in the same class and detail (a difference exits 1)
@@ -98,13 +103,19 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     );
     let env = RunEnv::new(std::env::var(PASSWORD_VARIABLE).ok())
         .map_err(|e| anyhow::anyhow!("cannot make certificates: {e}"))?;
-    let connector: Arc<dyn Connector> = Arc::new(ReferenceConnector);
+    let names = if args.connectors.is_empty() {
+        vec!["reference".to_owned()]
+    } else {
+        args.connectors.clone()
+    };
+    let mut connectors: Vec<Arc<dyn Connector>> = Vec::new();
+    for name in &names {
+        connectors.push(mailharness::connector::resolve(name).map_err(UsageError)?);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let started = Instant::now();
-    let mut progress = Progress::new(args.format);
     let env = Arc::new(env);
     // Ctrl-C removes the run's containers before leaving; a run killed harder leaves them
     // to the next run, which removes containers of runs that are gone.
@@ -115,35 +126,54 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             std::process::exit(130);
         }
     });
-    let results = runtime.block_on(runner::run_all(
-        scenarios,
-        connector.clone(),
-        env.clone(),
-        jobs,
-        args.verbose,
-        |result, done, total| progress.show(result, done, total),
-    ));
-    runtime.block_on(env.shutdown());
-    progress.finish();
-    let report = RunReport::new(
-        connector.name(),
-        results,
-        file_errors,
-        started.elapsed().as_millis(),
-    );
-    let parity = parity_table(&report, &pairs);
-    let mut text = match args.format {
-        Format::Json => report.to_json() + "\n",
-        Format::Human => report.to_human(colour_wanted(std::io::stdout().is_terminal())),
-    };
-    if args.format == Format::Human && !pairs.is_empty() {
-        text.push_str(&parity.text);
+    let mut reports = Vec::new();
+    for connector in &connectors {
+        let started = Instant::now();
+        let mut progress = Progress::new(args.format);
+        if connectors.len() > 1 {
+            progress.announce(connector.name());
+        }
+        let results = runtime.block_on(runner::run_all(
+            scenarios.clone(),
+            connector.clone(),
+            env.clone(),
+            jobs,
+            args.verbose,
+            |result, done, total| progress.show(result, done, total),
+        ));
+        progress.finish();
+        reports.push(RunReport::new(
+            connector.name(),
+            results,
+            file_errors.clone(),
+            started.elapsed().as_millis(),
+        ));
     }
+    runtime.block_on(env.shutdown());
+    let parities: Vec<Parity> = reports.iter().map(|r| parity_table(r, &pairs)).collect();
+    let differences: usize = parities.iter().map(|p| p.differences).sum();
+    let text = match args.format {
+        Format::Json if reports.len() == 1 => reports[0].to_json() + "\n",
+        Format::Json => serde_json::to_string_pretty(&reports).expect("reports serialise") + "\n",
+        Format::Matrix => mailharness::report::matrix(&reports),
+        Format::Human => {
+            let colour = colour_wanted(std::io::stdout().is_terminal());
+            let mut text = String::new();
+            for (report, parity) in reports.iter().zip(&parities) {
+                text.push_str(&report.to_human(colour));
+                if !pairs.is_empty() {
+                    text.push_str(&parity.text);
+                }
+            }
+            text
+        }
+    };
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())
         .context("cannot write the report")?;
-    Ok(report.exit_code().max(u8::from(parity.differences > 0)))
+    let worst = reports.iter().map(RunReport::exit_code).max().unwrap_or(0);
+    Ok(worst.max(u8::from(differences > 0)))
 }
 
 /// Each real-server scenario with a twin, and the twin loaded from the same root.
@@ -270,6 +300,13 @@ impl Progress {
                     .map(|m| format!(": {m}"))
                     .unwrap_or_default()
             );
+        }
+    }
+
+    /// Says which connector the following lines are about.
+    fn announce(&self, connector: &str) {
+        if !self.quiet {
+            eprintln!("connector {connector}:");
         }
     }
 

@@ -6,6 +6,7 @@
 //! connector gets its own snapshot set; a new connector is added by implementing this
 //! trait.
 
+pub mod external;
 pub mod reference;
 
 use std::fmt;
@@ -96,11 +97,84 @@ impl Settings {
 /// A future a connector returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A connector that failed to report an outcome at all (it crashed, hung, printed no JSON
+/// or a class that does not exist): a problem of the connector, never one of the nine
+/// classes, so never counted as a pass or an ordinary mismatch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConnectorError {
+    /// What went wrong, in one line.
+    pub problem: String,
+    /// An excerpt of what the connector printed (stdout and stderr), for diagnosis.
+    pub excerpt: String,
+}
+
+impl fmt::Display for ConnectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "connector error: {}", self.problem)?;
+        if !self.excerpt.is_empty() {
+            write!(f, "\n{}", self.excerpt)?;
+        }
+        Ok(())
+    }
+}
+
 /// A connector under test.
 pub trait Connector: Send + Sync {
     /// A short stable name, used for snapshot sets and reports (`reference`, …).
     fn name(&self) -> &str;
     /// Runs the five steps against the servers in `settings`. Must come back within five
     /// step timeouts, whatever the servers do.
-    fn run<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Outcome>;
+    fn run<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Outcome, ConnectorError>>;
+}
+
+/// The `connectors/` directory: `MAILHARNESS_CONNECTORS`, else the one beside this crate's
+/// sources, else `./connectors`.
+pub fn connectors_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("MAILHARNESS_CONNECTORS") {
+        return PathBuf::from(dir);
+    }
+    let beside = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../connectors");
+    if beside.is_dir() {
+        return beside;
+    }
+    PathBuf::from("connectors")
+}
+
+/// The connectors shipped under `connectors/`, by directory name.
+pub fn shipped() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(connectors_dir())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().join("connector.toml").is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// A connector by name: `reference`, `exec:COMMAND`, or a directory of `connectors/`.
+pub fn resolve(name: &str) -> Result<std::sync::Arc<dyn Connector>, String> {
+    if name == "reference" {
+        return Ok(std::sync::Arc::new(reference::ReferenceConnector));
+    }
+    if let Some(line) = name.strip_prefix("exec:") {
+        return Ok(std::sync::Arc::new(
+            external::ExternalConnector::from_command_line(line),
+        ));
+    }
+    let dir = connectors_dir().join(name);
+    if !dir.join("connector.toml").is_file() {
+        return Err(format!(
+            "unknown connector `{name}` (expected reference, exec:COMMAND or one of: {})",
+            shipped().join(", ")
+        ));
+    }
+    let connector = external::ExternalConnector::from_dir(&dir)?;
+    connector
+        .available()
+        .map_err(|why| format!("connector `{name}` cannot run here: {why}"))?;
+    Ok(std::sync::Arc::new(connector))
 }

@@ -13,7 +13,7 @@ mod legacy_probe;
 mod smtp;
 mod tls;
 
-use crate::connector::{BoxFuture, Connector, Settings};
+use crate::connector::{BoxFuture, Connector, ConnectorError, Settings};
 use crate::outcome::{ErrorClass, Outcome, Step};
 
 /// The built-in reference connector.
@@ -76,7 +76,7 @@ impl Connector for ReferenceConnector {
         "reference"
     }
 
-    fn run<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Outcome> {
-        Box::pin(self.run_steps(settings))
+    fn run<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Outcome, ConnectorError>> {
+        Box::pin(async move { Ok(self.run_steps(settings).await) })
     }
 }

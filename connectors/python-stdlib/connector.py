@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""A mailharness connector built on Python's standard library only (imaplib, smtplib, ssl).
+
+Reads the settings (protocol mailharness-connector/1) as JSON on stdin, runs the five
+steps -- imap-connect, imap-login, smtp-connect, smtp-login, test-send -- and prints one
+JSON outcome on stdout. It classifies what the standard library lets it see; where the
+library hides a difference (a timeout at TCP connect or at the greeting, say) the outcome
+shows it, which is a finding about the client, not about the harness.
+"""
+import email.message
+import imaplib
+import json
+import smtplib
+import socket
+import ssl
+import sys
+
+
+class Failure(Exception):
+    def __init__(self, cls, step, detail, code=None, text=None):
+        super().__init__(detail)
+        self.outcome = {"class": cls, "step": step, "detail": detail,
+                        "response": {"code": code, "text": text} if text is not None else None}
+
+
+def text_of(value):
+    if isinstance(value, (list, tuple)):
+        value = b" ".join(v if isinstance(v, bytes) else str(v).encode() for v in value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def tls_context(settings):
+    context = ssl.create_default_context(cafile=settings.get("ca_file"))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if settings["allow_insecure_certificate"]:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def classify_tls(error, settings_class, validation_class, step):
+    """Class and detail of a failed handshake, from what the ssl module says."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        detail = {
+            9: "certificate-not-yet-valid",
+            10: "certificate-expired",
+            18: "certificate-self-signed",
+            19: "certificate-unknown-authority",
+            20: "certificate-unknown-authority",
+            21: "certificate-unknown-authority",
+            26: "certificate-invalid-purpose",
+            62: "certificate-wrong-host",
+        }.get(error.verify_code, "certificate-invalid")
+        return Failure("unauthorized_untrusted_certificate", step, detail, text=str(error))
+    reason = (getattr(error, "reason", None) or str(error)).upper()
+    if "VERSION" in reason or "PROTOCOL" in reason:
+        # OpenSSL says "wrong version number" for a plaintext peer too: it cannot tell.
+        return Failure(validation_class, step, "tls-version", text=str(error))
+    if isinstance(error, (ssl.SSLEOFError, ConnectionResetError, EOFError)):
+        return Failure(settings_class, step, "connection-closed", text=str(error))
+    return Failure(validation_class, step, "tls-handshake-failed", text=str(error))
+
+
+def network_failure(error, settings_class, step):
+    if isinstance(error, ConnectionRefusedError):
+        return Failure(settings_class, step, "connection-refused")
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        return Failure(settings_class, step, "timeout")
+    if isinstance(error, ConnectionResetError):
+        return Failure(settings_class, step, "connection-reset")
+    if isinstance(error, socket.gaierror):
+        return Failure(settings_class, step, "dns")
+    return Failure(settings_class, step, "connection-failed", text=str(error))
+
+
+def login_refusal(text):
+    """The same reading of refusal texts as the reference connector."""
+    t = text.lower()
+    has = lambda *needles: any(n in t for n in needles)
+    if has("application-specific password", "app password", "invalidsecondfactor"):
+        return "unauthorized_app_password_required", "app-password-required"
+    if has("web login required", "log in via your web browser", "webalert"):
+        return "unauthorized", "web-login-required"
+    if has("maximum number of connections", "too many simultaneous connections", "too many connections", "[limit]"):
+        return "imap_authentication_error", "too-many-connections"
+    if has("privacyrequired", "starttls required", "plaintext authentication", "cleartext authentication"):
+        return "imap_validation_error", "tls-required"
+    if has("not enabled for imap", "imap access is disabled", "basic authentication is disabled"):
+        return "imap_authentication_error", "imap-disabled"
+    if has("address is not allowed", "this address is not allowed", "contactadmin"):
+        return "imap_authentication_error", "address-not-allowed"
+    if has("unavailable", "temporary", "try again later"):
+        return "imap_authentication_error", "unavailable"
+    if has("authenticationfailed", "invalid credentials", "login failed", "authentication failed",
+           "authentication failure", "incorrect username or password", "authenticate failed"):
+        return "unauthorized", "wrong-credentials"
+    return "imap_authentication_error", "unspecified"
+
+
+def auth_refusal(code, text):
+    """The same reading of SMTP AUTH refusals as the reference connector."""
+    t = text.lower()
+    has = lambda *needles: any(n in t for n in needles)
+    if has("application-specific password", "invalidsecondfactor"):
+        return "unauthorized_app_password_required", "app-password-required"
+    if has("5.7.14", "webloginrequired", "log in via your web browser", "log in with your web browser"):
+        return "unauthorized", "web-login-required"
+    if has("smtpclientauthentication is disabled", "basic authentication is disabled", "authentication not enabled"):
+        return "smtp_settings_incorrect", "auth-disabled"
+    if has("did not meet the criteria", "client host rejected", "not allowed"):
+        return "smtp_settings_incorrect", "policy-refused"
+    if 400 <= code < 500:
+        return "smtp_settings_incorrect", "temporarily-unavailable"
+    if code == 535 or has("5.7.8", "5.7.3", "authentication failed", "username and password not accepted"):
+        return "unauthorized", "wrong-credentials"
+    return "smtp_settings_incorrect", "auth-refused"
+
+
+def imap_class(settings):
+    timeout = settings["step_timeout_ms"] / 1000
+    source = settings.get("source_address")
+
+    class Imap(imaplib.IMAP4):
+        def _create_socket(self, timeout):
+            return socket.create_connection((self.host, self.port), timeout,
+                                            source_address=(source, 0) if source else None)
+
+    class ImapSsl(imaplib.IMAP4_SSL):
+        def _create_socket(self, timeout):
+            sock = socket.create_connection((self.host, self.port), timeout,
+                                            source_address=(source, 0) if source else None)
+            return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+    return Imap, ImapSsl, timeout
+
+
+def imap_connect(settings, context):
+    step = "imap-connect"
+    imap = settings["imap"]
+    Imap, ImapSsl, timeout = imap_class(settings)
+    try:
+        if imap["security"] == "implicit-tls":
+            client = ImapSsl(imap["host"], imap["port"], ssl_context=context, timeout=timeout)
+        else:
+            client = Imap(imap["host"], imap["port"], timeout=timeout)
+    except ssl.SSLError as e:
+        raise classify_tls(e, "imap_settings_incorrect", "imap_validation_error", step)
+    except imaplib.IMAP4.abort as e:
+        raise Failure("imap_settings_incorrect", step, "connection-closed", text=str(e))
+    except imaplib.IMAP4.error as e:
+        raise Failure("imap_validation_error", step, "not-imap", text=str(e))
+    except OSError as e:
+        raise network_failure(e, "imap_settings_incorrect", step)
+    welcome = text_of(client.welcome)
+    if "Courier-IMAP" in welcome:
+        raise Failure("imap_validation_error", step, "courier-imap", "OK", welcome)
+    caps = [c.upper() for c in client.capabilities]
+    if "ACL2=UNION" in caps:
+        raise Failure("imap_validation_error", step, "courier-imap")
+    if imap["security"] == "starttls":
+        if "STARTTLS" not in caps:
+            raise Failure("imap_validation_error", step, "tls-required")
+        try:
+            client.starttls(ssl_context=context)
+        except ssl.SSLError as e:
+            raise classify_tls(e, "imap_settings_incorrect", "imap_validation_error", step)
+        except (imaplib.IMAP4.error, OSError) as e:
+            raise Failure("imap_settings_incorrect", step, "connection-closed", text=str(e))
+    return client
+
+
+def imap_login(client, settings, context):
+    step = "imap-login"
+    login = settings.get("username") or settings["email"]
+    try:
+        client.login(login, settings["password"])
+    except imaplib.IMAP4.abort as e:
+        raise Failure("imap_authentication_error", step, "connection-closed", text=str(e))
+    except imaplib.IMAP4.error as e:
+        cls, detail = login_refusal(str(e))
+        raise Failure(cls, step, detail, "NO", str(e))
+    except OSError as e:
+        raise Failure("imap_authentication_error", step, "connection-reset", text=str(e))
+    try:
+        typ, data = client.list()
+        client.select("INBOX")
+    except (imaplib.IMAP4.error, OSError) as e:
+        raise Failure("imap_authentication_error", step, "connection-reset", text=str(e))
+    names = [text_of(line) for line in data or [] if line]
+    further = [n for n in names if "INBOX" not in n.upper() and "\\Sent" not in n and "Sent" not in n]
+    sessions = [client]
+    # The sessions kept for syncing: Sent, and a third when there are further folders.
+    for _ in range(2 if further else 1):
+        extra = imap_connect(settings, context)
+        try:
+            extra.login(login, settings["password"])
+        except imaplib.IMAP4.error as e:
+            cls, detail = login_refusal(str(e))
+            raise Failure(cls, step, detail, "NO", str(e))
+        sessions.append(extra)
+    return sessions
+
+
+def smtp_steps(settings, context):
+    smtp = settings["smtp"]
+    timeout = settings["step_timeout_ms"] / 1000
+    source = settings.get("source_address")
+    source = (source, 0) if source else None
+    step = "smtp-connect"
+    try:
+        if smtp["security"] == "implicit-tls":
+            client = smtplib.SMTP_SSL(smtp["host"], smtp["port"], timeout=timeout,
+                                      context=context, source_address=source)
+        else:
+            client = smtplib.SMTP(smtp["host"], smtp["port"], timeout=timeout, source_address=source)
+        client.ehlo("mailharness.localhost")
+        if smtp["security"] == "starttls":
+            if not client.has_extn("starttls"):
+                raise Failure("smtp_settings_incorrect", step, "tls-required")
+            client.starttls(context=context)
+            client.ehlo("mailharness.localhost")
+    except Failure:
+        raise
+    except ssl.SSLError as e:
+        raise classify_tls(e, "smtp_settings_incorrect", "smtp_settings_incorrect", step)
+    except smtplib.SMTPConnectError as e:
+        raise Failure("smtp_settings_incorrect", step, "greeting-refused", str(e.smtp_code), text_of(e.smtp_error))
+    except smtplib.SMTPServerDisconnected as e:
+        raise Failure("smtp_settings_incorrect", step, "connection-closed", text=str(e))
+    except OSError as e:
+        raise network_failure(e, "smtp_settings_incorrect", step)
+    step = "smtp-login"
+    try:
+        client.login(settings.get("username") or settings["email"], settings["password"])
+    except smtplib.SMTPNotSupportedError as e:
+        raise Failure("smtp_settings_incorrect", step, "auth-not-offered", text=str(e))
+    except smtplib.SMTPAuthenticationError as e:
+        text = text_of(e.smtp_error)
+        cls, detail = auth_refusal(e.smtp_code, text)
+        raise Failure(cls, step, detail, str(e.smtp_code), text)
+    except smtplib.SMTPException as e:
+        raise Failure("smtp_settings_incorrect", step, "auth-refused", text=str(e))
+    except OSError as e:
+        raise Failure("smtp_settings_incorrect", step, "connection-reset", text=str(e))
+    step = "test-send"
+    message = email.message.EmailMessage()
+    message["From"] = settings["email"]
+    message["To"] = settings["bcc"]
+    message["Subject"] = "mailharness test message"
+    message.set_content("This message checks that the inbox can send. It can be deleted.")
+    try:
+        client.send_message(message, settings["email"], [settings["bcc"]])
+        client.quit()
+    except smtplib.SMTPSenderRefused as e:
+        raise Failure("test_email_failed", step, "mail-from-refused", str(e.smtp_code), text_of(e.smtp_error))
+    except smtplib.SMTPRecipientsRefused as e:
+        code, text = next(iter(e.recipients.values()))
+        raise Failure("test_email_failed", step, "rcpt-refused", str(code), text_of(text))
+    except smtplib.SMTPDataError as e:
+        # smtplib does not say whether DATA itself or the message was refused.
+        raise Failure("test_email_failed", step, "data-refused", str(e.smtp_code), text_of(e.smtp_error))
+    except (smtplib.SMTPServerDisconnected, OSError) as e:
+        raise Failure("test_email_failed", step, "connection-lost", text=str(e))
+
+
+def main():
+    settings = json.load(sys.stdin)
+    if settings.get("protocol") != "mailharness-connector/1":
+        print(f"unsupported protocol {settings.get('protocol')!r}", file=sys.stderr)
+        return 2
+    context = tls_context(settings)
+    sessions = []
+    try:
+        client = imap_connect(settings, context)
+        sessions = imap_login(client, settings, context)
+        smtp_steps(settings, context)
+        outcome = {"class": "ok", "step": None, "detail": None, "response": None}
+    except Failure as failure:
+        outcome = failure.outcome
+    finally:
+        for session in sessions:
+            try:
+                session.logout()
+            except Exception:
+                pass
+    print(json.dumps(outcome))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

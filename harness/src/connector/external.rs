@@ -1,0 +1,358 @@
+//! Any program as the connector, over a small versioned protocol.
+//!
+//! The harness starts the program, writes one JSON object to its stdin and closes it:
+//!
+//! ```json
+//! {
+//!   "protocol": "mailharness-connector/1",
+//!   "imap": { "host": "localhost", "port": 40001, "security": "implicit-tls" },
+//!   "smtp": { "host": "localhost", "port": 40002, "security": "starttls" },
+//!   "email": "alice@example.com",
+//!   "username": null,
+//!   "password": "…",
+//!   "allow_insecure_certificate": false,
+//!   "bcc": "bcc@crm.example",
+//!   "ca_file": "/tmp/…/ca.pem",
+//!   "step_timeout_ms": 10000,
+//!   "source_address": null
+//! }
+//! ```
+//!
+//! and reads one JSON object from its stdout:
+//!
+//! ```json
+//! { "class": "unauthorized", "step": "imap-login", "detail": "wrong-credentials",
+//!   "response": { "code": "NO", "text": "[AUTHENTICATIONFAILED] Authentication failed." } }
+//! ```
+//!
+//! `class` is one of the nine classes; `step` one of the five steps (null for `ok`);
+//! `detail` and `response` may be null or left out. stderr is the connector's log. A program
+//! that cannot be started, exits without such an object, prints something else, names an
+//! unknown class or step, or outlives six step timeouts is a [`ConnectorError`], with an
+//! excerpt of what it printed (the password and its base64 forms redacted).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+use super::{BoxFuture, ConnectionSecurity, Connector, ConnectorError, Settings};
+use crate::outcome::{ErrorClass, Outcome, ServerResponse, Step};
+
+/// The protocol version written in every request.
+pub const PROTOCOL: &str = "mailharness-connector/1";
+
+#[derive(Serialize)]
+struct Endpoint<'a> {
+    host: &'a str,
+    port: u16,
+    security: ConnectionSecurity,
+}
+
+/// What the connector reads on stdin.
+#[derive(Serialize)]
+struct Request<'a> {
+    protocol: &'static str,
+    imap: Endpoint<'a>,
+    smtp: Endpoint<'a>,
+    email: &'a str,
+    username: Option<&'a str>,
+    password: &'a str,
+    allow_insecure_certificate: bool,
+    bcc: &'a str,
+    ca_file: Option<String>,
+    step_timeout_ms: u128,
+    source_address: Option<String>,
+}
+
+/// What the connector prints on stdout.
+#[derive(Deserialize)]
+struct Response {
+    class: String,
+    #[serde(default)]
+    step: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+    #[serde(default)]
+    response: Option<ServerResponse>,
+}
+
+/// A connector described by `connectors/<name>/connector.toml`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// The program and its arguments, run in the connector's directory.
+    command: Vec<String>,
+    /// A command that must succeed for the connector to work here (the tools it needs).
+    #[serde(default)]
+    check: Vec<String>,
+}
+
+/// A program run as the connector.
+#[derive(Debug, Clone)]
+pub struct ExternalConnector {
+    name: String,
+    description: String,
+    command: Vec<String>,
+    check: Vec<String>,
+    dir: Option<PathBuf>,
+}
+
+impl ExternalConnector {
+    /// `exec:COMMAND`: a shell command line, run with `sh -c`.
+    pub fn from_command_line(line: &str) -> ExternalConnector {
+        ExternalConnector {
+            name: "exec".into(),
+            description: line.to_owned(),
+            command: vec!["sh".into(), "-c".into(), line.to_owned()],
+            check: Vec::new(),
+            dir: None,
+        }
+    }
+
+    /// The connector described in `dir/connector.toml`.
+    pub fn from_dir(dir: &Path) -> Result<ExternalConnector, String> {
+        let path = dir.join("connector.toml");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let manifest: Manifest =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if manifest.command.is_empty() {
+            return Err(format!("{}: `command` is empty", path.display()));
+        }
+        Ok(ExternalConnector {
+            name: manifest.name,
+            description: manifest.description,
+            command: manifest.command,
+            check: manifest.check,
+            dir: Some(dir.to_owned()),
+        })
+    }
+
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Whether the tools the connector needs are here (its `check` command succeeds), or
+    /// why not.
+    pub fn available(&self) -> Result<(), String> {
+        let Some((program, args)) = self.check.split_first() else {
+            return Ok(());
+        };
+        let mut command = std::process::Command::new(program);
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        match command.output() {
+            Ok(output) if output.status.success() => Ok(()),
+            Ok(output) => Err(format!(
+                "`{}` failed: {}",
+                self.check.join(" "),
+                String::from_utf8_lossy(&output.stderr).trim()
+            )),
+            Err(e) => Err(format!("`{}` cannot run: {e}", self.check.join(" "))),
+        }
+    }
+
+    async fn run_program(&self, settings: &Settings) -> Result<Outcome, ConnectorError> {
+        let password = settings.password.expose();
+        let fail = |problem: String, printed: &str| ConnectorError {
+            problem,
+            excerpt: redact(&excerpt(printed), password),
+        };
+        let request = Request {
+            protocol: PROTOCOL,
+            imap: Endpoint {
+                host: &settings.imap.host,
+                port: settings.imap.port,
+                security: settings.imap.security,
+            },
+            smtp: Endpoint {
+                host: &settings.smtp.host,
+                port: settings.smtp.port,
+                security: settings.smtp.security,
+            },
+            email: &settings.email,
+            username: settings.username.as_deref(),
+            password,
+            allow_insecure_certificate: settings.allow_insecure_certificate,
+            bcc: &settings.bcc,
+            ca_file: settings.ca_file.as_ref().map(|p| p.display().to_string()),
+            step_timeout_ms: settings.step_timeout.as_millis(),
+            source_address: settings.source_address.map(|a| a.to_string()),
+        };
+        let input = serde_json::to_vec(&request).expect("the request serialises");
+        let (program, args) = self
+            .command
+            .split_first()
+            .expect("a command is never empty");
+        let mut command = tokio::process::Command::new(program);
+        command
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // A connector that outlives its time is killed with the future that waits on it.
+            .kill_on_drop(true);
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        let mut child = command.spawn().map_err(|e| {
+            fail(
+                format!("cannot start `{}`: {e}", self.command.join(" ")),
+                "",
+            )
+        })?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // A connector that exits without reading its input is judged by what it prints.
+            let _ = stdin.write_all(&input).await;
+        }
+        let output = child
+            .wait_with_output()
+            .await
+            .map_err(|e| fail(format!("cannot wait for the connector: {e}"), ""))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let printed = format!(
+            "{stdout}{}{stderr}",
+            if stderr.is_empty() {
+                ""
+            } else {
+                "\n--- stderr ---\n"
+            }
+        );
+        let json = stdout
+            .trim()
+            .lines()
+            .rev()
+            .find(|line| line.trim_start().starts_with('{'))
+            .map(str::trim);
+        let Some(json) = json.filter(|_| !stdout.trim().is_empty()) else {
+            return Err(fail(
+                format!("printed no JSON outcome (exit status {})", output.status),
+                &printed,
+            ));
+        };
+        let response: Response = serde_json::from_str(json).map_err(|e| {
+            fail(
+                format!("printed JSON that is not an outcome: {e}"),
+                &printed,
+            )
+        })?;
+        parse_outcome(response).map_err(|problem| fail(problem, &printed))
+    }
+}
+
+fn parse_outcome(response: Response) -> Result<Outcome, String> {
+    let class: ErrorClass = response.class.parse().map_err(|_| {
+        format!(
+            "reported the unknown class `{}` (expected one of {})",
+            response.class,
+            ErrorClass::ALL.map(|c| c.name()).join(", ")
+        )
+    })?;
+    let step = match response.step.as_deref() {
+        None | Some("") => None,
+        Some(name) => Some(
+            Step::ALL
+                .into_iter()
+                .find(|step| step.name() == name)
+                .ok_or_else(|| format!("reported the unknown step `{name}`"))?,
+        ),
+    };
+    Ok(Outcome {
+        class,
+        step,
+        detail: response.detail.filter(|d| !d.is_empty()),
+        response: response.response,
+    })
+}
+
+/// The last lines of what the connector printed.
+fn excerpt(printed: &str) -> String {
+    let lines: Vec<&str> = printed.lines().collect();
+    let start = lines.len().saturating_sub(20);
+    lines[start..].join("\n")
+}
+
+/// `text` with the password and every base64 rendering of it replaced by `<redacted>`.
+pub fn redact(text: &str, password: &str) -> String {
+    if password.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = text.replace(password, "<redacted>");
+    for skip in 0..3.min(password.len()) {
+        let bytes = &password.as_bytes()[skip..];
+        let whole = bytes.len() / 3 * 3;
+        if whole >= 3 {
+            out = out.replace(&STANDARD.encode(&bytes[..whole]), "<redacted>");
+        }
+    }
+    out
+}
+
+impl Connector for ExternalConnector {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn run<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Outcome, ConnectorError>> {
+        Box::pin(self.run_program(settings))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(json: &str) -> Result<Outcome, String> {
+        parse_outcome(serde_json::from_str(json).unwrap())
+    }
+
+    #[test]
+    fn outcomes_are_parsed_and_checked() {
+        let outcome = response(r#"{"class":"unauthorized","step":"imap-login","detail":"wrong-credentials","response":{"code":"NO","text":"x"}}"#).unwrap();
+        assert_eq!(outcome.class, ErrorClass::Unauthorized);
+        assert_eq!(outcome.step, Some(Step::ImapLogin));
+        assert_eq!(outcome.response.unwrap().text, "x");
+        assert_eq!(
+            response(r#"{"class":"ok","step":null}"#).unwrap(),
+            Outcome::ok()
+        );
+        assert!(
+            response(r#"{"class":"fine"}"#)
+                .unwrap_err()
+                .contains("unknown class `fine`")
+        );
+        assert!(
+            response(r#"{"class":"ok","step":"imap-logon"}"#)
+                .unwrap_err()
+                .contains("unknown step")
+        );
+    }
+
+    #[test]
+    fn redaction_covers_clear_and_base64_forms() {
+        let password = "correct horse battery";
+        let plain = STANDARD.encode(format!("\0alice\0{password}"));
+        let text = format!(
+            "pw={password} login={} plain={plain}",
+            STANDARD.encode(password)
+        );
+        let redacted = redact(&text, password);
+        assert!(!redacted.contains(password));
+        assert!(!redacted.contains(&STANDARD.encode(password)));
+        assert!(!redacted.contains(&plain[8..plain.len() - 4]), "{redacted}");
+    }
+}
