@@ -227,7 +227,8 @@ def smtp_steps(settings, context):
         raise classify_tls(e, "smtp_settings_incorrect", "smtp_settings_incorrect", step)
     except smtplib.SMTPConnectError as e:
         raise Failure("smtp_settings_incorrect", step, "greeting-refused", str(e.smtp_code), text_of(e.smtp_error))
-    except smtplib.SMTPServerDisconnected as e:
+    except (smtplib.SMTPServerDisconnected, ConnectionResetError) as e:
+        # smtplib turns a reset into a disconnect, or not, depending on when it comes.
         raise Failure("smtp_settings_incorrect", step, "connection-closed", text=str(e))
     except OSError as e:
         raise network_failure(e, "smtp_settings_incorrect", step)

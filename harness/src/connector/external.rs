@@ -240,7 +240,7 @@ impl ExternalConnector {
             .map(str::trim);
         let Some(json) = json.filter(|_| !stdout.trim().is_empty()) else {
             return Err(fail(
-                format!("printed no JSON outcome (exit status {})", output.status),
+                format!("printed no JSON outcome ({})", output.status),
                 &printed,
             ));
         };
