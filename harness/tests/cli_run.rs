@@ -241,3 +241,108 @@ fn serve_keeps_the_servers_up_and_never_prints_the_password() {
     assert!(all.contains("--- IMAP connection from 127.0.0.1"), "{all}");
     assert!(!all.contains(&password), "the password was printed");
 }
+
+/// A scenario that passes with the reference connector, with a short step timeout.
+const QUICK: &str =
+    "description = \"valid everywhere\"\nstep-timeout-ms = 300\n[expect]\nclass = \"ok\"\n";
+
+fn run_connector(command: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "scenarios/quick.toml", QUICK);
+    let output = mailharness()
+        .current_dir(dir.path())
+        .args(["run", "--connector", command])
+        .env("MAILHARNESS_PASSWORD", "p4ssw0rd-that-must-not-show")
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        text(&output.stdout) + &text(&output.stderr),
+    )
+}
+
+#[test]
+fn connector_errors_are_named_and_never_pass() {
+    let cases = [
+        ("exec:echo not json", "printed no JSON outcome"),
+        (
+            "exec:echo '{\"class\": \"fine\"}'",
+            "reported the unknown class `fine`",
+        ),
+        (
+            "exec:echo '{\"class\": \"ok\", \"step\": \"imap-logon\"}'",
+            "reported the unknown step `imap-logon`",
+        ),
+        ("exec:exit 3", "printed no JSON outcome (exit status: 3)"),
+        ("exec:sleep 30", "did not finish within"),
+        ("exec:/nonexistent/connector", "printed no JSON outcome"),
+    ];
+    for (command, problem) in cases {
+        let (code, output) = run_connector(command);
+        assert_eq!(code, Some(1), "{command}: {output}");
+        assert!(output.contains("connector error"), "{command}: {output}");
+        assert!(output.contains(problem), "{command}: {output}");
+    }
+}
+
+#[test]
+fn a_connector_echoing_its_input_does_not_leak_the_password() {
+    // `cat` prints the request, password included, which is JSON but no outcome.
+    let (code, output) = run_connector("exec:cat");
+    assert_eq!(code, Some(1), "{output}");
+    assert!(
+        output.contains("printed JSON that is not an outcome"),
+        "{output}"
+    );
+    assert!(output.contains("<redacted>"), "{output}");
+    assert!(!output.contains("p4ssw0rd-that-must-not-show"), "{output}");
+}
+
+#[test]
+fn an_external_connector_passes_like_the_reference_one() {
+    let script = repository().join("connectors/python-stdlib/connector.py");
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("note: no python3 here; skipped");
+        return;
+    }
+    let (code, output) = run_connector(&format!("exec:python3 {}", script.display()));
+    assert_eq!(code, Some(0), "{output}");
+    assert!(output.contains("1 scenarios, 1 passed"), "{output}");
+}
+
+#[test]
+fn the_matrix_marks_mismatches_per_connector() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "scenarios/quick.toml", QUICK);
+    let output = mailharness()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "--connector",
+            "reference",
+            "--connector",
+            "exec:echo '{\"class\": \"unauthorized\", \"step\": \"imap-login\"}'",
+            "--format",
+            "matrix",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with("| scenario | expected | reference | exec |"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| quick | ok | ok | **unauthorized** ✗ |"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("reference: 1/1 as expected · exec: 0/1 as expected"),
+        "{stdout}"
+    );
+}
