@@ -70,16 +70,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if args.verbose {
         init_logging();
     }
-    let (scenarios, file_errors) = select_scenarios(&args.paths, &args.tags)?;
-    let file_errors: Vec<String> = file_errors
+    let (mut scenarios, errors) = select_scenarios(&args.paths, &args.tags)?;
+    let mut file_errors: Vec<String> = errors
         .into_iter()
         .map(|error| {
             eprintln!("{:?}", miette::Report::new(error.clone()));
             error.to_string()
         })
         .collect();
-    let mut scenarios = scenarios;
-    let mut file_errors = file_errors;
     let mut pairs = Vec::new();
     if args.parity {
         for (real, twin) in twins(&scenarios) {
