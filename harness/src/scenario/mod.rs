@@ -265,32 +265,36 @@ pub struct Expect {
     pub detail: Option<String>,
 }
 
+/// The keys of `(is set, key)` pairs that are set.
+fn keys_set(pairs: &[(bool, &'static str)]) -> Vec<&'static str> {
+    pairs
+        .iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, key)| *key)
+        .collect()
+}
+
 impl ImapSection {
     /// Keys set to something only a mock server can do, when the server is a real one.
     pub fn mock_only_keys(&self) -> Vec<&'static str> {
         if matches!(self.server, ImapServerKind::Mock | ImapServerKind::Closed) {
             return Vec::new();
         }
-        let mut keys = Vec::new();
-        let mut check = |set: bool, key| {
-            if set {
-                keys.push(key);
-            }
-        };
-        check(
-            self.personality != ImapPersonality::default(),
-            "personality",
-        );
-        check(
-            self.security == Security::StarttlsStripped,
-            "security = \"starttls-stripped\"",
-        );
-        check(self.greeting != ImapGreeting::default(), "greeting");
-        check(self.login != ImapLogin::default(), "login");
-        check(!self.folders.is_empty(), "folders");
-        check(self.allowlist.is_some(), "allowlist");
-        check(self.faults != Faults::default(), "faults");
-        keys
+        keys_set(&[
+            (
+                self.personality != ImapPersonality::default(),
+                "personality",
+            ),
+            (
+                self.security == Security::StarttlsStripped,
+                "security = \"starttls-stripped\"",
+            ),
+            (self.greeting != ImapGreeting::default(), "greeting"),
+            (self.login != ImapLogin::default(), "login"),
+            (!self.folders.is_empty(), "folders"),
+            (self.allowlist.is_some(), "allowlist"),
+            (self.faults != Faults::default(), "faults"),
+        ])
     }
 }
 
@@ -300,27 +304,22 @@ impl SmtpSection {
         if matches!(self.server, SmtpServerKind::Mock | SmtpServerKind::Closed) {
             return Vec::new();
         }
-        let mut keys = Vec::new();
-        let mut check = |set: bool, key| {
-            if set {
-                keys.push(key);
-            }
-        };
-        check(
-            self.personality != SmtpPersonality::default(),
-            "personality",
-        );
-        check(
-            self.security == Security::StarttlsStripped,
-            "security = \"starttls-stripped\"",
-        );
-        check(self.greeting != SmtpGreeting::default(), "greeting");
-        check(self.auth != SmtpAuth::default(), "auth");
-        check(!self.require_auth, "require-auth = false");
-        check(self.replies != SmtpReplies::default(), "replies");
-        check(self.allowlist.is_some(), "allowlist");
-        check(self.faults != Faults::default(), "faults");
-        keys
+        keys_set(&[
+            (
+                self.personality != SmtpPersonality::default(),
+                "personality",
+            ),
+            (
+                self.security == Security::StarttlsStripped,
+                "security = \"starttls-stripped\"",
+            ),
+            (self.greeting != SmtpGreeting::default(), "greeting"),
+            (self.auth != SmtpAuth::default(), "auth"),
+            (!self.require_auth, "require-auth = false"),
+            (self.replies != SmtpReplies::default(), "replies"),
+            (self.allowlist.is_some(), "allowlist"),
+            (self.faults != Faults::default(), "faults"),
+        ])
     }
 }
 
