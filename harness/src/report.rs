@@ -26,6 +26,8 @@ pub struct Summary {
     pub failed: usize,
     /// Scenarios that could not run here (real servers without Docker).
     pub skipped: usize,
+    /// Scenarios where the connector reported no outcome at all (not in `failed`).
+    pub connector_errors: usize,
     pub file_errors: usize,
     pub duration_ms: u128,
 }
@@ -39,13 +41,18 @@ impl RunReport {
     ) -> RunReport {
         let passed = scenarios.iter().filter(|r| r.passed).count();
         let skipped = scenarios.iter().filter(|r| r.skipped.is_some()).count();
+        let connector_errors = scenarios
+            .iter()
+            .filter(|r| r.connector_error.is_some())
+            .count();
         RunReport {
             connector: connector.to_owned(),
             summary: Summary {
                 total: scenarios.len(),
                 passed,
-                failed: scenarios.len() - passed - skipped,
+                failed: scenarios.len() - passed - skipped - connector_errors,
                 skipped,
+                connector_errors,
                 file_errors: file_errors.len(),
                 duration_ms,
             },
@@ -58,7 +65,7 @@ impl RunReport {
     pub fn exit_code(&self) -> u8 {
         if self.summary.file_errors > 0 {
             2
-        } else if self.summary.failed > 0 {
+        } else if self.summary.failed > 0 || self.summary.connector_errors > 0 {
             1
         } else {
             0
@@ -143,11 +150,16 @@ impl RunReport {
         };
         let _ = writeln!(
             out,
-            "\n{} scenarios, {} passed, {} failed, {} skipped, {} bad files in {:.1} s: {verdict}",
+            "\n{} scenarios, {} passed, {} failed, {} skipped, {}{} bad files in {:.1} s: {verdict}",
             s.total,
             s.passed,
             s.failed,
             s.skipped,
+            if s.connector_errors > 0 {
+                format!("{} connector errors, ", s.connector_errors)
+            } else {
+                String::new()
+            },
             s.file_errors,
             s.duration_ms as f64 / 1000.0
         );
@@ -283,6 +295,7 @@ mod tests {
             )),
             passed,
             mismatch: (!passed).then(|| "expected x, got y".to_owned()),
+            connector_error: None,
             skipped: None,
             duration_ms: 5,
             transcripts: vec![],

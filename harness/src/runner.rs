@@ -106,6 +106,10 @@ pub struct ScenarioResult {
     pub passed: bool,
     /// Why it did not pass.
     pub mismatch: Option<String>,
+    /// The connector reported no outcome (see [`crate::connector::ConnectorError`]);
+    /// counted on its own, neither a pass nor an ordinary mismatch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connector_error: Option<String>,
     /// Why it did not run (real servers without Docker); such a scenario neither passes
     /// nor fails.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -214,6 +218,7 @@ pub async fn run_scenario(
         outcome: None,
         passed: false,
         mismatch: None,
+        connector_error: None,
         skipped: None,
         duration_ms: 0,
         transcripts: Vec::new(),
@@ -249,7 +254,10 @@ pub async fn run_scenario(
                 "the harness could not set up the scenario: {error}"
             ));
         }
-        Err(RunError::Connector(error)) => result.mismatch = Some(error),
+        Err(RunError::Connector(error)) => {
+            result.mismatch = Some(error.clone());
+            result.connector_error = Some(error);
+        }
     }
     result.passed = result.mismatch.is_none();
     result.duration_ms = started.elapsed().as_millis();

@@ -282,6 +282,10 @@ fn connector_errors_are_named_and_never_pass() {
         assert_eq!(code, Some(1), "{command}: {output}");
         assert!(output.contains("connector error"), "{command}: {output}");
         assert!(output.contains(problem), "{command}: {output}");
+        assert!(
+            output.contains("0 passed, 0 failed, 0 skipped, 1 connector errors"),
+            "{command}: {output}"
+        );
     }
 }
 
