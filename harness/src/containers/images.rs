@@ -140,23 +140,36 @@ fn run_streaming(command: &mut Command, progress: &mut dyn FnMut(&str)) -> Resul
     }
 }
 
-/// Makes `debian:bookworm-slim` when the daemon lacks it.
+/// Provides `debian:bookworm-slim` when the daemon lacks it: with debootstrap from the
+/// mirror apt uses where it can (root and the debootstrap package, as on machines without a
+/// registry: no traffic leaves for a registry), else by pulling it.
 pub fn ensure_base_image(progress: &mut dyn FnMut(&str)) -> Result<(), String> {
     if present(BASE_IMAGE) {
         return Ok(());
     }
-    progress(&format!(
-        "{BASE_IMAGE} is missing: making it with debootstrap"
-    ));
-    let script = containers_dir().join("make-base-image.sh");
-    run_streaming(Command::new("bash").arg(&script), progress)?;
+    let debootstrap = Command::new("sh")
+        .args([
+            "-c",
+            "command -v debootstrap >/dev/null && [ \"$(id -u)\" = 0 ]",
+        ])
+        .status()
+        .is_ok_and(|status| status.success());
+    if debootstrap {
+        progress(&format!(
+            "{BASE_IMAGE} is missing: making it with debootstrap"
+        ));
+        let script = containers_dir().join("make-base-image.sh");
+        run_streaming(Command::new("bash").arg(&script), progress)?;
+    } else {
+        progress(&format!("{BASE_IMAGE} is missing: pulling it"));
+        run_streaming(Command::new("docker").args(["pull", BASE_IMAGE]), progress).map_err(|e| {
+            format!("{e}\n(without a registry, install debootstrap and run as root: {BASE_IMAGE} is then made locally)")
+        })?;
+    }
     if present(BASE_IMAGE) {
         Ok(())
     } else {
-        Err(format!(
-            "{} ran but {BASE_IMAGE} is still missing",
-            script.display()
-        ))
+        Err(format!("{BASE_IMAGE} is still missing"))
     }
 }
 
