@@ -23,9 +23,9 @@ enum ImagesAction {
     #[command(
         long_about = "Build the images that are missing. Each image is tagged with a hash \
         of its build context (containers/<server>/), so a changed Dockerfile or template \
-        builds anew and an unchanged one is reused. Where debian:bookworm-slim is absent and \
-        cannot be pulled, it is made with debootstrap from the mirror apt uses \
-        (containers/make-base-image.sh, needs root and the debootstrap package)."
+        builds anew and an unchanged one is reused. Where debian:bookworm-slim is absent, it \
+        is made with debootstrap from the mirror apt uses when debootstrap is installed and \
+        this runs as root (containers/make-base-image.sh), and pulled otherwise."
     )]
     Build {
         /// Servers to build [default: all of dovecot, courier, postfix]
