@@ -99,7 +99,7 @@ pub(crate) async fn serve<P: Protocol>(
                         transcript.event(format!(
                             "discarded {} bytes sent in the clear after STARTTLS: {:?}",
                             unread.len(),
-                            String::from_utf8_lossy(&unread)
+                            first_words(&unread)
                         ));
                     }
                     let ServerStream::Plain(_) = &stream else {
@@ -126,6 +126,21 @@ pub(crate) async fn serve<P: Protocol>(
             Err(e) => return transcript.event(format!("read failed: {e}")),
         }
     }
+}
+
+/// The first two words of each line: enough to see which commands were injected, never
+/// a LOGIN password or an AUTH payload (always the third word or later).
+fn first_words(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|line| {
+            line.split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// Writes and empties `pending`, if there is anything in it.
@@ -197,5 +212,18 @@ async fn discard_forever(tcp: &mut TcpStream) {
         if n == 0 {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_words;
+
+    #[test]
+    fn injected_commands_are_shown_without_their_arguments() {
+        assert_eq!(
+            first_words(b"a3 LOGIN alice secret\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n"),
+            "a3 LOGIN | AUTH PLAIN"
+        );
     }
 }
