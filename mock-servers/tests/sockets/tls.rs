@@ -42,6 +42,13 @@ fn is_expected_failure(kind: CertKind, error: &rustls::Error) -> bool {
     }
 }
 
+/// A handshake with a bad certificate failed, with the error its kind calls for.
+fn assert_refused_for_its_reason(kind: CertKind, error: Option<std::io::Error>) {
+    let error = error.unwrap_or_else(|| panic!("{kind} was accepted"));
+    let rustls = rustls_error(&error).unwrap_or_else(|| panic!("{kind}: {error}"));
+    assert!(is_expected_failure(kind, rustls), "{kind}: {rustls:?}");
+}
+
 #[tokio::test]
 async fn every_certificate_kind_over_imaps() {
     for kind in CertKind::ALL {
@@ -58,11 +65,7 @@ async fn every_certificate_kind_over_imaps() {
                 "{kind}"
             );
         } else {
-            let error = result
-                .err()
-                .unwrap_or_else(|| panic!("{kind} was accepted"));
-            let rustls = rustls_error(&error).unwrap_or_else(|| panic!("{kind}: {error}"));
-            assert!(is_expected_failure(kind, rustls), "{kind}: {rustls:?}");
+            assert_refused_for_its_reason(kind, result.err());
         }
     }
 }
@@ -97,11 +100,7 @@ async fn every_certificate_kind_over_smtp_starttls() {
                 "{kind}: {ehlo:?}"
             );
         } else {
-            let error = result
-                .err()
-                .unwrap_or_else(|| panic!("{kind} was accepted"));
-            let rustls = rustls_error(&error).unwrap_or_else(|| panic!("{kind}: {error}"));
-            assert!(is_expected_failure(kind, rustls), "{kind}: {rustls:?}");
+            assert_refused_for_its_reason(kind, result.err());
         }
     }
 }

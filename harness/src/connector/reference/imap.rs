@@ -56,7 +56,9 @@ pub(super) async fn connect(
     )
     .await
     {
-        Ok(Err(outcome)) if matches!(progress, Progress::Handshake) && is_dropped(&outcome) => {
+        Ok(Err(outcome))
+            if matches!(progress, Progress::Handshake) && legacy_probe::is_dropped(&outcome) =>
+        {
             Err(diagnose_dropped_handshake(outcome, settings).await)
         }
         Ok(result) => result,
@@ -70,14 +72,6 @@ pub(super) async fn connect(
             }
         }),
     }
-}
-
-/// Whether the server closed or reset the connection (rather than saying why).
-pub(super) fn is_dropped(outcome: &Outcome) -> bool {
-    matches!(
-        outcome.detail.as_deref(),
-        Some("connection-closed" | "connection-reset")
-    )
 }
 
 /// A handshake the server dropped: a legacy-only server (real Dovecot and Courier close on

@@ -14,6 +14,16 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio_openssl::SslStream;
 
 use crate::connector::ConnectionSecurity;
+use crate::outcome::Outcome;
+
+/// Whether the server closed or reset the connection (rather than saying why): the case
+/// this probe is for.
+pub(super) fn is_dropped(outcome: &Outcome) -> bool {
+    matches!(
+        outcome.detail.as_deref(),
+        Some("connection-closed" | "connection-reset")
+    )
+}
 
 /// Which protocol's STARTTLS dance precedes the handshake.
 #[derive(Clone, Copy)]

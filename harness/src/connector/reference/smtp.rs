@@ -116,7 +116,7 @@ async fn bounded<T>(
 /// server (see `legacy_probe`).
 pub(super) async fn connect(settings: &Settings) -> Result<AsyncSmtpConnection, Outcome> {
     match connect_steps(settings).await {
-        Err(outcome) if super::imap::is_dropped(&outcome) => {
+        Err(outcome) if legacy_probe::is_dropped(&outcome) => {
             let legacy = legacy_probe::speaks_only_legacy_tls(
                 &settings.smtp.host,
                 settings.smtp.port,
