@@ -8,13 +8,17 @@
 //!   configurations.
 //! - [`runner`]: starting a scenario's servers, running the connector, comparing.
 //! - [`report`]: the human and JSON reports of a run.
+//! - [`check`]: admin mode, the requirement checks against a live server.
+//! - [`presets`]: per-domain IMAP or Exchange settings (`presets.toml`), read and checked.
 //!
 //! The `mailharness` binary (`src/main.rs`, `src/cli/`) is the command line over these.
 
+pub mod check;
 pub mod classify;
 pub mod connector;
 pub mod containers;
 pub mod outcome;
+pub mod presets;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -7,10 +7,14 @@
 //! - `serve`: `mailharness serve`, one scenario's servers kept up for manual poking.
 //! - `certs`: `mailharness certs`, writes the certificate matrix.
 //! - `images`: `mailharness images build`, the real servers' container images.
+//! - `check`: `mailharness check`, the requirements against a live server (admin mode).
+//! - `presets`: `mailharness presets validate`, checks a domain presets file.
 
 mod certs;
+mod check;
 mod images;
 mod list;
+mod presets;
 mod run;
 mod serve;
 
@@ -54,6 +58,8 @@ enum Command {
     Serve(serve::ServeArgs),
     Certs(certs::CertsArgs),
     Images(images::ImagesArgs),
+    Check(check::CheckArgs),
+    Presets(presets::PresetsArgs),
 }
 
 /// Report formats.
@@ -133,6 +139,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Serve(args) => serve::run(&args),
         Command::Certs(args) => certs::run(&args).map(|()| EXIT_OK),
         Command::Images(args) => images::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Presets(args) => presets::run(&args),
     }
 }
 

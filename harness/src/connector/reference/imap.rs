@@ -287,7 +287,7 @@ const CAPABILITY_TAG: &str = "mh1";
 
 /// Runs CAPABILITY before login. async-imap offers it only after login, so the command is
 /// written to the stream underneath and the responses read until its tagged reply.
-async fn capabilities<T>(client: &mut Client<T>) -> Result<Vec<String>, Outcome>
+pub(crate) async fn capabilities<T>(client: &mut Client<T>) -> Result<Vec<String>, Outcome>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug,
 {
@@ -356,7 +356,7 @@ fn command_failure(error: &async_imap::error::Error, refused: &str) -> Outcome {
 
 /// async-imap formats a NO/BAD as `code: Some(Alert), info: Some("text")`; this gives back
 /// the server's text.
-fn reply_text(error: &str) -> String {
+pub(crate) fn reply_text(error: &str) -> String {
     match error.split_once("info: Some(\"") {
         Some((_, rest)) => rest.trim_end_matches("\")").replace("\\\"", "\""),
         None => error.to_owned(),
@@ -395,9 +395,10 @@ async fn login(client: Client<TlsStream>, settings: &Settings) -> Result<ImapSes
 }
 
 /// The folders LIST shows, and which of them is Sent.
-struct Folders {
-    sent: Option<String>,
-    further: Vec<String>,
+pub(crate) struct Folders {
+    pub(crate) sent: Option<String>,
+    /// Selectable folders other than INBOX and Sent: they need a third sync session.
+    pub(crate) further: Vec<String>,
 }
 
 fn is_sent(name: &str, attributes: &[NameAttribute<'_>]) -> bool {
@@ -413,7 +414,12 @@ fn is_sent(name: &str, attributes: &[NameAttribute<'_>]) -> bool {
         .any(|known| known.eq_ignore_ascii_case(name))
 }
 
-async fn folders(session: &mut ImapSession) -> Result<Folders, async_imap::error::Error> {
+pub(crate) async fn folders<T>(
+    session: &mut Session<T>,
+) -> Result<Folders, async_imap::error::Error>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug,
+{
     let names: Vec<_> = session
         .list(Some(""), Some("*"))
         .await?

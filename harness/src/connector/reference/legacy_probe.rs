@@ -1,4 +1,6 @@
-//! The one diagnosis the reference connector makes after a failed handshake: when a server
+//! OpenSSL client handshakes that rustls cannot make (TLS 1.0/1.1, one version at a time),
+//! used by `mailharness check` to probe versions and read certificates, and by the one
+//! diagnosis the reference connector makes after a failed handshake: when a server
 //! simply closes the connection on a TLS 1.2/1.3 ClientHello — as real Dovecot and
 //! Courier-IMAP do when they speak only TLS 1.0/1.1, where Postfix sends a protocol-version
 //! alert — a second connection offering only TLS 1.0/1.1 (OpenSSL at security level 0)
@@ -27,7 +29,7 @@ pub(super) fn is_dropped(outcome: &Outcome) -> bool {
 
 /// Which protocol's STARTTLS dance precedes the handshake.
 #[derive(Clone, Copy)]
-pub(super) enum Protocol {
+pub(crate) enum Protocol {
     Imap,
     Smtp,
 }
@@ -54,6 +56,32 @@ async fn probe(
     protocol: Protocol,
     source: Option<IpAddr>,
 ) -> Result<(), String> {
+    handshake(
+        host,
+        port,
+        security,
+        protocol,
+        source,
+        SslVersion::TLS1,
+        SslVersion::TLS1_1,
+    )
+    .await
+    .map(drop)
+}
+
+/// An OpenSSL handshake offering exactly `min..=max`, after the protocol's STARTTLS when
+/// `security` says so. The certificate is not checked: callers want to know which version
+/// the server speaks, or to look at the certificate themselves.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn handshake(
+    host: &str,
+    port: u16,
+    security: ConnectionSecurity,
+    protocol: Protocol,
+    source: Option<IpAddr>,
+    min: SslVersion,
+    max: SslVersion,
+) -> Result<SslStream<TcpStream>, String> {
     let addr = tokio::net::lookup_host((host, port))
         .await
         .map_err(|e| e.to_string())?
@@ -74,18 +102,29 @@ async fn probe(
     if security == ConnectionSecurity::Starttls {
         tcp = starttls(tcp, protocol).await?;
     }
+    tls_over(tcp, host, min, max).await
+}
+
+/// The OpenSSL client handshake on a connected stream, offering `min..=max` at security
+/// level 0 (so that TLS 1.0/1.1 and old ciphers can be offered at all), without checking
+/// the certificate.
+pub(crate) async fn tls_over(
+    tcp: TcpStream,
+    host: &str,
+    min: SslVersion,
+    max: SslVersion,
+) -> Result<SslStream<TcpStream>, String> {
     let mut builder = SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
     builder.set_security_level(0);
     builder
         .set_cipher_list("DEFAULT:@SECLEVEL=0")
         .map_err(|e| e.to_string())?;
     builder
-        .set_min_proto_version(Some(SslVersion::TLS1))
+        .set_min_proto_version(Some(min))
         .map_err(|e| e.to_string())?;
     builder
-        .set_max_proto_version(Some(SslVersion::TLS1_1))
+        .set_max_proto_version(Some(max))
         .map_err(|e| e.to_string())?;
-    // Only the version is in question here; the certificate was never reached.
     builder.set_verify(SslVerifyMode::NONE);
     let ssl = builder
         .build()
@@ -96,7 +135,28 @@ async fn probe(
     Pin::new(&mut stream)
         .connect()
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| describe_ssl_error(&e))?;
+    Ok(stream)
+}
+
+/// A failed handshake in a few words: OpenSSL's reason (`tlsv1 alert protocol version`,
+/// `unsupported protocol`), or what happened to the connection.
+fn describe_ssl_error(error: &openssl::ssl::Error) -> String {
+    if let Some(io) = error.io_error() {
+        return crate::classify::net::io_detail(io).to_owned();
+    }
+    if let Some(stack) = error.ssl_error() {
+        let reasons: Vec<&str> = stack.errors().iter().filter_map(|e| e.reason()).collect();
+        if !reasons.is_empty() {
+            return reasons.join("; ");
+        }
+    }
+    match error.code() {
+        openssl::ssl::ErrorCode::SYSCALL | openssl::ssl::ErrorCode::ZERO_RETURN => {
+            "connection-closed".to_owned()
+        }
+        _ => error.to_string(),
+    }
 }
 
 /// Reads lines until one for which `done` holds, and returns it.

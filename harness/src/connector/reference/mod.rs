@@ -8,9 +8,9 @@
 //! - `legacy_probe`: telling a TLS 1.0/1.1-only server that closes the connection on a
 //!   modern ClientHello from one that drops connections.
 
-mod imap;
-mod legacy_probe;
-mod smtp;
+pub(crate) mod imap;
+pub(crate) mod legacy_probe;
+pub(crate) mod smtp;
 mod tls;
 
 use crate::connector::{BoxFuture, Connector, ConnectorError, Settings};

@@ -28,7 +28,7 @@ use super::tls::extra_roots;
 /// The name the connector gives in EHLO.
 const HELLO_NAME: &str = "mailharness.localhost";
 
-fn client_id() -> ClientId {
+pub(crate) fn client_id() -> ClientId {
     ClientId::Domain(HELLO_NAME.into())
 }
 
@@ -71,7 +71,7 @@ fn reply_code(error: &lettre::transport::smtp::Error) -> Option<u16> {
 }
 
 /// Class and detail of a failed connect, STARTTLS or greeting.
-fn connect_error(error: &lettre::transport::smtp::Error) -> Outcome {
+pub(crate) fn connect_error(error: &lettre::transport::smtp::Error) -> Outcome {
     let fail = |class, detail: &str| Outcome::failed(class, Step::SmtpConnect, detail);
     if let Some(rustls) = classify::net::find_rustls_error(error) {
         return match classify::tls::classify(rustls) {
@@ -114,7 +114,7 @@ async fn bounded<T>(
 
 /// Runs `smtp-connect`; a connection the server dropped is checked for a legacy-only
 /// server (see `legacy_probe`).
-pub(super) async fn connect(settings: &Settings) -> Result<AsyncSmtpConnection, Outcome> {
+pub(crate) async fn connect(settings: &Settings) -> Result<AsyncSmtpConnection, Outcome> {
     match connect_steps(settings).await {
         Err(outcome) if legacy_probe::is_dropped(&outcome) => {
             let legacy = legacy_probe::speaks_only_legacy_tls(
@@ -180,7 +180,7 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
 }
 
 /// Runs `smtp-login`.
-pub(super) async fn login(
+pub(crate) async fn login(
     connection: &mut AsyncSmtpConnection,
     settings: &Settings,
 ) -> Result<(), Outcome> {
@@ -248,7 +248,7 @@ fn test_message(settings: &Settings) -> Result<(Address, Address, Vec<u8>), Stri
 }
 
 /// Runs `test-send`.
-pub(super) async fn send(
+pub(crate) async fn send(
     connection: &mut AsyncSmtpConnection,
     settings: &Settings,
 ) -> Result<(), Outcome> {

@@ -1,0 +1,620 @@
+//! Requirements 1–8: the IMAP port. Reachability and the plaintext greeting, encryption,
+//! TLS versions and certificate (see `tls`), then real sessions — over OpenSSL at any TLS
+//! version the server speaks, so that a legacy-only server is still checked past its TLS —
+//! for Courier-IMAP detection, login, five simultaneous sessions and LIST.
+
+use std::time::{Duration, Instant};
+
+use async_imap::Client;
+use async_imap::imap_proto::{Response, Status};
+use openssl::ssl::SslVersion;
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_openssl::SslStream;
+
+use super::report::{Requirement, Row};
+use super::tls::{self, Probe};
+use super::{CheckConfig, Target};
+use crate::classify;
+use crate::connector::ConnectionSecurity;
+use crate::connector::reference::imap::{capabilities, folders, reply_text};
+use crate::connector::reference::legacy_probe::{self, Protocol};
+use crate::outcome::{ErrorClass, Outcome};
+
+type Session = async_imap::Session<SslStream<TcpStream>>;
+
+/// The vendor's maximum of simultaneous connections per inbox (seeds/003).
+pub const SESSIONS_WANTED: usize = 5;
+
+/// A requirement that failed, before it is turned into a row.
+struct Failure {
+    class: ErrorClass,
+    detail: String,
+    evidence: String,
+}
+
+impl Failure {
+    fn new(class: ErrorClass, detail: &str, evidence: impl Into<String>) -> Failure {
+        Failure {
+            class,
+            detail: detail.to_owned(),
+            evidence: evidence.into(),
+        }
+    }
+
+    fn from_outcome(outcome: &Outcome, what: &str) -> Failure {
+        let said = outcome
+            .response
+            .as_ref()
+            .map(|r| format!(": {}", r.text))
+            .unwrap_or_default();
+        Failure::new(
+            outcome.class,
+            outcome.detail.as_deref().unwrap_or("failed"),
+            format!(
+                "{what}: {}{said}",
+                outcome.detail.as_deref().unwrap_or("failed")
+            ),
+        )
+    }
+
+    fn row(self, requirement: Requirement) -> Row {
+        Row::fail(requirement, self.class, &self.detail, self.evidence)
+    }
+}
+
+/// The IMAP rows, 1 to 8, in order.
+pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let target = &config.imap;
+    let limit = config.step_timeout;
+    let skip_rest = |rows: &mut Vec<Row>, why: &str| {
+        let done = rows.len();
+        for requirement in &IMAP_ROWS[done..] {
+            rows.push(Row::skipped(*requirement, why));
+        }
+    };
+
+    // 1. Reachable.
+    let started = Instant::now();
+    let tcp = match timeout(
+        limit,
+        TcpStream::connect((target.host.as_str(), target.port)),
+    )
+    .await
+    {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(error)) => {
+            rows.push(Row::fail(
+                Requirement::ImapReachable,
+                ErrorClass::ImapSettingsIncorrect,
+                classify::net::io_detail(&error),
+                format!("TCP connection to {target}: {error}"),
+            ));
+            skip_rest(&mut rows, "not checked: the IMAP port is not reachable");
+            return rows;
+        }
+        Err(_) => {
+            rows.push(Row::fail(
+                Requirement::ImapReachable,
+                ErrorClass::ImapSettingsIncorrect,
+                "timeout",
+                format!("TCP connection to {target}: no answer within {limit:?}"),
+            ));
+            skip_rest(&mut rows, "not checked: the IMAP port is not reachable");
+            return rows;
+        }
+    };
+    let connected = format!(
+        "TCP connection to {}:{} ({}) accepted in {} ms",
+        target.host,
+        target.port,
+        tcp.peer_addr()
+            .map_or_else(|_| "?".into(), |a| a.ip().to_string()),
+        started.elapsed().as_millis()
+    );
+
+    // 2. Encryption. On a STARTTLS port the plaintext greeting and capabilities say it.
+    let plaintext = match target.security {
+        ConnectionSecurity::Starttls => match timeout(limit, plaintext_phase(tcp)).await {
+            Ok(Ok(seen)) => Some(seen),
+            Ok(Err(failure)) => {
+                rows.push(Row::pass(Requirement::ImapReachable, connected));
+                rows.push(failure.row(Requirement::ImapEncryption));
+                skip_rest(&mut rows, "not checked: no encrypted IMAP connection");
+                return rows;
+            }
+            Err(_) => {
+                rows.push(Row::pass(Requirement::ImapReachable, connected));
+                rows.push(Row::fail(
+                    Requirement::ImapEncryption,
+                    ErrorClass::ImapValidationError,
+                    "no-greeting",
+                    format!("no greeting or no answer to CAPABILITY/STARTTLS within {limit:?}"),
+                ));
+                skip_rest(&mut rows, "not checked: no encrypted IMAP connection");
+                return rows;
+            }
+        },
+        ConnectionSecurity::ImplicitTls => {
+            drop(tcp);
+            None
+        }
+    };
+    let reachable = match &plaintext {
+        Some(seen) => format!("{connected}\ngreeting: * OK {}", seen.greeting),
+        None => connected,
+    };
+    rows.push(Row::pass(Requirement::ImapReachable, reachable));
+
+    let probes = tls::probe_versions(target, Protocol::Imap, limit).await;
+    match encryption_row(target, plaintext.as_ref(), &probes, limit).await {
+        Ok(row) => rows.push(row),
+        Err(failure) => {
+            rows.push(failure.row(Requirement::ImapEncryption));
+            skip_rest(&mut rows, "not checked: no encrypted IMAP connection");
+            return rows;
+        }
+    }
+
+    // 3. Versions, 4. certificate.
+    rows.push(tls::versions_row(
+        Requirement::ImapTlsVersions,
+        ErrorClass::ImapValidationError,
+        &probes,
+        config.connector_tls,
+    ));
+    let Some(chain) = tls::chain(&probes) else {
+        skip_rest(&mut rows, "not checked: no TLS handshake completed");
+        return rows;
+    };
+    rows.push(tls::certificate_row(
+        Requirement::ImapCertificate,
+        chain,
+        &target.host,
+        trust,
+        config.allow_insecure_certificate,
+    ));
+
+    // 5–8 on real sessions.
+    rows.extend(session_rows(config, plaintext.as_ref()).await);
+    rows
+}
+
+/// The IMAP rows in order, for skipping the rest after a failure.
+const IMAP_ROWS: [Requirement; 8] = [
+    Requirement::ImapReachable,
+    Requirement::ImapEncryption,
+    Requirement::ImapTlsVersions,
+    Requirement::ImapCertificate,
+    Requirement::ImapServerSoftware,
+    Requirement::ImapLogin,
+    Requirement::ImapSessions,
+    Requirement::ImapFolders,
+];
+
+/// What a STARTTLS port says before TLS.
+struct Plaintext {
+    greeting: String,
+    capabilities: Vec<String>,
+}
+
+/// Greeting, CAPABILITY and STARTTLS on a plaintext connection.
+async fn plaintext_phase(tcp: TcpStream) -> Result<Plaintext, Failure> {
+    let mut client = Client::new(tcp);
+    let greeting = read_greeting(&mut client).await?;
+    let caps = capabilities(&mut client)
+        .await
+        .map_err(|outcome| Failure::from_outcome(&outcome, "CAPABILITY"))?;
+    if !caps.iter().any(|cap| cap.eq_ignore_ascii_case("STARTTLS")) {
+        return Err(Failure::new(
+            ErrorClass::ImapValidationError,
+            "tls-required",
+            format!(
+                "STARTTLS is not offered: CAPABILITY {}\nthe port offers plaintext only",
+                caps.join(" ")
+            ),
+        ));
+    }
+    if let Err(error) = client.run_command_and_check_ok("STARTTLS", None).await {
+        return Err(Failure::new(
+            ErrorClass::ImapValidationError,
+            "starttls-refused",
+            format!("STARTTLS refused: {}", reply_text(&error.to_string())),
+        ));
+    }
+    Ok(Plaintext {
+        greeting,
+        capabilities: caps,
+    })
+}
+
+/// Reads the greeting and returns its text; BYE and non-IMAP greetings are failures.
+async fn read_greeting<T>(client: &mut Client<T>) -> Result<String, Failure>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug,
+{
+    let response = client
+        .read_response()
+        .await
+        .map_err(|error| {
+            Failure::new(
+                ErrorClass::ImapValidationError,
+                "not-imap",
+                format!("no IMAP greeting: {error}"),
+            )
+        })?
+        .ok_or_else(|| {
+            Failure::new(
+                ErrorClass::ImapSettingsIncorrect,
+                "connection-closed",
+                "the server closed the connection before its greeting",
+            )
+        })?;
+    match response.parsed() {
+        Response::Data {
+            status: Status::Ok | Status::PreAuth,
+            outcome,
+        } => Ok(outcome
+            .information
+            .as_deref()
+            .unwrap_or_default()
+            .to_owned()),
+        Response::Data {
+            status: Status::Bye,
+            outcome,
+        } => Err(Failure::new(
+            ErrorClass::ImapValidationError,
+            "server-refused",
+            format!(
+                "greeting: * BYE {}",
+                outcome.information.as_deref().unwrap_or_default()
+            ),
+        )),
+        _ => Err(Failure::new(
+            ErrorClass::ImapValidationError,
+            "not-imap",
+            "the greeting is not an IMAP greeting",
+        )),
+    }
+}
+
+/// Row 2 once the versions are probed: on an implicit-TLS port, encryption is offered when
+/// any version completes a handshake; if none does, a plaintext greeting says why.
+async fn encryption_row(
+    target: &Target,
+    plaintext: Option<&Plaintext>,
+    probes: &[(mailharness_mock_servers::TlsVersion, Probe)],
+    limit: Duration,
+) -> Result<Row, Failure> {
+    let accepted = tls::accepted(probes);
+    if let Some(seen) = plaintext {
+        return Ok(Row::pass(
+            Requirement::ImapEncryption,
+            format!(
+                "STARTTLS offered and accepted\nCAPABILITY {}",
+                seen.capabilities.join(" ")
+            ),
+        ));
+    }
+    if !accepted.is_empty() {
+        return Ok(Row::pass(
+            Requirement::ImapEncryption,
+            "implicit TLS: the port speaks TLS from the first byte",
+        ));
+    }
+    if let Some(line) = super::first_line(target, limit).await {
+        return Err(Failure::new(
+            ErrorClass::ImapValidationError,
+            "tls-required",
+            format!("the implicit-TLS port answers in plaintext: {line}"),
+        ));
+    }
+    let why: Vec<String> = probes
+        .iter()
+        .filter_map(|(v, p)| p.as_ref().err().map(|e| format!("TLS {}: {e}", v.number())))
+        .collect();
+    Err(Failure::new(
+        ErrorClass::ImapValidationError,
+        "tls-handshake-failed",
+        format!("no TLS handshake completed\n{}", why.join("\n")),
+    ))
+}
+
+/// A logged-in session, or why not.
+struct Opened {
+    client: Client<SslStream<TcpStream>>,
+    /// The greeting, on an implicit-TLS port (a STARTTLS port greets in plaintext).
+    greeting: Option<String>,
+    capabilities: Vec<String>,
+}
+
+/// One encrypted connection, greeted and asked for its capabilities.
+async fn open(target: &Target) -> Result<Opened, Failure> {
+    let stream = legacy_probe::handshake(
+        &target.host,
+        target.port,
+        target.security,
+        Protocol::Imap,
+        None,
+        SslVersion::TLS1,
+        SslVersion::TLS1_3,
+    )
+    .await
+    .map_err(|why| {
+        Failure::new(
+            ErrorClass::ImapSettingsIncorrect,
+            "connection-failed",
+            format!("cannot open an IMAP session: {why}"),
+        )
+    })?;
+    let mut client = Client::new(stream);
+    let greeting = match target.security {
+        ConnectionSecurity::ImplicitTls => Some(read_greeting(&mut client).await?),
+        ConnectionSecurity::Starttls => None,
+    };
+    let capabilities = capabilities(&mut client)
+        .await
+        .map_err(|outcome| Failure::from_outcome(&outcome, "CAPABILITY"))?;
+    Ok(Opened {
+        client,
+        greeting,
+        capabilities,
+    })
+}
+
+/// LOGIN, classified as a connector would classify a refusal.
+async fn login(opened: Opened, config: &CheckConfig) -> Result<Session, Failure> {
+    use async_imap::error::Error;
+    match opened
+        .client
+        .login(config.login(), config.password.expose())
+        .await
+    {
+        Ok(session) => Ok(session),
+        Err((Error::No(text) | Error::Bad(text), _)) => {
+            let (class, detail) = classify::imap::login_refusal(&text);
+            Err(Failure::new(
+                class,
+                detail,
+                format!("LOGIN: NO {}", reply_text(&text)),
+            ))
+        }
+        Err((error, _)) => Err(Failure::new(
+            ErrorClass::ImapAuthenticationError,
+            "connection-lost",
+            format!("LOGIN: {error}"),
+        )),
+    }
+}
+
+/// Rows 5–8.
+async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Vec<Row> {
+    let limit = config.step_timeout;
+    let mut rows = Vec::new();
+    let skip = |rows: &mut Vec<Row>, from: usize, why: &str| {
+        for requirement in &IMAP_ROWS[from..] {
+            rows.push(Row::skipped(*requirement, why));
+        }
+    };
+    let opened = match timeout(limit, open(&config.imap)).await {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(failure)) => {
+            rows.push(failure.row(Requirement::ImapServerSoftware));
+            skip(&mut rows, 5, "not checked: no IMAP session could be opened");
+            return rows;
+        }
+        Err(_) => {
+            rows.push(Row::fail(
+                Requirement::ImapServerSoftware,
+                ErrorClass::ImapValidationError,
+                "no-greeting",
+                format!("no IMAP greeting within {limit:?}"),
+            ));
+            skip(&mut rows, 5, "not checked: no IMAP session could be opened");
+            return rows;
+        }
+    };
+    let greeting = opened
+        .greeting
+        .clone()
+        .or_else(|| plaintext.map(|p| p.greeting.clone()))
+        .unwrap_or_default();
+    let mut caps = opened.capabilities.clone();
+    if let Some(plain) = plaintext {
+        caps.extend(plain.capabilities.iter().cloned());
+    }
+    let mut software = vec![format!("greeting: * OK {greeting}")];
+    let courier_before_login = if classify::imap::is_courier_greeting(&greeting) {
+        Some("the greeting names Courier-IMAP")
+    } else if classify::imap::is_courier_capabilities(&caps) {
+        Some("the capabilities are Courier-IMAP's (ACL2=UNION)")
+    } else {
+        None
+    };
+
+    // 6. Login.
+    let login_result = timeout(limit, login(opened, config))
+        .await
+        .unwrap_or_else(|_| {
+            Err(Failure::new(
+                ErrorClass::ImapAuthenticationError,
+                "timeout",
+                format!("no answer to LOGIN within {limit:?}"),
+            ))
+        });
+    let mut session = match login_result {
+        Ok(session) => session,
+        Err(failure) => {
+            rows.push(software_row(software, courier_before_login));
+            rows.push(failure.row(Requirement::ImapLogin));
+            skip(&mut rows, 6, "not checked: the login failed");
+            return rows;
+        }
+    };
+    let mut courier = courier_before_login;
+    let id = timeout(limit, session.id([("name", Some("mailharness"))])).await;
+    match id {
+        Ok(Ok(Some(fields))) => {
+            let mut pairs: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            pairs.sort();
+            software.push(format!("ID: {}", pairs.join(", ")));
+            if courier.is_none() && classify::imap::is_courier_id(&fields) {
+                courier = Some("ID names Courier-IMAP");
+            }
+        }
+        Ok(Ok(None)) => software.push("ID: NIL".to_owned()),
+        Ok(Err(error)) => software.push(format!(
+            "ID: not supported ({})",
+            reply_text(&error.to_string())
+        )),
+        Err(_) => software.push("ID: no answer".to_owned()),
+    }
+    rows.push(software_row(software, courier));
+    rows.push(Row::pass(
+        Requirement::ImapLogin,
+        format!("LOGIN as {} accepted", config.login()),
+    ));
+
+    // 8's data first (LIST on the first session), then 7 with this session held open.
+    let listed = timeout(limit, folders(&mut session)).await;
+    let (allowed, sessions_row, extra) = simultaneous(config, session).await;
+    rows.push(sessions_row);
+    rows.push(folders_row(listed, allowed, limit));
+    close_all(extra).await;
+    rows
+}
+
+fn software_row(evidence: Vec<String>, courier: Option<&str>) -> Row {
+    match courier {
+        Some(why) => Row::fail(
+            Requirement::ImapServerSoftware,
+            ErrorClass::ImapValidationError,
+            "courier-imap",
+            format!(
+                "{}\n{why}: Courier-IMAP is not supported",
+                evidence.join("\n")
+            ),
+        ),
+        None => Row::pass(Requirement::ImapServerSoftware, evidence.join("\n")),
+    }
+}
+
+/// Row 7: the first session stays open while four more log in at the same time. Returns
+/// how many were authenticated at once, the row, and the sessions to close.
+async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<Session>) {
+    let limit = config.step_timeout;
+    let attempts = (1..SESSIONS_WANTED).map(|_| async {
+        match timeout(limit, async {
+            login(open(&config.imap).await?, config).await
+        })
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(Failure::new(
+                ErrorClass::ImapAuthenticationError,
+                "timeout",
+                format!("no session within {limit:?}"),
+            )),
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let mut sessions = vec![first];
+    let mut refusals = Vec::new();
+    for result in results {
+        match result {
+            Ok(session) => sessions.push(session),
+            Err(failure) => refusals.push(failure),
+        }
+    }
+    let allowed = sessions.len();
+    let row = match refusals.into_iter().next() {
+        None => Row::pass(
+            Requirement::ImapSessions,
+            format!("{allowed} of {SESSIONS_WANTED} sessions authenticated at once"),
+        ),
+        Some(first_refusal) => {
+            let class = match first_refusal.class {
+                ErrorClass::ImapSettingsIncorrect | ErrorClass::ImapValidationError => {
+                    ErrorClass::ImapAuthenticationError
+                }
+                other => other,
+            };
+            Row::fail(
+                Requirement::ImapSessions,
+                class,
+                "too-many-connections",
+                format!(
+                    "{allowed} of {SESSIONS_WANTED} sessions authenticated at once; the next \
+                     was refused\n{}",
+                    first_refusal.evidence
+                ),
+            )
+        }
+    };
+    (allowed, row, sessions)
+}
+
+/// Row 8: what LIST shows, and whether the sessions the connector keeps fit in what the
+/// server allowed.
+fn folders_row(
+    listed: Result<
+        Result<crate::connector::reference::imap::Folders, async_imap::error::Error>,
+        tokio::time::error::Elapsed,
+    >,
+    allowed: usize,
+    limit: Duration,
+) -> Row {
+    let folders = match listed {
+        Ok(Ok(folders)) => folders,
+        Ok(Err(error)) => {
+            return Row::fail(
+                Requirement::ImapFolders,
+                ErrorClass::ImapValidationError,
+                "list-failed",
+                format!("LIST refused: {}", reply_text(&error.to_string())),
+            );
+        }
+        Err(_) => {
+            return Row::fail(
+                Requirement::ImapFolders,
+                ErrorClass::ImapAuthenticationError,
+                "timeout",
+                format!("no answer to LIST within {limit:?}"),
+            );
+        }
+    };
+    let permanent = if folders.further.is_empty() { 2 } else { 3 };
+    let sent = match &folders.sent {
+        Some(sent) => format!("Sent folder: {sent}"),
+        None => "no Sent folder found: the connector syncs INBOX only".to_owned(),
+    };
+    let further = if folders.further.is_empty() {
+        "no further folders: two permanent connections (INBOX, Sent)".to_owned()
+    } else {
+        format!(
+            "{} further folder(s) ({}): a third permanent connection will be needed",
+            folders.further.len(),
+            folders.further.join(", ")
+        )
+    };
+    let evidence = format!("{sent}\n{further}");
+    if allowed < permanent {
+        Row::fail(
+            Requirement::ImapFolders,
+            ErrorClass::ImapAuthenticationError,
+            "too-many-connections",
+            format!("{evidence}\nbut the server allowed only {allowed} simultaneous session(s)"),
+        )
+    } else {
+        Row::pass(Requirement::ImapFolders, evidence)
+    }
+}
+
+/// Logs every session out, each given two seconds.
+async fn close_all(sessions: Vec<Session>) {
+    futures::future::join_all(sessions.into_iter().map(|mut session| async move {
+        let _ = timeout(Duration::from_secs(2), session.logout()).await;
+    }))
+    .await;
+}

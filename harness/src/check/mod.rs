@@ -1,0 +1,132 @@
+//! Admin mode: `mailharness check` against a live IMAP and SMTP server. It tells a mail
+//! administrator, before anyone connects an inbox, which error a connector would hit and
+//! what to change: fourteen requirements (SPEC §5, from the vendor's technical
+//! requirements and troubleshooting articles), each with a verdict, the server's own words,
+//! the error class a connector would report and the remedy.
+//!
+//! - `report`: the requirements, rows, summary and their renderings.
+//! - `tls`: TLS versions and certificates, for either port.
+//! - `imap`, `smtp`: the rows of each port.
+//! - `remedy`: the advice for each failure.
+
+mod imap;
+pub mod remedy;
+pub mod report;
+mod smtp;
+mod tls;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mailharness_mock_servers::TlsVersions;
+use tokio::io::AsyncBufReadExt;
+
+use crate::connector::{ConnectionSecurity, Endpoint, Secret};
+pub use imap::SESSIONS_WANTED;
+pub use report::{CheckReport, Requirement, Row, Verdict};
+pub use tls::EXPIRY_WARNING_DAYS;
+
+/// One server to check: where it is and how it is secured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub security: ConnectionSecurity,
+}
+
+impl Target {
+    /// The security a port number implies: 993 and 465 implicit TLS, 143, 587 and 25
+    /// STARTTLS; none for other ports.
+    pub fn default_security(port: u16) -> Option<ConnectionSecurity> {
+        match port {
+            993 | 465 => Some(ConnectionSecurity::ImplicitTls),
+            143 | 587 | 25 => Some(ConnectionSecurity::Starttls),
+            _ => None,
+        }
+    }
+
+    fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            host: self.host.clone(),
+            port: self.port,
+            security: self.security,
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let security = match self.security {
+            ConnectionSecurity::ImplicitTls => "implicit TLS",
+            ConnectionSecurity::Starttls => "STARTTLS",
+        };
+        write!(f, "{}:{} ({security})", self.host, self.port)
+    }
+}
+
+/// What to check, as the administrator gave it.
+#[derive(Clone, Debug)]
+pub struct CheckConfig {
+    pub imap: Target,
+    pub smtp: Target,
+    pub email: String,
+    pub username: Option<String>,
+    pub password: Secret,
+    /// A CA to trust besides (or, without system roots, instead of) the system's.
+    pub ca_file: Option<PathBuf>,
+    pub system_roots: bool,
+    /// Users will tick "allow insecure certificate": certificate problems warn, not fail.
+    pub allow_insecure_certificate: bool,
+    /// Where the test message goes; none, no message is sent.
+    pub send_test_to: Option<String>,
+    /// The TLS versions the connector speaks (the vendor's: 1.0–1.2).
+    pub connector_tls: TlsVersions,
+    /// The longest any one probe or step may take.
+    pub step_timeout: Duration,
+}
+
+impl CheckConfig {
+    /// The name to log in with.
+    pub fn login(&self) -> &str {
+        self.username.as_deref().unwrap_or(&self.email)
+    }
+}
+
+/// The TLS versions the vendor's connector supports (seeds/003: TLS 1.0, 1.1 and 1.2).
+pub fn vendor_tls() -> TlsVersions {
+    "1.0-1.2".parse().expect("a valid range")
+}
+
+/// Runs every requirement against both servers (the two ports at the same time) and
+/// reports. Fails only when the CA file cannot be read.
+pub async fn run(config: &CheckConfig) -> Result<CheckReport, String> {
+    let trust = tls::Trust::new(config.system_roots, config.ca_file.as_deref())?;
+    let (imap_rows, smtp_rows) =
+        tokio::join!(imap::check(config, &trust), smtp::check(config, &trust));
+    let mut rows = imap_rows;
+    rows.extend(smtp_rows);
+    Ok(CheckReport::new(
+        config.imap.to_string(),
+        config.smtp.to_string(),
+        config.login().to_owned(),
+        rows,
+    ))
+}
+
+/// The first line a server sends unasked, if it sends one quickly: how an implicit-TLS
+/// port that speaks plaintext is recognised.
+async fn first_line(target: &Target, limit: Duration) -> Option<String> {
+    let wait = limit.min(Duration::from_secs(3));
+    let read = async {
+        let tcp = tokio::net::TcpStream::connect((target.host.as_str(), target.port))
+            .await
+            .ok()?;
+        let mut reader = tokio::io::BufReader::new(tcp);
+        let mut line = String::new();
+        reader.read_line(&mut line).await.ok()?;
+        let line = line.trim_end().to_owned();
+        (!line.is_empty() && line.is_ascii()).then_some(line)
+    };
+    tokio::time::timeout(wait, read).await.ok().flatten()
+}

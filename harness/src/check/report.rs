@@ -1,0 +1,357 @@
+//! What `mailharness check` reports: one row per requirement (verdict, the server's own
+//! words as evidence, the class a connector would report, the remedy), the summary a
+//! connector would give, and the human and JSON renderings.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::outcome::{ErrorClass, Outcome, Step};
+
+/// The requirements an inbox's servers must meet, in the order they are checked (the
+/// connector's step order). The number is the row's stable number in reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Requirement {
+    ImapReachable,
+    ImapEncryption,
+    ImapTlsVersions,
+    ImapCertificate,
+    ImapServerSoftware,
+    ImapLogin,
+    ImapSessions,
+    ImapFolders,
+    SmtpReachable,
+    SmtpEncryption,
+    SmtpTlsVersions,
+    SmtpCertificate,
+    SmtpAuth,
+    TestSend,
+}
+
+impl Requirement {
+    pub const ALL: [Requirement; 14] = [
+        Requirement::ImapReachable,
+        Requirement::ImapEncryption,
+        Requirement::ImapTlsVersions,
+        Requirement::ImapCertificate,
+        Requirement::ImapServerSoftware,
+        Requirement::ImapLogin,
+        Requirement::ImapSessions,
+        Requirement::ImapFolders,
+        Requirement::SmtpReachable,
+        Requirement::SmtpEncryption,
+        Requirement::SmtpTlsVersions,
+        Requirement::SmtpCertificate,
+        Requirement::SmtpAuth,
+        Requirement::TestSend,
+    ];
+
+    /// 1 to 14.
+    pub fn number(self) -> usize {
+        Requirement::ALL
+            .iter()
+            .position(|r| *r == self)
+            .expect("every requirement is in ALL")
+            + 1
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Requirement::ImapReachable => "IMAP port reachable",
+            Requirement::ImapEncryption => "IMAP encryption offered",
+            Requirement::ImapTlsVersions => "IMAP TLS versions",
+            Requirement::ImapCertificate => "IMAP certificate",
+            Requirement::ImapServerSoftware => "IMAP server software",
+            Requirement::ImapLogin => "IMAP login",
+            Requirement::ImapSessions => "Simultaneous IMAP sessions",
+            Requirement::ImapFolders => "Folders (LIST)",
+            Requirement::SmtpReachable => "SMTP port reachable",
+            Requirement::SmtpEncryption => "SMTP encryption offered",
+            Requirement::SmtpTlsVersions => "SMTP TLS versions",
+            Requirement::SmtpCertificate => "SMTP certificate",
+            Requirement::SmtpAuth => "SMTP AUTH",
+            Requirement::TestSend => "Test send",
+        }
+    }
+
+    /// The connector step in which a failure of this requirement shows.
+    pub fn step(self) -> Step {
+        match self {
+            Requirement::ImapReachable
+            | Requirement::ImapEncryption
+            | Requirement::ImapTlsVersions
+            | Requirement::ImapCertificate
+            | Requirement::ImapServerSoftware => Step::ImapConnect,
+            Requirement::ImapLogin | Requirement::ImapSessions | Requirement::ImapFolders => {
+                Step::ImapLogin
+            }
+            Requirement::SmtpReachable
+            | Requirement::SmtpEncryption
+            | Requirement::SmtpTlsVersions
+            | Requirement::SmtpCertificate => Step::SmtpConnect,
+            Requirement::SmtpAuth => Step::SmtpLogin,
+            Requirement::TestSend => Step::TestSend,
+        }
+    }
+}
+
+/// How a requirement fared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    /// Met, but something needs attention (a certificate expiring soon, a name found only
+    /// in the CN, a bad certificate accepted only because insecure certificates are
+    /// allowed).
+    Warn,
+    Fail,
+    /// Not checked: an earlier requirement it depends on failed, or it was not asked for.
+    Skipped,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "FAIL",
+            Verdict::Skipped => "skip",
+        }
+    }
+}
+
+/// One requirement's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub number: usize,
+    pub requirement: Requirement,
+    pub title: &'static str,
+    pub verdict: Verdict,
+    /// What was seen, in the server's own words where it said any.
+    pub evidence: String,
+    /// The class (and detail) a connector would report because of this row; none when the
+    /// row does not stop a connector.
+    pub class: Option<ErrorClass>,
+    pub detail: Option<String>,
+    /// What to change, for a warning or a failure.
+    pub remedy: Option<String>,
+}
+
+impl Row {
+    pub fn new(requirement: Requirement, verdict: Verdict, evidence: impl Into<String>) -> Row {
+        Row {
+            number: requirement.number(),
+            requirement,
+            title: requirement.title(),
+            verdict,
+            evidence: evidence.into(),
+            class: None,
+            detail: None,
+            remedy: None,
+        }
+    }
+
+    pub fn pass(requirement: Requirement, evidence: impl Into<String>) -> Row {
+        Row::new(requirement, Verdict::Pass, evidence)
+    }
+
+    pub fn skipped(requirement: Requirement, why: impl Into<String>) -> Row {
+        Row::new(requirement, Verdict::Skipped, why)
+    }
+
+    /// A failure: a connector would stop with `class` (`detail`).
+    pub fn fail(
+        requirement: Requirement,
+        class: ErrorClass,
+        detail: &str,
+        evidence: impl Into<String>,
+    ) -> Row {
+        let mut row = Row::new(requirement, Verdict::Fail, evidence);
+        row.class = Some(class);
+        row.detail = Some(detail.to_owned());
+        row.remedy = Some(super::remedy::remedy(requirement, class, detail));
+        row
+    }
+
+    /// A warning with its advice.
+    pub fn warn(requirement: Requirement, evidence: impl Into<String>, advice: &str) -> Row {
+        let mut row = Row::new(requirement, Verdict::Warn, evidence);
+        row.remedy = Some(advice.to_owned());
+        row
+    }
+}
+
+/// The whole check.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    /// `host:port (security)` of each server and the login name.
+    pub imap: String,
+    pub smtp: String,
+    pub login: String,
+    pub rows: Vec<Row>,
+    /// What a connector would report: the first failing row's class, or `ok`.
+    pub summary: Outcome,
+    /// Whether the test send ran (it needs `--send-test-to`).
+    pub test_send_ran: bool,
+}
+
+impl CheckReport {
+    pub fn new(imap: String, smtp: String, login: String, rows: Vec<Row>) -> CheckReport {
+        let summary = rows
+            .iter()
+            .find(|row| row.verdict == Verdict::Fail)
+            .map_or_else(Outcome::ok, |row| {
+                let class = row.class.unwrap_or(ErrorClass::ImapValidationError);
+                Outcome::failed(
+                    class,
+                    row.requirement.step(),
+                    row.detail.clone().unwrap_or_default(),
+                )
+            });
+        let test_send_ran = rows
+            .iter()
+            .any(|row| row.requirement == Requirement::TestSend && row.verdict != Verdict::Skipped);
+        CheckReport {
+            imap,
+            smtp,
+            login,
+            rows,
+            summary,
+            test_send_ran,
+        }
+    }
+
+    /// Whether any requirement fails.
+    pub fn failed(&self) -> bool {
+        self.rows.iter().any(|row| row.verdict == Verdict::Fail)
+    }
+
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.rows
+            .iter()
+            .filter(|row| row.verdict == verdict)
+            .count()
+    }
+
+    /// The one-line summary: what a connector would report.
+    pub fn summary_line(&self) -> String {
+        let counts = format!(
+            "{} pass, {} warn, {} fail, {} skipped",
+            self.count(Verdict::Pass),
+            self.count(Verdict::Warn),
+            self.count(Verdict::Fail),
+            self.count(Verdict::Skipped)
+        );
+        if self.summary.class == ErrorClass::Ok {
+            let send = if self.test_send_ran {
+                ""
+            } else {
+                " (test send not run: give --send-test-to ADDR)"
+            };
+            format!("{counts}. A connector would report: ok{send}")
+        } else {
+            format!("{counts}. A connector would report: {}", self.summary)
+        }
+    }
+
+    /// The report for people: one block per row, then the summary.
+    pub fn human(&self, colour: bool) -> String {
+        let paint = |verdict: Verdict| {
+            let label = format!("{:<4}", verdict.label());
+            if !colour {
+                return label;
+            }
+            let code = match verdict {
+                Verdict::Pass => "32",
+                Verdict::Warn => "33",
+                Verdict::Fail => "31;1",
+                Verdict::Skipped => "2",
+            };
+            format!("\x1b[{code}m{label}\x1b[0m")
+        };
+        let mut out = String::new();
+        let _ = writeln!(out, "IMAP   {}", self.imap);
+        let _ = writeln!(out, "SMTP   {}", self.smtp);
+        let _ = writeln!(out, "login  {}", self.login);
+        let _ = writeln!(out);
+        for row in &self.rows {
+            let _ = writeln!(
+                out,
+                "{} {:>2}. {}",
+                paint(row.verdict),
+                row.number,
+                row.title
+            );
+            for line in row.evidence.lines() {
+                let _ = writeln!(out, "          {line}");
+            }
+            if let Some(class) = row.class {
+                let detail = row
+                    .detail
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "          connector: {class}{detail}");
+            }
+            if let Some(remedy) = &row.remedy {
+                let _ = writeln!(out, "          remedy: {remedy}");
+            }
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", self.summary_line());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements_are_numbered_one_to_fourteen_in_step_order() {
+        let numbers: Vec<usize> = Requirement::ALL.iter().map(|r| r.number()).collect();
+        assert_eq!(numbers, (1..=14).collect::<Vec<_>>());
+        let steps: Vec<Step> = Requirement::ALL.iter().map(|r| r.step()).collect();
+        assert!(steps.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn summary_names_the_first_failing_row() {
+        let rows = vec![
+            Row::pass(Requirement::ImapReachable, "connected"),
+            Row::warn(Requirement::ImapCertificate, "expires in 3 days", "renew"),
+            Row::fail(
+                Requirement::ImapServerSoftware,
+                ErrorClass::ImapValidationError,
+                "courier-imap",
+                "* OK Courier-IMAP ready.",
+            ),
+            Row::fail(
+                Requirement::SmtpAuth,
+                ErrorClass::SmtpSettingsIncorrect,
+                "auth-not-offered",
+                "",
+            ),
+        ];
+        let report = CheckReport::new("i".into(), "s".into(), "l".into(), rows);
+        assert!(report.failed());
+        assert_eq!(
+            report.summary.to_string(),
+            "imap_validation_error at imap-connect (courier-imap)"
+        );
+        assert!(report.summary_line().starts_with("1 pass, 1 warn, 2 fail"));
+        let passing = CheckReport::new(
+            "i".into(),
+            "s".into(),
+            "l".into(),
+            vec![Row::pass(Requirement::ImapReachable, "connected")],
+        );
+        assert!(!passing.failed());
+        assert!(
+            passing
+                .summary_line()
+                .ends_with("ok (test send not run: give --send-test-to ADDR)")
+        );
+    }
+}

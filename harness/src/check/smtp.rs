@@ -1,0 +1,331 @@
+//! Requirements 9–14: the SMTP port. Reachability and EHLO, encryption, TLS versions and
+//! certificate (see `tls`), then the reference connector's own SMTP steps (lettre) for
+//! AUTH and — only when asked — the test message.
+
+use std::time::{Duration, Instant};
+
+use lettre::transport::smtp::authentication::Mechanism;
+use lettre::transport::smtp::client::AsyncSmtpConnection;
+use lettre::transport::smtp::extension::{Extension, ServerInfo};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+use super::CheckConfig;
+use super::report::{Requirement, Row};
+use super::tls;
+use crate::classify;
+use crate::connector::reference::legacy_probe::Protocol;
+use crate::connector::reference::smtp as steps;
+use crate::connector::{ConnectionSecurity, Settings};
+use crate::outcome::{ErrorClass, Outcome};
+
+const SMTP_ROWS: [Requirement; 6] = [
+    Requirement::SmtpReachable,
+    Requirement::SmtpEncryption,
+    Requirement::SmtpTlsVersions,
+    Requirement::SmtpCertificate,
+    Requirement::SmtpAuth,
+    Requirement::TestSend,
+];
+
+fn skip_rest(rows: &mut Vec<Row>, why: &str) {
+    let done = rows.len();
+    for requirement in &SMTP_ROWS[done..] {
+        rows.push(Row::skipped(*requirement, why));
+    }
+}
+
+fn outcome_row(requirement: Requirement, outcome: &Outcome, what: &str) -> Row {
+    let detail = outcome.detail.as_deref().unwrap_or("failed");
+    let said = outcome
+        .response
+        .as_ref()
+        .map(|r| {
+            let code = r
+                .code
+                .as_deref()
+                .map(|c| format!("{c} "))
+                .unwrap_or_default();
+            format!("\nserver: {code}{}", r.text)
+        })
+        .unwrap_or_default();
+    Row::fail(
+        requirement,
+        outcome.class,
+        detail,
+        format!("{what}: {detail}{said}"),
+    )
+}
+
+/// The EHLO reply in a line: the server's name, STARTTLS and the AUTH mechanisms.
+fn describe(info: &ServerInfo) -> String {
+    let mechanisms: Vec<&str> = [
+        (Mechanism::Plain, "PLAIN"),
+        (Mechanism::Login, "LOGIN"),
+        (Mechanism::Xoauth2, "XOAUTH2"),
+    ]
+    .into_iter()
+    .filter(|(m, _)| info.supports_auth_mechanism(*m))
+    .map(|(_, name)| name)
+    .collect();
+    format!(
+        "EHLO: {}; STARTTLS {}; AUTH {}",
+        info.name(),
+        if info.supports_feature(Extension::StartTls) {
+            "offered"
+        } else {
+            "not offered"
+        },
+        if mechanisms.is_empty() {
+            "not offered".to_owned()
+        } else {
+            mechanisms.join(" ")
+        }
+    )
+}
+
+/// The SMTP rows, 9 to 14, in order.
+pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let target = &config.smtp;
+    let limit = config.step_timeout;
+
+    // 9. Reachable; on a STARTTLS port, the plaintext greeting and EHLO.
+    let started = Instant::now();
+    let connected = match timeout(
+        limit,
+        TcpStream::connect((target.host.as_str(), target.port)),
+    )
+    .await
+    {
+        Ok(Ok(tcp)) => format!(
+            "TCP connection to {}:{} ({}) accepted in {} ms",
+            target.host,
+            target.port,
+            tcp.peer_addr()
+                .map_or_else(|_| "?".into(), |a| a.ip().to_string()),
+            started.elapsed().as_millis()
+        ),
+        Ok(Err(error)) => {
+            rows.push(Row::fail(
+                Requirement::SmtpReachable,
+                ErrorClass::SmtpSettingsIncorrect,
+                classify::net::io_detail(&error),
+                format!("TCP connection to {target}: {error}"),
+            ));
+            skip_rest(&mut rows, "not checked: the SMTP port is not reachable");
+            return rows;
+        }
+        Err(_) => {
+            rows.push(Row::fail(
+                Requirement::SmtpReachable,
+                ErrorClass::SmtpSettingsIncorrect,
+                "timeout",
+                format!("TCP connection to {target}: no answer within {limit:?}"),
+            ));
+            skip_rest(&mut rows, "not checked: the SMTP port is not reachable");
+            return rows;
+        }
+    };
+    let mut ehlo = None;
+    if target.security == ConnectionSecurity::Starttls {
+        let plain = timeout(
+            limit,
+            AsyncSmtpConnection::connect_tokio1(
+                (target.host.as_str(), target.port),
+                Some(limit),
+                &steps::client_id(),
+                None,
+                None,
+            ),
+        )
+        .await;
+        match plain {
+            Ok(Ok(mut connection)) => {
+                let info = connection.server_info().clone();
+                connection.abort().await;
+                ehlo = Some(info);
+            }
+            Ok(Err(error)) => {
+                rows.push(Row::pass(Requirement::SmtpReachable, connected));
+                rows.push(outcome_row(
+                    Requirement::SmtpEncryption,
+                    &steps::connect_error(&error),
+                    "greeting or EHLO",
+                ));
+                skip_rest(&mut rows, "not checked: no encrypted SMTP connection");
+                return rows;
+            }
+            Err(_) => {
+                rows.push(Row::pass(Requirement::SmtpReachable, connected));
+                rows.push(Row::fail(
+                    Requirement::SmtpEncryption,
+                    ErrorClass::SmtpSettingsIncorrect,
+                    "no-greeting",
+                    format!("no greeting or EHLO reply within {limit:?}"),
+                ));
+                skip_rest(&mut rows, "not checked: no encrypted SMTP connection");
+                return rows;
+            }
+        }
+    }
+    rows.push(Row::pass(
+        Requirement::SmtpReachable,
+        match &ehlo {
+            Some(info) => format!("{connected}\n{}", describe(info)),
+            None => connected,
+        },
+    ));
+
+    // 10. Encryption.
+    if let Some(info) = &ehlo
+        && !info.supports_feature(Extension::StartTls)
+    {
+        rows.push(Row::fail(
+            Requirement::SmtpEncryption,
+            ErrorClass::SmtpSettingsIncorrect,
+            "tls-required",
+            format!("STARTTLS is not offered\n{}", describe(info)),
+        ));
+        skip_rest(&mut rows, "not checked: no encrypted SMTP connection");
+        return rows;
+    }
+    let probes = tls::probe_versions(target, Protocol::Smtp, limit).await;
+    if tls::accepted(&probes).is_empty() {
+        let evidence = match super::first_line(target, limit).await {
+            Some(line) if ehlo.is_none() => {
+                format!("the implicit-TLS port answers in plaintext: {line}")
+            }
+            _ => {
+                let why: Vec<String> = probes
+                    .iter()
+                    .filter_map(|(v, p)| {
+                        p.as_ref().err().map(|e| format!("TLS {}: {e}", v.number()))
+                    })
+                    .collect();
+                format!("no TLS handshake completed\n{}", why.join("\n"))
+            }
+        };
+        let detail = if evidence.contains("plaintext") {
+            "tls-required"
+        } else {
+            "tls-handshake-failed"
+        };
+        rows.push(Row::fail(
+            Requirement::SmtpEncryption,
+            ErrorClass::SmtpSettingsIncorrect,
+            detail,
+            evidence,
+        ));
+        skip_rest(&mut rows, "not checked: no encrypted SMTP connection");
+        return rows;
+    }
+    rows.push(Row::pass(
+        Requirement::SmtpEncryption,
+        match &ehlo {
+            Some(_) => "STARTTLS offered and accepted",
+            None => "implicit TLS: the port speaks TLS from the first byte",
+        },
+    ));
+
+    // 11. Versions, 12. certificate.
+    rows.push(tls::versions_row(
+        Requirement::SmtpTlsVersions,
+        ErrorClass::SmtpSettingsIncorrect,
+        &probes,
+        config.connector_tls,
+    ));
+    match tls::chain(&probes) {
+        Some(chain) => rows.push(tls::certificate_row(
+            Requirement::SmtpCertificate,
+            chain,
+            &target.host,
+            trust,
+            config.allow_insecure_certificate,
+        )),
+        None => rows.push(Row::skipped(
+            Requirement::SmtpCertificate,
+            "not checked: the server sent no certificate",
+        )),
+    }
+
+    // 13, 14 with the reference connector's steps. The certificate is row 12's business,
+    // so it is not refused again here.
+    let settings = settings(config);
+    let mut connection = match steps::connect(&settings).await {
+        Ok(connection) => connection,
+        Err(outcome) if outcome.detail.as_deref() == Some("tls-version") => {
+            skip_rest(
+                &mut rows,
+                "not checked: the server speaks no TLS 1.2 or 1.3, which this check's SMTP \
+                 client needs",
+            );
+            return rows;
+        }
+        Err(outcome) => {
+            rows.push(outcome_row(Requirement::SmtpAuth, &outcome, "connecting"));
+            skip_rest(&mut rows, "not checked: the SMTP connection failed");
+            return rows;
+        }
+    };
+    let offered = describe(connection.server_info());
+    match steps::login(&mut connection, &settings).await {
+        Ok(()) => rows.push(Row::pass(
+            Requirement::SmtpAuth,
+            format!("{offered}\nAUTH as {} accepted", config.login()),
+        )),
+        Err(outcome) => {
+            let mut row = outcome_row(Requirement::SmtpAuth, &outcome, "AUTH");
+            row.evidence = format!("{offered}\n{}", row.evidence);
+            rows.push(row);
+            connection.abort().await;
+            skip_rest(&mut rows, "not checked: SMTP AUTH failed");
+            return rows;
+        }
+    }
+
+    // 14. Only when asked.
+    match &config.send_test_to {
+        None => {
+            let _ = timeout(Duration::from_secs(2), connection.quit()).await;
+            rows.push(Row::skipped(
+                Requirement::TestSend,
+                "not run: no mail is sent unless --send-test-to ADDR names a recipient",
+            ));
+        }
+        Some(recipient) => match steps::send(&mut connection, &settings).await {
+            Ok(()) => rows.push(Row::pass(
+                Requirement::TestSend,
+                format!(
+                    "MAIL FROM:<{}>, RCPT TO:<{recipient}> and the message accepted",
+                    config.email
+                ),
+            )),
+            Err(outcome) => {
+                rows.push(outcome_row(Requirement::TestSend, &outcome, "test send"));
+                connection.abort().await;
+            }
+        },
+    }
+    rows
+}
+
+/// The connector settings for the SMTP steps.
+fn settings(config: &CheckConfig) -> Settings {
+    Settings {
+        imap: config.imap.endpoint(),
+        smtp: config.smtp.endpoint(),
+        email: config.email.clone(),
+        username: config.username.clone(),
+        password: config.password.clone(),
+        allow_insecure_certificate: true,
+        bcc: config
+            .send_test_to
+            .clone()
+            .unwrap_or_else(|| config.email.clone()),
+        ca_file: None,
+        trust_system_roots: false,
+        step_timeout: config.step_timeout,
+        source_address: None,
+    }
+}
