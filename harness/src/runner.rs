@@ -75,6 +75,21 @@ impl RunEnv {
             .clone()
     }
 
+    /// The password the servers know.
+    pub fn password(&self) -> &Secret {
+        &self.password
+    }
+
+    /// Starts a scenario's two servers for something other than a connector to talk to
+    /// (`mailharness check` in its tests).
+    pub async fn start(&self, scenario: &Scenario) -> Result<StartedServers, String> {
+        let password = self.password.expose();
+        Ok(StartedServers {
+            imap: imap_leg(scenario, self, password).await?,
+            smtp: smtp_leg(scenario, self, password).await?,
+        })
+    }
+
     /// Removes the run's containers.
     pub async fn shutdown(&self) {
         self.containers.shutdown().await;
@@ -119,6 +134,28 @@ pub struct ScenarioResult {
     /// with `keep_transcripts`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub transcripts: Vec<Transcript>,
+}
+
+/// A scenario's servers, started by [`RunEnv::start`]; mock servers stop when dropped,
+/// containers when the run shuts down.
+pub struct StartedServers {
+    imap: Leg,
+    smtp: Leg,
+}
+
+impl StartedServers {
+    pub fn imap_port(&self) -> u16 {
+        self.imap.port()
+    }
+
+    pub fn smtp_port(&self) -> u16 {
+        self.smtp.port()
+    }
+
+    /// The mock SMTP server, to see what it received.
+    pub fn smtp_mock(&self) -> Option<&MockServer> {
+        self.smtp.server()
+    }
 }
 
 /// A server started for one leg of a scenario.

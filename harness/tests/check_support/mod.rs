@@ -1,0 +1,116 @@
+//! Shared by the `check` tests: start a scenario's servers (mock or real, from the one
+//! scenario format) and run `mailharness check` against them.
+
+use std::path::Path;
+use std::time::Duration;
+
+use mailharness::check::{self, CheckConfig, CheckReport, Requirement, Verdict};
+use mailharness::outcome::ErrorClass;
+use mailharness::runner::{HOST, RunEnv, StartedServers};
+use mailharness::scenario::Scenario;
+use mailharness::scenario::load::parse;
+
+/// The servers of the scenario `body` (its `[imap]`/`[smtp]` tables; the `[expect]` a
+/// scenario file needs is added), and a check configuration aimed at them that trusts the
+/// run's CA only.
+pub struct Setup {
+    pub env: RunEnv,
+    pub scenario: Scenario,
+    pub servers: StartedServers,
+    pub config: CheckConfig,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn setup(body: &str) -> Setup {
+    let text = format!("description = \"check test\"\n{body}\n[expect]\nclass = \"ok\"\n");
+    let scenario = parse(Path::new("check-test.toml"), &text).expect("a valid scenario");
+    let env = RunEnv::new(None).expect("certificates");
+    let servers = env.start(&scenario).await.expect("servers start");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, env.certs.ca_pem()).expect("write ca.pem");
+    let config = CheckConfig {
+        imap: check::Target {
+            host: HOST.to_owned(),
+            port: servers.imap_port(),
+            security: scenario.imap_connector_security(),
+        },
+        smtp: check::Target {
+            host: HOST.to_owned(),
+            port: servers.smtp_port(),
+            security: scenario.smtp_connector_security(),
+        },
+        email: scenario.account.email.clone(),
+        username: scenario.account.username.clone(),
+        password: env.password().clone(),
+        ca_file: Some(ca_file),
+        system_roots: false,
+        allow_insecure_certificate: false,
+        send_test_to: None,
+        connector_tls: check::vendor_tls(),
+        step_timeout: Duration::from_secs(10),
+    };
+    Setup {
+        env,
+        scenario,
+        servers,
+        config,
+        _dir: dir,
+    }
+}
+
+impl Setup {
+    pub async fn check(&self) -> CheckReport {
+        check::run(&self.config).await.expect("the check runs")
+    }
+}
+
+/// Runs the check against the scenario `body`, with `tweak` applied to the configuration.
+pub async fn check_with(body: &str, tweak: impl FnOnce(&mut CheckConfig)) -> CheckReport {
+    let mut setup = setup(body).await;
+    tweak(&mut setup.config);
+    setup.check().await
+}
+
+/// Asserts one row's verdict, and for a failure the class and detail.
+#[track_caller]
+pub fn assert_row(
+    report: &CheckReport,
+    requirement: Requirement,
+    verdict: Verdict,
+    failure: Option<(ErrorClass, &str)>,
+) {
+    let row = report
+        .rows
+        .iter()
+        .find(|row| row.requirement == requirement)
+        .unwrap_or_else(|| panic!("no row {requirement:?}"));
+    let context = || format!("row {requirement:?}\n{}", report.human(false));
+    assert_eq!(row.verdict, verdict, "{}", context());
+    if let Some((class, detail)) = failure {
+        assert_eq!(row.class, Some(class), "{}", context());
+        assert_eq!(row.detail.as_deref(), Some(detail), "{}", context());
+        assert!(
+            row.remedy.is_some(),
+            "a failure names its remedy\n{}",
+            context()
+        );
+    }
+}
+
+/// Asserts the verdicts of all fourteen rows, in order.
+#[track_caller]
+pub fn assert_verdicts(report: &CheckReport, verdicts: [Verdict; 14]) {
+    let seen: Vec<Verdict> = report.rows.iter().map(|row| row.verdict).collect();
+    assert_eq!(seen, verdicts, "\n{}", report.human(false));
+}
+
+/// The evidence of one row.
+pub fn evidence(report: &CheckReport, requirement: Requirement) -> &str {
+    &report
+        .rows
+        .iter()
+        .find(|row| row.requirement == requirement)
+        .expect("row")
+        .evidence
+}
