@@ -407,3 +407,72 @@ fn verify(chain: &[Vec<u8>], host: &str, trust: &Trust) -> Result<(), &'static s
         .map(drop)
         .map_err(|error| classify::tls::classify(&error).detail())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
+        KeyUsagePurpose,
+    };
+    use time::{Duration, OffsetDateTime};
+
+    /// A CA file and a chain whose leaf for `localhost` expires in `days` days.
+    fn chain_expiring_in(days: i64) -> (tempfile::NamedTempFile, Vec<Vec<u8>>) {
+        let now = OffsetDateTime::now_utc();
+        let mut ca_params = CertificateParams::new(Vec::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "expiry test CA");
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        params.not_before = now - Duration::days(300);
+        params.not_after = now + Duration::days(days) + Duration::hours(1);
+        let leaf = params
+            .signed_by(&KeyPair::generate().unwrap(), &ca)
+            .unwrap();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), ca.pem()).unwrap();
+        (file, vec![leaf.der().to_vec()])
+    }
+
+    #[test]
+    fn a_certificate_expiring_within_thirty_days_warns_with_the_days_left() {
+        let (ca, chain) = chain_expiring_in(10);
+        let trust = Trust::new(false, Some(ca.path())).unwrap();
+        let row = certificate_row(
+            Requirement::ImapCertificate,
+            &chain,
+            "localhost",
+            &trust,
+            false,
+        );
+        assert_eq!(row.verdict, super::super::Verdict::Warn, "{}", row.evidence);
+        assert!(row.evidence.contains("(10 days left)"), "{}", row.evidence);
+        assert!(row.remedy.unwrap().contains("expires in 10 days"));
+        assert_eq!(row.class, None);
+
+        let (ca, chain) = chain_expiring_in(90);
+        let trust = Trust::new(false, Some(ca.path())).unwrap();
+        let row = certificate_row(
+            Requirement::ImapCertificate,
+            &chain,
+            "localhost",
+            &trust,
+            false,
+        );
+        assert_eq!(row.verdict, super::super::Verdict::Pass, "{}", row.evidence);
+    }
+
+    #[test]
+    fn a_missing_or_empty_ca_file_is_an_error() {
+        assert!(Trust::new(false, Some(std::path::Path::new("/nonexistent/ca.pem"))).is_err());
+        let empty = tempfile::NamedTempFile::new().unwrap();
+        assert!(Trust::new(false, Some(empty.path())).is_err());
+    }
+}

@@ -1,13 +1,15 @@
 //! Shared by the `check` tests: start a scenario's servers (mock or real, from the one
 //! scenario format) and run `mailharness check` against them.
 
+// Each test binary that includes this module uses only part of it.
+#![allow(dead_code)]
+
 use std::path::Path;
 use std::time::Duration;
 
 use mailharness::check::{self, CheckConfig, CheckReport, Requirement, Verdict};
 use mailharness::outcome::ErrorClass;
 use mailharness::runner::{HOST, RunEnv, StartedServers};
-use mailharness::scenario::Scenario;
 use mailharness::scenario::load::parse;
 
 /// The servers of the scenario `body` (its `[imap]`/`[smtp]` tables; the `[expect]` a
@@ -15,7 +17,6 @@ use mailharness::scenario::load::parse;
 /// run's CA only.
 pub struct Setup {
     pub env: RunEnv,
-    pub scenario: Scenario,
     pub servers: StartedServers,
     pub config: CheckConfig,
     _dir: tempfile::TempDir,
@@ -52,7 +53,6 @@ pub async fn setup(body: &str) -> Setup {
     };
     Setup {
         env,
-        scenario,
         servers,
         config,
         _dir: dir,

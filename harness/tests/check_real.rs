@@ -1,0 +1,80 @@
+//! `mailharness check` against the real servers in containers: Dovecot and Postfix meet
+//! every requirement (the test message included, which Postfix discards); Courier-IMAP
+//! fails requirement 5. Without Docker these tests say so and pass, unless
+//! `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure (CI).
+
+mod check_support;
+
+use check_support::{assert_row, assert_verdicts, setup};
+use mailharness::check::{Requirement as R, Verdict};
+use mailharness::containers::docker;
+use mailharness::outcome::ErrorClass;
+
+/// Whether Docker is here; panics when it is required and missing.
+fn docker_here(test: &str) -> bool {
+    match docker::daemon() {
+        Ok(_) => true,
+        Err(reason) if docker::required() => {
+            panic!(
+                "{test}: no Docker daemon ({reason}), and {} is set",
+                docker::REQUIRE_DOCKER
+            )
+        }
+        Err(reason) => {
+            eprintln!(
+                "{test}: skipped, no Docker daemon ({reason}); set {}=1 to make this a failure",
+                docker::REQUIRE_DOCKER
+            );
+            false
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_dovecot_and_postfix_meet_every_requirement() {
+    if !docker_here("real_dovecot_and_postfix_meet_every_requirement") {
+        return;
+    }
+    let mut setup = setup(
+        "[imap]\nserver = \"dovecot\"\nsecurity = \"implicit-tls\"\n\
+         [smtp]\nserver = \"postfix\"\nsecurity = \"starttls\"\n",
+    )
+    .await;
+    setup.config.send_test_to = Some("bcc@crm.example".into());
+    let report = setup.check().await;
+    setup.env.shutdown().await;
+    assert_verdicts(&report, [Verdict::Pass; 14]);
+    assert!(
+        report.rows[4].evidence.contains("Dovecot"),
+        "{}",
+        report.human(false)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_courier_imap_fails_requirement_5() {
+    if !docker_here("real_courier_imap_fails_requirement_5") {
+        return;
+    }
+    let setup = setup("[imap]\nserver = \"courier\"\nsecurity = \"implicit-tls\"\n").await;
+    let report = setup.check().await;
+    setup.env.shutdown().await;
+    for requirement in [
+        R::ImapReachable,
+        R::ImapEncryption,
+        R::ImapTlsVersions,
+        R::ImapCertificate,
+    ] {
+        assert_row(&report, requirement, Verdict::Pass, None);
+    }
+    assert_row(
+        &report,
+        R::ImapServerSoftware,
+        Verdict::Fail,
+        Some((ErrorClass::ImapValidationError, "courier-imap")),
+    );
+    assert_eq!(
+        report.summary.to_string(),
+        "imap_validation_error at imap-connect (courier-imap)"
+    );
+}
