@@ -263,10 +263,11 @@ impl Checker<'_> {
                 Err(error) => {
                     self.toml_error(&error);
                     let domain = element.get_ref().get("domain");
-                    if let Some(domain) = domain.filter(|d| d.get_ref().is_str()) {
-                        let text = domain.get_ref().as_str().unwrap_or_default().to_owned();
+                    if let Some((span, name)) =
+                        domain.and_then(|d| Some((d.span(), d.get_ref().as_str()?)))
+                    {
                         self.unparsed_domains
-                            .push((kind, Spanned::new(domain.span(), text)));
+                            .push((kind, Spanned::new(span, name.to_owned())));
                     }
                 }
             }
@@ -281,6 +282,7 @@ impl Checker<'_> {
         let mut presets = Presets::default();
         for raw in imap {
             let domain_ok = self.check_domain(&raw.domain);
+            // `&`, not `&&`: both hosts are checked.
             let hosts_ok = self.check_host(&raw.imap_host, "imap-port")
                 & self.check_host(&raw.smtp_host, "smtp-port");
             let imap_port = self.check_port(&raw.imap_port);

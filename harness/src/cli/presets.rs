@@ -64,14 +64,14 @@ fn validate(file: &std::path::Path) -> u8 {
             EXIT_OK
         }
         Err(errors) => {
-            for error in &errors {
-                eprintln!("{:?}", miette::Report::new(error.clone()));
+            let count = errors.len();
+            for error in errors {
+                eprintln!("{:?}", miette::Report::new(error));
             }
             eprintln!(
-                "{}: {} {}",
+                "{}: {count} {}",
                 file.display(),
-                errors.len(),
-                plural(errors.len(), "problem", "problems")
+                plural(count, "problem", "problems")
             );
             EXIT_USAGE
         }
