@@ -23,9 +23,14 @@ pub struct Setup {
 }
 
 pub async fn setup(body: &str) -> Setup {
+    setup_with_password(body, None).await
+}
+
+/// As [`setup`], with the servers knowing `password` (a fresh random one when none).
+pub async fn setup_with_password(body: &str, password: Option<String>) -> Setup {
     let text = format!("description = \"check test\"\n{body}\n[expect]\nclass = \"ok\"\n");
     let scenario = parse(Path::new("check-test.toml"), &text).expect("a valid scenario");
-    let env = RunEnv::new(None).expect("certificates");
+    let env = RunEnv::new(password).expect("certificates");
     let servers = env.start(&scenario).await.expect("servers start");
     let dir = tempfile::tempdir().expect("tempdir");
     let ca_file = dir.path().join("ca.pem");
