@@ -346,3 +346,58 @@ async fn row_14_a_refused_test_message_fails() {
     assert!(evidence(&report, R::TestSend).contains("Relay access denied"));
     assert_eq!(report.summary.step, Some(Step::TestSend));
 }
+
+/// Hostile servers get a classified row, never a hang: each probe and step is bounded by
+/// the step timeout (the outer limit only turns a hang into a failure).
+#[tokio::test]
+async fn hostile_servers_are_classified_within_the_step_timeout() {
+    let short = |c: &mut mailharness::check::CheckConfig| {
+        c.step_timeout = std::time::Duration::from_secs(2)
+    };
+    let limit = std::time::Duration::from_secs(60);
+    let stalled = tokio::time::timeout(
+        limit,
+        check_with(
+            "[imap]\nfaults = { stall = true }\n[smtp]\nfaults = { stall = true }\n",
+            short,
+        ),
+    )
+    .await
+    .expect("a stalled server does not hang the check");
+    assert_row(
+        &stalled,
+        R::ImapEncryption,
+        Fail,
+        Some((ErrorClass::ImapValidationError, "tls-handshake-failed")),
+    );
+    assert!(evidence(&stalled, R::ImapEncryption).contains("TLS 1.2: timeout"));
+    assert_row(
+        &stalled,
+        R::SmtpEncryption,
+        Fail,
+        Some((ErrorClass::SmtpSettingsIncorrect, "tls-handshake-failed")),
+    );
+
+    let garbage = tokio::time::timeout(
+        limit,
+        check_with(
+            "[imap]\nsecurity = \"starttls\"\ngreeting = \"garbage\"\n\
+             [smtp]\nsecurity = \"starttls\"\ngreeting = \"garbage\"\n",
+            short,
+        ),
+    )
+    .await
+    .expect("garbage does not hang the check");
+    assert_row(
+        &garbage,
+        R::ImapEncryption,
+        Fail,
+        Some((ErrorClass::ImapValidationError, "not-imap")),
+    );
+    assert_row(
+        &garbage,
+        R::SmtpEncryption,
+        Fail,
+        Some((ErrorClass::SmtpSettingsIncorrect, "not-smtp")),
+    );
+}
