@@ -19,6 +19,15 @@ pub fn remedy(requirement: Requirement, class: ErrorClass, detail: &str) -> Stri
              STARTTLS), that the submission service is running, and that the firewall lets \
              in the connector's egress IP addresses."
         }
+        (
+            R::ImapEncryption | R::SmtpEncryption,
+            "not-imap" | "not-smtp" | "no-greeting" | "server-refused" | "greeting-refused"
+            | "connection-closed",
+        ) => {
+            "The port does not answer like a mail server of that protocol: check the port \
+             number (IMAP 993/143, SMTP 465/587) and its security setting, and that no other \
+             service or proxy listens there."
+        }
         (R::ImapEncryption | R::SmtpEncryption, "starttls-refused") => {
             "The server advertises STARTTLS but refuses it: configure its TLS certificate and \
              key, or use the implicit-TLS port."
@@ -51,9 +60,14 @@ pub fn remedy(requirement: Requirement, class: ErrorClass, detail: &str) -> Stri
              the full chain (server certificate and intermediates). Otherwise each user has \
              to tick \"allow insecure certificate\" when connecting."
         }
-        (R::ImapServerSoftware, _) => {
+        (R::ImapServerSoftware, "courier-imap") => {
             "Courier-IMAP is not supported: replies to mail in such an inbox cannot be logged. \
              Serve the mailbox from other IMAP software (Dovecot, Cyrus, Exchange, …)."
+        }
+        (R::ImapServerSoftware, _) => {
+            "No IMAP session could be completed after TLS: check that the server sends an \
+             IMAP greeting and answers CAPABILITY once TLS is up, at the versions the TLS row \
+             lists."
         }
         (R::ImapLogin | R::SmtpAuth, _) if class == ErrorClass::UnauthorizedAppPasswordRequired => {
             "The provider requires an app-specific password: create one in the account's \
@@ -95,4 +109,43 @@ pub fn remedy(requirement: Requirement, class: ErrorClass, detail: &str) -> Stri
         }
     };
     text.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remedy_follows_the_detail_not_only_the_requirement() {
+        let courier = remedy(
+            Requirement::ImapServerSoftware,
+            ErrorClass::ImapValidationError,
+            "courier-imap",
+        );
+        assert!(courier.starts_with("Courier-IMAP is not supported"));
+        let no_session = remedy(
+            Requirement::ImapServerSoftware,
+            ErrorClass::ImapSettingsIncorrect,
+            "connection-failed",
+        );
+        assert!(!no_session.contains("Courier"));
+        let not_imap = remedy(
+            Requirement::ImapEncryption,
+            ErrorClass::ImapValidationError,
+            "not-imap",
+        );
+        assert!(not_imap.contains("port number"));
+        let app = remedy(
+            Requirement::SmtpAuth,
+            ErrorClass::UnauthorizedAppPasswordRequired,
+            "app-password-required",
+        );
+        assert!(app.contains("app-specific password"));
+        let limit = remedy(
+            Requirement::ImapLogin,
+            ErrorClass::ImapAuthenticationError,
+            "too-many-connections",
+        );
+        assert!(limit.contains("five simultaneous"));
+    }
 }
