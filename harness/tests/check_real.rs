@@ -78,3 +78,48 @@ async fn real_courier_imap_fails_requirement_5() {
         "imap_validation_error at imap-connect (courier-imap)"
     );
 }
+
+/// A TLS 1.0-only Dovecot suits the vendor's range and is checked past its TLS (the check's
+/// IMAP sessions speak any version); Postfix's expired certificate fails row 12 while AUTH
+/// is still checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_legacy_dovecot_is_checked_past_tls_and_an_expired_postfix_certificate_fails() {
+    if !docker_here(
+        "real_legacy_dovecot_is_checked_past_tls_and_an_expired_postfix_certificate_fails",
+    ) {
+        return;
+    }
+    let setup = setup(
+        "[imap]\nserver = \"dovecot\"\ntls-versions = \"1.0\"\n\
+         [smtp]\nserver = \"postfix\"\nsecurity = \"starttls\"\ncertificate = \"expired\"\n",
+    )
+    .await;
+    let report = setup.check().await;
+    setup.env.shutdown().await;
+    assert_row(&report, R::ImapTlsVersions, Verdict::Pass, None);
+    let versions = &report.rows[2].evidence;
+    assert!(versions.contains("TLS 1.2: refused"), "{versions}");
+    assert!(versions.contains("would use TLS 1.0"), "{versions}");
+    for requirement in [
+        R::ImapServerSoftware,
+        R::ImapLogin,
+        R::ImapSessions,
+        R::ImapFolders,
+    ] {
+        assert_row(&report, requirement, Verdict::Pass, None);
+    }
+    assert_row(
+        &report,
+        R::SmtpCertificate,
+        Verdict::Fail,
+        Some((
+            ErrorClass::UnauthorizedUntrustedCertificate,
+            "certificate-expired",
+        )),
+    );
+    assert_row(&report, R::SmtpAuth, Verdict::Pass, None);
+    assert_eq!(
+        report.summary.to_string(),
+        "unauthorized_untrusted_certificate at smtp-connect (certificate-expired)"
+    );
+}
