@@ -72,7 +72,6 @@ async fn probe(
 /// An OpenSSL handshake offering exactly `min..=max`, after the protocol's STARTTLS when
 /// `security` says so. The certificate is not checked: callers want to know which version
 /// the server speaks, or to look at the certificate themselves.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn handshake(
     host: &str,
     port: u16,
@@ -108,7 +107,7 @@ pub(crate) async fn handshake(
 /// The OpenSSL client handshake on a connected stream, offering `min..=max` at security
 /// level 0 (so that TLS 1.0/1.1 and old ciphers can be offered at all), without checking
 /// the certificate.
-pub(crate) async fn tls_over(
+async fn tls_over(
     tcp: TcpStream,
     host: &str,
     min: SslVersion,

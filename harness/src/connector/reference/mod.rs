@@ -6,7 +6,8 @@
 //! - `imap`: imap-connect and imap-login (async-imap).
 //! - `smtp`: smtp-connect, smtp-login and test-send (lettre).
 //! - `legacy_probe`: telling a TLS 1.0/1.1-only server that closes the connection on a
-//!   modern ClientHello from one that drops connections.
+//!   modern ClientHello from one that drops connections; its OpenSSL handshake at chosen
+//!   versions also serves `mailharness check`, which reuses these steps too.
 
 pub(crate) mod imap;
 pub(crate) mod legacy_probe;
