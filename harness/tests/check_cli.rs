@@ -61,8 +61,8 @@ async fn check(setup: &Setup, extra: &[&str]) -> Output {
     output(command).await
 }
 
-/// Runs the command off the runtime's workers: the mock servers run on them, and a
-/// blocked worker can hold a server task that no other worker may steal.
+/// Runs the command on a blocking thread, so the runtime's workers stay free to serve the
+/// mock servers it talks to.
 async fn output(mut command: Command) -> Output {
     tokio::task::spawn_blocking(move || command.output().expect("mailharness runs"))
         .await
