@@ -238,6 +238,22 @@ fn an_exchange_preset_is_reported_as_such_and_not_checked_over_imap() {
         stdout.contains("corp.example is preset for Exchange"),
         "{stdout}"
     );
+    let json = run(&[
+        "check",
+        "--presets",
+        &file,
+        "--email",
+        "bob@corp.example",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.status.code(), Some(0));
+    let seen: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(
+        seen["exchange"]["url"],
+        "https://mail.corp.example/EWS/Exchange.asmx"
+    );
+    assert_eq!(seen["checked"], false);
     let none = run(&[
         "check",
         "--presets",

@@ -204,11 +204,21 @@ fn servers(args: &CheckArgs) -> anyhow::Result<Option<(Target, Target, bool)>> {
         })?;
         match presets.for_email(&args.email) {
             Some(Preset::Exchange(preset)) => {
-                println!(
-                    "{} is preset for Exchange ({}): an Exchange connection is made with the \
-                     Exchange connector, not over IMAP/SMTP, so there is nothing to check here.",
-                    preset.domain, preset.url
-                );
+                match args.format {
+                    CheckFormat::Json => println!(
+                        "{}",
+                        serde_json::json!({
+                            "exchange": { "domain": preset.domain, "url": preset.url },
+                            "checked": false,
+                        })
+                    ),
+                    CheckFormat::Human => println!(
+                        "{} is preset for Exchange ({}): an Exchange connection is made with \
+                         the Exchange connector, not over IMAP/SMTP, so there is nothing to \
+                         check here.",
+                        preset.domain, preset.url
+                    ),
+                }
                 return Ok(None);
             }
             Some(Preset::Imap(preset)) => {
