@@ -9,6 +9,7 @@
 //! - [`runner`]: starting a scenario's servers, running the connector, comparing.
 //! - [`report`]: the human and JSON reports of a run.
 //! - [`check`]: admin mode, the requirement checks against a live server.
+//! - [`file_error`]: a problem in a file a user wrote, with its path, line and column.
 //! - [`presets`]: per-domain IMAP or Exchange settings (`presets.toml`), read and checked.
 //!
 //! The `mailharness` binary (`src/main.rs`, `src/cli/`) is the command line over these.
@@ -17,6 +18,7 @@ pub mod check;
 pub mod classify;
 pub mod connector;
 pub mod containers;
+pub mod file_error;
 pub mod outcome;
 pub mod presets;
 pub mod report;

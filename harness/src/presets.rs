@@ -29,13 +29,12 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::path::Path;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use crate::scenario::load::line_column;
+use crate::file_error::{FileError, line_column};
 
 /// The IMAP and SMTP settings preset for one domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,48 +94,7 @@ impl Presets {
 }
 
 /// A presets file that could not be read, or one problem in it.
-#[derive(Clone, Debug, thiserror::Error, Diagnostic)]
-#[error("{location}: {message}")]
-pub struct PresetError {
-    /// `path:line:column`, or the path alone when there is no position.
-    pub location: String,
-    /// What was wrong, and what was expected.
-    pub message: String,
-    #[source_code]
-    source_code: Option<NamedSource<String>>,
-    #[label("here")]
-    span: Option<SourceSpan>,
-}
-
-impl PresetError {
-    fn io(path: &Path, error: &std::io::Error) -> PresetError {
-        PresetError {
-            location: path.display().to_string(),
-            message: format!("cannot read: {error}"),
-            source_code: None,
-            span: None,
-        }
-    }
-
-    fn at(path: &Path, text: &str, span: Option<Range<usize>>, message: String) -> PresetError {
-        let location = match &span {
-            Some(span) => {
-                let (line, column) = line_column(text, span.start);
-                format!("{}:{line}:{column}", path.display())
-            }
-            None => path.display().to_string(),
-        };
-        PresetError {
-            location,
-            message,
-            source_code: Some(NamedSource::new(
-                path.display().to_string(),
-                text.to_owned(),
-            )),
-            span: span.map(|span| SourceSpan::from(span.start..span.end.max(span.start))),
-        }
-    }
-}
+pub type PresetError = FileError;
 
 /// Reads, parses and checks the presets file at `path`: the presets, or every problem
 /// found (an unreadable file is one problem).
@@ -228,8 +186,7 @@ impl Checker<'_> {
 
     /// The problems sorted by position, so they read in the order of the file.
     fn finish(mut self) -> Vec<PresetError> {
-        self.errors
-            .sort_by_key(|error| error.span.map_or(0, |span| span.offset()));
+        self.errors.sort_by_key(FileError::offset);
         self.errors
     }
 

@@ -19,12 +19,15 @@ use crate::config::{TlsVersion, TlsVersions};
 
 pub(crate) struct LegacyAcceptor(SslAcceptor);
 
-fn ssl_version(version: TlsVersion) -> SslVersion {
-    match version {
-        TlsVersion::Tls10 => SslVersion::TLS1,
-        TlsVersion::Tls11 => SslVersion::TLS1_1,
-        TlsVersion::Tls12 => SslVersion::TLS1_2,
-        TlsVersion::Tls13 => SslVersion::TLS1_3,
+impl TlsVersion {
+    /// The same version, as OpenSSL names it.
+    pub fn openssl(self) -> SslVersion {
+        match self {
+            TlsVersion::Tls10 => SslVersion::TLS1,
+            TlsVersion::Tls11 => SslVersion::TLS1_1,
+            TlsVersion::Tls12 => SslVersion::TLS1_2,
+            TlsVersion::Tls13 => SslVersion::TLS1_3,
+        }
     }
 }
 
@@ -37,8 +40,8 @@ impl LegacyAcceptor {
             builder.clear_options(SslOptions::NO_TLSV1 | SslOptions::NO_TLSV1_1);
             builder.set_security_level(0);
             builder.set_cipher_list("DEFAULT:@SECLEVEL=0")?;
-            builder.set_min_proto_version(Some(ssl_version(versions.min)))?;
-            builder.set_max_proto_version(Some(ssl_version(versions.max)))?;
+            builder.set_min_proto_version(Some(versions.min.openssl()))?;
+            builder.set_max_proto_version(Some(versions.max.openssl()))?;
             let mut chain = X509::stack_from_pem(cert.chain_pem().as_bytes())?.into_iter();
             if let Some(leaf) = chain.next() {
                 builder.set_certificate(&leaf)?;

@@ -3,7 +3,7 @@
 //! version the server speaks, so that a legacy-only server is still checked past its TLS —
 //! for Courier-IMAP detection, login, five simultaneous sessions and LIST.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_imap::Client;
 use async_imap::imap_proto::{Response, Status};
@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_openssl::SslStream;
 
-use super::report::{Requirement, Row};
+use super::report::{self, Requirement, Row};
 use super::tls::{self, Probe};
 use super::{CheckConfig, Target};
 use crate::classify;
@@ -68,51 +68,22 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     let mut rows = Vec::new();
     let target = &config.imap;
     let limit = config.step_timeout;
-    let skip_rest = |rows: &mut Vec<Row>, why: &str| {
-        let done = rows.len();
-        for requirement in &IMAP_ROWS[done..] {
-            rows.push(Row::skipped(*requirement, why));
-        }
-    };
-
     // 1. Reachable.
-    let started = Instant::now();
-    let tcp = match timeout(
+    let (tcp, connected) = match super::reach(
+        target,
         limit,
-        TcpStream::connect((target.host.as_str(), target.port)),
+        Requirement::ImapReachable,
+        ErrorClass::ImapSettingsIncorrect,
     )
     .await
     {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(error)) => {
-            rows.push(Row::fail(
-                Requirement::ImapReachable,
-                ErrorClass::ImapSettingsIncorrect,
-                classify::net::io_detail(&error),
-                format!("TCP connection to {target}: {error}"),
-            ));
-            skip_rest(&mut rows, "not checked: the IMAP port is not reachable");
-            return rows;
-        }
-        Err(_) => {
-            rows.push(Row::fail(
-                Requirement::ImapReachable,
-                ErrorClass::ImapSettingsIncorrect,
-                "timeout",
-                format!("TCP connection to {target}: no answer within {limit:?}"),
-            ));
+        Ok(reached) => reached,
+        Err(row) => {
+            rows.push(row);
             skip_rest(&mut rows, "not checked: the IMAP port is not reachable");
             return rows;
         }
     };
-    let connected = format!(
-        "TCP connection to {}:{} ({}) accepted in {} ms",
-        target.host,
-        target.port,
-        tcp.peer_addr()
-            .map_or_else(|_| "?".into(), |a| a.ip().to_string()),
-        started.elapsed().as_millis()
-    );
 
     // 2. Encryption. On a STARTTLS port the plaintext greeting and capabilities say it.
     let plaintext = match target.security {
@@ -181,17 +152,10 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     rows
 }
 
-/// The IMAP rows in order, for skipping the rest after a failure.
-const IMAP_ROWS: [Requirement; 8] = [
-    Requirement::ImapReachable,
-    Requirement::ImapEncryption,
-    Requirement::ImapTlsVersions,
-    Requirement::ImapCertificate,
-    Requirement::ImapServerSoftware,
-    Requirement::ImapLogin,
-    Requirement::ImapSessions,
-    Requirement::ImapFolders,
-];
+/// Marks the IMAP rows after the last one in `rows` as skipped.
+fn skip_rest(rows: &mut Vec<Row>, why: &str) {
+    report::skip_rest(rows, Requirement::imap(), why);
+}
 
 /// What a STARTTLS port says before TLS.
 struct Plaintext {
@@ -310,14 +274,10 @@ async fn encryption_row(
             format!("the implicit-TLS port answers in plaintext: {line}"),
         ));
     }
-    let why: Vec<String> = probes
-        .iter()
-        .filter_map(|(v, p)| p.as_ref().err().map(|e| format!("TLS {}: {e}", v.number())))
-        .collect();
     Err(Failure::new(
         ErrorClass::ImapValidationError,
         "tls-handshake-failed",
-        format!("no TLS handshake completed\n{}", why.join("\n")),
+        format!("no TLS handshake completed\n{}", tls::refusals(probes)),
     ))
 }
 
@@ -392,16 +352,11 @@ async fn login(opened: Opened, config: &CheckConfig) -> Result<Session, Failure>
 async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Vec<Row> {
     let limit = config.step_timeout;
     let mut rows = Vec::new();
-    let skip = |rows: &mut Vec<Row>, from: usize, why: &str| {
-        for requirement in &IMAP_ROWS[from..] {
-            rows.push(Row::skipped(*requirement, why));
-        }
-    };
     let opened = match timeout(limit, open(&config.imap)).await {
         Ok(Ok(opened)) => opened,
         Ok(Err(failure)) => {
             rows.push(failure.row(Requirement::ImapServerSoftware));
-            skip(&mut rows, 5, "not checked: no IMAP session could be opened");
+            skip_rest(&mut rows, "not checked: no IMAP session could be opened");
             return rows;
         }
         Err(_) => {
@@ -411,7 +366,7 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
                 "no-greeting",
                 format!("no IMAP greeting within {limit:?}"),
             ));
-            skip(&mut rows, 5, "not checked: no IMAP session could be opened");
+            skip_rest(&mut rows, "not checked: no IMAP session could be opened");
             return rows;
         }
     };
@@ -448,7 +403,7 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
         Err(failure) => {
             rows.push(software_row(software, courier_before_login));
             rows.push(failure.row(Requirement::ImapLogin));
-            skip(&mut rows, 6, "not checked: the login failed");
+            skip_rest(&mut rows, "not checked: the login failed");
             return rows;
         }
     };

@@ -114,6 +114,43 @@ pub async fn run(config: &CheckConfig) -> Result<CheckReport, String> {
     ))
 }
 
+/// Requirement 1 or 9: a TCP connection within `limit`, with the evidence line; or the
+/// failed row (a connector would report `class`).
+async fn reach(
+    target: &Target,
+    limit: Duration,
+    requirement: Requirement,
+    class: crate::outcome::ErrorClass,
+) -> Result<(tokio::net::TcpStream, String), Row> {
+    let started = std::time::Instant::now();
+    let connect = tokio::net::TcpStream::connect((target.host.as_str(), target.port));
+    match tokio::time::timeout(limit, connect).await {
+        Ok(Ok(tcp)) => {
+            let evidence = format!(
+                "TCP connection to {}:{} ({}) accepted in {} ms",
+                target.host,
+                target.port,
+                tcp.peer_addr()
+                    .map_or_else(|_| "?".into(), |a| a.ip().to_string()),
+                started.elapsed().as_millis()
+            );
+            Ok((tcp, evidence))
+        }
+        Ok(Err(error)) => Err(Row::fail(
+            requirement,
+            class,
+            crate::classify::net::io_detail(&error),
+            format!("TCP connection to {target}: {error}"),
+        )),
+        Err(_) => Err(Row::fail(
+            requirement,
+            class,
+            "timeout",
+            format!("TCP connection to {target}: no answer within {limit:?}"),
+        )),
+    }
+}
+
 /// The first line a server sends unasked, if it sends one quickly: how an implicit-TLS
 /// port that speaks plaintext is recognised.
 async fn first_line(target: &Target, limit: Duration) -> Option<String> {

@@ -47,6 +47,16 @@ impl Requirement {
         Requirement::TestSend,
     ];
 
+    /// Requirements 1–8, the IMAP port's.
+    pub fn imap() -> &'static [Requirement] {
+        &Requirement::ALL[..8]
+    }
+
+    /// Requirements 9–14, the SMTP port's.
+    pub fn smtp() -> &'static [Requirement] {
+        &Requirement::ALL[8..]
+    }
+
     /// 1 to 14.
     pub fn number(self) -> usize {
         Requirement::ALL
@@ -179,6 +189,17 @@ impl Row {
         let mut row = Row::new(requirement, Verdict::Warn, evidence);
         row.remedy = Some(advice.to_owned());
         row
+    }
+}
+
+/// Marks the requirements of `of` that come after the last row in `rows` as skipped,
+/// saying `why`: what an earlier failure leaves unchecked.
+pub fn skip_rest(rows: &mut Vec<Row>, of: &[Requirement], why: &str) {
+    let last = rows.last().map(|row| row.requirement);
+    for requirement in of {
+        if last.is_none_or(|last| *requirement > last) {
+            rows.push(Row::skipped(*requirement, why));
+        }
     }
 }
 

@@ -2,37 +2,24 @@
 //! certificate (see `tls`), then the reference connector's own SMTP steps (lettre) for
 //! AUTH and — only when asked — the test message.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Mechanism;
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::{Extension, ServerInfo};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use super::CheckConfig;
-use super::report::{Requirement, Row};
+use super::report::{self, Requirement, Row};
 use super::tls;
-use crate::classify;
 use crate::connector::reference::legacy_probe::Protocol;
 use crate::connector::reference::smtp as steps;
 use crate::connector::{ConnectionSecurity, Settings};
 use crate::outcome::{ErrorClass, Outcome};
 
-const SMTP_ROWS: [Requirement; 6] = [
-    Requirement::SmtpReachable,
-    Requirement::SmtpEncryption,
-    Requirement::SmtpTlsVersions,
-    Requirement::SmtpCertificate,
-    Requirement::SmtpAuth,
-    Requirement::TestSend,
-];
-
+/// Marks the SMTP rows after the last one in `rows` as skipped.
 fn skip_rest(rows: &mut Vec<Row>, why: &str) {
-    let done = rows.len();
-    for requirement in &SMTP_ROWS[done..] {
-        rows.push(Row::skipped(*requirement, why));
-    }
+    report::skip_rest(rows, Requirement::smtp(), why);
 }
 
 fn outcome_row(requirement: Requirement, outcome: &Outcome, what: &str) -> Row {
@@ -91,38 +78,17 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     let limit = config.step_timeout;
 
     // 9. Reachable; on a STARTTLS port, the plaintext greeting and EHLO.
-    let started = Instant::now();
-    let connected = match timeout(
+    let connected = match super::reach(
+        target,
         limit,
-        TcpStream::connect((target.host.as_str(), target.port)),
+        Requirement::SmtpReachable,
+        ErrorClass::SmtpSettingsIncorrect,
     )
     .await
     {
-        Ok(Ok(tcp)) => format!(
-            "TCP connection to {}:{} ({}) accepted in {} ms",
-            target.host,
-            target.port,
-            tcp.peer_addr()
-                .map_or_else(|_| "?".into(), |a| a.ip().to_string()),
-            started.elapsed().as_millis()
-        ),
-        Ok(Err(error)) => {
-            rows.push(Row::fail(
-                Requirement::SmtpReachable,
-                ErrorClass::SmtpSettingsIncorrect,
-                classify::net::io_detail(&error),
-                format!("TCP connection to {target}: {error}"),
-            ));
-            skip_rest(&mut rows, "not checked: the SMTP port is not reachable");
-            return rows;
-        }
-        Err(_) => {
-            rows.push(Row::fail(
-                Requirement::SmtpReachable,
-                ErrorClass::SmtpSettingsIncorrect,
-                "timeout",
-                format!("TCP connection to {target}: no answer within {limit:?}"),
-            ));
+        Ok((_tcp, connected)) => connected,
+        Err(row) => {
+            rows.push(row);
             skip_rest(&mut rows, "not checked: the SMTP port is not reachable");
             return rows;
         }
@@ -192,24 +158,20 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     }
     let probes = tls::probe_versions(target, Protocol::Smtp, limit).await;
     if tls::accepted(&probes).is_empty() {
-        let evidence = match super::first_line(target, limit).await {
-            Some(line) if ehlo.is_none() => {
-                format!("the implicit-TLS port answers in plaintext: {line}")
-            }
-            _ => {
-                let why: Vec<String> = probes
-                    .iter()
-                    .filter_map(|(v, p)| {
-                        p.as_ref().err().map(|e| format!("TLS {}: {e}", v.number()))
-                    })
-                    .collect();
-                format!("no TLS handshake completed\n{}", why.join("\n"))
-            }
+        // An implicit-TLS port that greets in plaintext says why no handshake completed.
+        let plaintext = match ehlo {
+            None => super::first_line(target, limit).await,
+            Some(_) => None,
         };
-        let detail = if evidence.contains("plaintext") {
-            "tls-required"
-        } else {
-            "tls-handshake-failed"
+        let (detail, evidence) = match plaintext {
+            Some(line) => (
+                "tls-required",
+                format!("the implicit-TLS port answers in plaintext: {line}"),
+            ),
+            None => (
+                "tls-handshake-failed",
+                format!("no TLS handshake completed\n{}", tls::refusals(&probes)),
+            ),
         };
         rows.push(Row::fail(
             Requirement::SmtpEncryption,

@@ -9,7 +9,6 @@ use std::time::Duration;
 use mailharness_mock_servers::{TlsVersion, TlsVersions};
 use openssl::asn1::Asn1Time;
 use openssl::nid::Nid;
-use openssl::ssl::SslVersion;
 use openssl::x509::{X509, X509VerifyResult};
 use rustls::RootCertStore;
 use rustls::client::danger::ServerCertVerifier;
@@ -65,15 +64,6 @@ impl Trust {
 /// the handshake failed.
 pub type Probe = Result<Vec<Vec<u8>>, String>;
 
-fn ssl_version(version: TlsVersion) -> SslVersion {
-    match version {
-        TlsVersion::Tls10 => SslVersion::TLS1,
-        TlsVersion::Tls11 => SslVersion::TLS1_1,
-        TlsVersion::Tls12 => SslVersion::TLS1_2,
-        TlsVersion::Tls13 => SslVersion::TLS1_3,
-    }
-}
-
 pub const VERSIONS: [TlsVersion; 4] = [
     TlsVersion::Tls10,
     TlsVersion::Tls11,
@@ -94,8 +84,8 @@ pub async fn probe_versions(
             target.security,
             protocol,
             None,
-            ssl_version(version),
-            ssl_version(version),
+            version.openssl(),
+            version.openssl(),
         );
         let result = match tokio::time::timeout(limit, handshake).await {
             Ok(Ok(stream)) => Ok(stream
@@ -118,6 +108,15 @@ pub fn accepted(probes: &[(TlsVersion, Probe)]) -> Vec<TlsVersion> {
         .filter(|(_, probe)| probe.is_ok())
         .map(|(version, _)| *version)
         .collect()
+}
+
+/// Why each refused version was refused, a line each.
+pub fn refusals(probes: &[(TlsVersion, Probe)]) -> String {
+    probes
+        .iter()
+        .filter_map(|(v, p)| p.as_ref().err().map(|e| format!("TLS {}: {e}", v.number())))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The chain sent on the newest version the server accepts.

@@ -4,9 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
-
 use super::Scenario;
+use crate::file_error::FileError;
 use crate::outcome::ErrorClass;
 
 /// A scenario read from a file.
@@ -37,62 +36,8 @@ impl LoadedScenario {
     }
 }
 
-/// A file that could not be read or is not a valid scenario.
-#[derive(Clone, Debug, thiserror::Error, Diagnostic)]
-#[error("{location}: {message}")]
-pub struct ScenarioError {
-    /// `path:line:column`, or the path alone when there is no position.
-    pub location: String,
-    /// What was wrong, and what was expected.
-    pub message: String,
-    #[source_code]
-    source_code: Option<NamedSource<String>>,
-    #[label("here")]
-    span: Option<SourceSpan>,
-}
-
-impl ScenarioError {
-    fn io(path: &Path, error: &std::io::Error) -> ScenarioError {
-        ScenarioError {
-            location: path.display().to_string(),
-            message: format!("cannot read: {error}"),
-            source_code: None,
-            span: None,
-        }
-    }
-
-    fn at(
-        path: &Path,
-        text: &str,
-        span: Option<std::ops::Range<usize>>,
-        message: String,
-    ) -> ScenarioError {
-        let location = match &span {
-            Some(span) => {
-                let (line, column) = line_column(text, span.start);
-                format!("{}:{line}:{column}", path.display())
-            }
-            None => path.display().to_string(),
-        };
-        ScenarioError {
-            location,
-            message,
-            source_code: Some(NamedSource::new(
-                path.display().to_string(),
-                text.to_owned(),
-            )),
-            span: span.map(|span| SourceSpan::from(span.start..span.end.max(span.start))),
-        }
-    }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
+/// A scenario file that could not be read or is not a valid scenario.
+pub type ScenarioError = FileError;
 
 /// toml reports some errors (those inside a table it had to buffer, such as an unknown
 /// variant of a nested value) at the table's header; find the offending key or value in
