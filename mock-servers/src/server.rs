@@ -151,6 +151,12 @@ fn spawn<P: Protocol>(
                     continue;
                 }
             };
+            // Every reply is written whole, but TLS 1.3 sends its session tickets and the
+            // greeting as separate records: without TCP_NODELAY the second write waits for
+            // the client's delayed ACK (~40 ms on Linux) before it leaves.
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(protocol = P::NAME, "TCP_NODELAY: {e}");
+            }
             while connections.try_join_next().is_some() {}
             let transcript = TranscriptHandle::new(peer);
             transcripts
