@@ -75,6 +75,34 @@ impl RunEnv {
             .clone()
     }
 
+    /// Gets ready what `scenarios` need before they run: checks Docker and builds missing
+    /// images (once, on the blocking pool), then starts every real server they use, all at
+    /// once (the pool bounds how many start together), so that no scenario waits for its
+    /// container in turn. Failures are left for the scenarios to report.
+    pub async fn prepare(self: &Arc<Self>, scenarios: &[LoadedScenario]) {
+        let password = self.password.expose();
+        let servers: Vec<real::RealServer> = scenarios
+            .iter()
+            .flat_map(|loaded| real_servers(&loaded.scenario, password))
+            .collect();
+        if servers.is_empty() {
+            return;
+        }
+        let env = self.clone();
+        let docker = tokio::task::spawn_blocking(move || env.docker()).await;
+        if !matches!(docker, Ok(Ok(()))) {
+            return;
+        }
+        let starts = servers.into_iter().map(|server| async move {
+            let certs = self.certs.clone();
+            let _ = self
+                .containers
+                .get(server.key(), || server.spec(&certs))
+                .await;
+        });
+        futures::future::join_all(starts).await;
+    }
+
     /// The password the servers know.
     pub fn password(&self) -> &Secret {
         &self.password
@@ -217,6 +245,21 @@ impl Leg {
             Leg::Closed(_) | Leg::Real(_) => None,
         }
     }
+}
+
+/// The real servers a scenario runs against (none, one or two).
+fn real_servers(scenario: &Scenario, password: &str) -> Vec<real::RealServer> {
+    let mut servers = Vec::new();
+    if matches!(
+        scenario.imap.server,
+        ImapServerKind::Dovecot | ImapServerKind::Courier
+    ) {
+        servers.push(real::RealServer::imap(scenario, password));
+    }
+    if scenario.smtp.server == SmtpServerKind::Postfix {
+        servers.push(real::RealServer::smtp(scenario, password));
+    }
+    servers
 }
 
 async fn imap_leg(scenario: &Scenario, env: &RunEnv, password: &str) -> Result<Leg, String> {
@@ -413,18 +456,64 @@ fn check_delivery(scenario: &Scenario, outcome: &Outcome, smtp: &Leg) -> Option<
     None
 }
 
-/// Runs `scenarios` with at most `jobs` at a time; `progress` is called as each finishes.
-/// Results come back in the order of `scenarios`.
+/// How much of a run goes on at once. Scenarios mostly wait (on sockets, on timeouts that
+/// a scenario provokes on purpose), so the CPU bound and the bound on scenarios in progress
+/// are two numbers: a scenario sleeping on a timeout holds no CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Concurrency {
+    /// Worker threads of the run's async runtime: the CPU the harness's own work (mock
+    /// servers, the built-in connector) can use at once.
+    pub jobs: usize,
+    /// Scenarios in progress at once, waiting ones included. An external connector is a
+    /// process of its own per scenario, outside the runtime's threads, so it gets fewer.
+    pub in_flight: usize,
+}
+
+impl Concurrency {
+    /// Scenarios in progress per job for a connector inside the runtime.
+    pub const IN_PROCESS_PER_JOB: usize = 32;
+    /// Scenarios (connector processes) in progress per job for an external connector.
+    pub const EXTERNAL_PER_JOB: usize = 4;
+
+    /// `jobs` (default: the number of cores) and `in_flight` (default: per job, by where
+    /// the connector runs).
+    pub fn new(jobs: Option<usize>, in_flight: Option<usize>, in_process: bool) -> Concurrency {
+        let jobs = jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1);
+        let per_job = if in_process {
+            Self::IN_PROCESS_PER_JOB
+        } else {
+            Self::EXTERNAL_PER_JOB
+        };
+        Concurrency {
+            jobs,
+            in_flight: in_flight.unwrap_or(jobs * per_job).max(1),
+        }
+    }
+
+    /// The async runtime for a run: `jobs` worker threads.
+    pub fn runtime(&self) -> std::io::Result<tokio::runtime::Runtime> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(self.jobs)
+            .enable_all()
+            .build()
+    }
+}
+
+/// Runs `scenarios` with at most `in_flight` in progress at a time (see [`Concurrency`]);
+/// `progress` is called as each finishes. Results come back in the order of `scenarios`.
 pub async fn run_all(
     scenarios: Vec<LoadedScenario>,
     connector: Arc<dyn Connector>,
     env: Arc<RunEnv>,
-    jobs: usize,
+    in_flight: usize,
     keep_transcripts: bool,
     mut progress: impl FnMut(&ScenarioResult, usize, usize),
 ) -> Vec<ScenarioResult> {
     let total = scenarios.len();
-    let semaphore = Arc::new(Semaphore::new(jobs.max(1)));
+    env.prepare(&scenarios).await;
+    let semaphore = Arc::new(Semaphore::new(in_flight.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, loaded) in scenarios.into_iter().enumerate() {
         let semaphore = semaphore.clone();

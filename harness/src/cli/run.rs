@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use mailharness::connector::Connector;
 use mailharness::report::{RunReport, table};
-use mailharness::runner::{self, RunEnv, ScenarioResult};
+use mailharness::runner::{self, Concurrency, RunEnv, ScenarioResult};
 use mailharness::scenario::load::LoadedScenario;
 
 use super::{Format, UsageError, select_scenarios};
@@ -37,9 +37,16 @@ pub struct RunArgs {
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
 
-    /// Scenarios run at the same time [default: the number of cores]
+    /// Threads for the harness's own work (servers, the built-in connector): the CPU a run
+    /// uses [default: the number of cores]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
+
+    /// Scenarios in progress at once, most of them waiting on a socket or a timeout
+    /// [default: 32 per job for the built-in connector, 4 per job for an external one,
+    /// which is a process of its own]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    in_flight: Option<u16>,
 
     /// Output format of the report on stdout
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -95,10 +102,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if scenarios.is_empty() && file_errors.is_empty() {
         return Err(UsageError("no scenario matches (check PATHS and --tag)".into()).into());
     }
-    let jobs = args.jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(2, |n| n.get()),
-        usize::from,
-    );
     let env = RunEnv::new(std::env::var(PASSWORD_VARIABLE).ok())
         .map_err(|e| anyhow::anyhow!("cannot make certificates: {e}"))?;
     let names = if args.connectors.is_empty() {
@@ -110,9 +113,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     for name in &names {
         connectors.push(mailharness::connector::resolve(name).map_err(UsageError)?);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    let concurrency = |connector: &dyn Connector| {
+        Concurrency::new(
+            args.jobs.map(usize::from),
+            args.in_flight.map(usize::from),
+            connector.in_process(),
+        )
+    };
+    let runtime = concurrency(connectors[0].as_ref())
+        .runtime()
         .context("cannot start the async runtime")?;
     let env = Arc::new(env);
     // Ctrl-C removes the run's containers before leaving; a run killed harder leaves them
@@ -135,7 +144,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             scenarios.clone(),
             connector.clone(),
             env.clone(),
-            jobs,
+            concurrency(connector.as_ref()).in_flight,
             args.verbose,
             |result, done, total| progress.show(result, done, total),
         ));
@@ -273,23 +282,19 @@ impl Progress {
         } else {
             "FAIL"
         };
-        if self.terminal {
-            let _ = write!(
-                stderr,
-                "\r\x1b[2K[{done:>3}/{total}] {verdict} {}",
-                result.id
-            );
+        // Each line is formatted first and written in one go: stderr is unbuffered.
+        let line = if self.terminal {
+            let mut line = format!("\r\x1b[2K[{done:>3}/{total}] {verdict} {}", result.id);
             if !result.passed {
-                let _ = writeln!(
-                    stderr,
-                    "  {}",
+                line.push_str(&format!(
+                    "  {}\n",
                     result.mismatch.as_deref().unwrap_or_default()
-                );
+                ));
             }
+            line
         } else {
-            let _ = writeln!(
-                stderr,
-                "[{done:>3}/{total}] {verdict} {} ({} ms){}",
+            format!(
+                "[{done:>3}/{total}] {verdict} {} ({} ms){}\n",
                 result.id,
                 result.duration_ms,
                 result
@@ -297,8 +302,9 @@ impl Progress {
                     .as_deref()
                     .map(|m| format!(": {m}"))
                     .unwrap_or_default()
-            );
-        }
+            )
+        };
+        let _ = stderr.write_all(line.as_bytes());
     }
 
     /// Says which connector the following lines are about.

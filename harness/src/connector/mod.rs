@@ -125,6 +125,11 @@ pub trait Connector: Send + Sync {
     /// Runs the five steps against the servers in `settings`. Must come back within five
     /// step timeouts, whatever the servers do.
     fn run<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Outcome, ConnectorError>>;
+    /// Whether the connector runs inside the harness's async runtime (its CPU is bounded by
+    /// the runtime's worker threads) rather than as a process of its own.
+    fn in_process(&self) -> bool {
+        false
+    }
 }
 
 /// The `connectors/` directory: `MAILHARNESS_CONNECTORS`, else the one beside this crate's

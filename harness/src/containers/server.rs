@@ -1,6 +1,8 @@
 //! Starting real servers: one container per distinct configuration, shared by every
 //! scenario of a run that asks for the same one, started on first use (scenarios asking at
-//! the same time wait for the same start), and removed at the end of the run.
+//! the same time wait for the same start; a run asks for all of its containers up front,
+//! see `runner::RunEnv::prepare`), at most [`PARALLEL_STARTS`] at once, and removed at the
+//! end of the run.
 //!
 //! Every container carries the label `mailharness=server` and `mailharness.pid=<pid>` of
 //! the run that started it, so that a run killed before it could clean up leaves nothing a
@@ -70,13 +72,28 @@ pub fn free_port() -> Result<u16, String> {
     Err("no free port between 10000 and 32000".into())
 }
 
-async fn start(spec: ContainerSpec, ports: BTreeMap<String, u16>) -> Result<RunningServer, String> {
-    let tag = images::tag(spec.server)?;
-    if !images::present(&tag) {
-        return Err(format!(
-            "the image {tag} is missing: run `mailharness images build` first"
-        ));
-    }
+/// The image tag of `server`, once it is known to be present. Hashing the build context and
+/// asking the daemon are blocking work, so they run on the blocking pool.
+async fn present_tag(server: &'static str) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || {
+        let tag = images::tag(server)?;
+        if images::present(&tag) {
+            Ok(tag)
+        } else {
+            Err(format!(
+                "the image {tag} is missing: run `mailharness images build` first"
+            ))
+        }
+    })
+    .await
+    .map_err(|e| format!("image check: {e}"))?
+}
+
+async fn start(
+    tag: &str,
+    spec: ContainerSpec,
+    ports: BTreeMap<String, u16>,
+) -> Result<RunningServer, String> {
     let (name, version) = tag.split_once(':').expect("tags have a version");
     let mut request = GenericImage::new(name, version)
         .with_wait_for(WaitFor::message_on_stdout(READY_LINE))
@@ -100,10 +117,26 @@ async fn start(spec: ContainerSpec, ports: BTreeMap<String, u16>) -> Result<Runn
 
 type Slot = Arc<OnceCell<Result<Arc<RunningServer>, String>>>;
 
+/// How many containers start at once. Starting one is mostly the daemon's and the
+/// server's own work; more at once than this only queues on two cores.
+pub const PARALLEL_STARTS: usize = 8;
+
 /// The containers of one run.
-#[derive(Default)]
 pub struct ContainerPool {
     slots: Mutex<HashMap<String, Slot>>,
+    /// Each server's image tag, checked once per run.
+    tags: Mutex<HashMap<&'static str, Arc<OnceCell<Result<String, String>>>>>,
+    starts: tokio::sync::Semaphore,
+}
+
+impl Default for ContainerPool {
+    fn default() -> Self {
+        ContainerPool {
+            slots: Mutex::default(),
+            tags: Mutex::default(),
+            starts: tokio::sync::Semaphore::new(PARALLEL_STARTS),
+        }
+    }
 }
 
 impl ContainerPool {
@@ -123,10 +156,23 @@ impl ContainerPool {
             .clone();
         slot.get_or_init(|| async {
             let (spec, ports) = make()?;
-            start(spec, ports).await.map(Arc::new)
+            let tag = self.tag(spec.server).await?;
+            let _permit = self.starts.acquire().await.expect("never closed");
+            start(&tag, spec, ports).await.map(Arc::new)
         })
         .await
         .clone()
+    }
+
+    async fn tag(&self, server: &'static str) -> Result<String, String> {
+        let cell = self
+            .tags
+            .lock()
+            .expect("pool lock")
+            .entry(server)
+            .or_default()
+            .clone();
+        cell.get_or_init(|| present_tag(server)).await.clone()
     }
 
     /// Removes every container this pool started.
@@ -138,14 +184,17 @@ impl ContainerPool {
             .drain()
             .map(|(_, s)| s)
             .collect();
-        for slot in slots {
-            if let Some(Ok(server)) = slot.get() {
-                let container = server.container.lock().expect("container lock").take();
-                if let Some(container) = container {
-                    let _ = container.rm().await;
-                }
-            }
-        }
+        // Removed all at once: each removal is a stop (SIGTERM, a wait) in the daemon.
+        let removals = slots.iter().filter_map(|slot| {
+            let Some(Ok(server)) = slot.get() else {
+                return None;
+            };
+            let container = server.container.lock().expect("container lock").take()?;
+            Some(async move {
+                let _ = container.rm().await;
+            })
+        });
+        futures::future::join_all(removals).await;
     }
 }
 

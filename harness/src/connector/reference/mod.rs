@@ -80,4 +80,8 @@ impl Connector for ReferenceConnector {
     fn run<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Outcome, ConnectorError>> {
         Box::pin(async move { Ok(self.run_steps(settings).await) })
     }
+
+    fn in_process(&self) -> bool {
+        true
+    }
 }
