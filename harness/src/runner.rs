@@ -2,8 +2,10 @@
 //! the connector against them, compare its outcome with `[expect]`, and for a scenario
 //! expected to pass, check that the test message really arrived with the right envelope.
 //!
-//! Every scenario is isolated: its own servers, ports and temporary directory (holding the
-//! CA file the connector trusts). Scenarios run in parallel, `jobs` at a time.
+//! Every scenario is isolated: its own servers and ports. What does not differ between
+//! scenarios is made once per run ([`RunEnv`]): the certificate matrix, the CA file the
+//! connector trusts, the real servers' containers. Scenarios run in parallel (see
+//! [`Concurrency`]).
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -26,6 +28,9 @@ use crate::scenario::{Expect, ImapServerKind, PasswordChoice, Scenario, SmtpServ
 /// The connector's per-step timeout when a scenario sets none.
 pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The name of the CA file in the run's temporary directory.
+const CA_FILE: &str = "ca.pem";
+
 /// The host name the connector is given: every certificate names it, and it resolves to
 /// the loopback address the servers listen on.
 pub const HOST: &str = "localhost";
@@ -41,12 +46,22 @@ pub struct RunEnv {
     pub containers: ContainerPool,
     /// Whether a Docker daemon answered (checked once, on the first scenario that needs it).
     docker: std::sync::OnceLock<Result<(), String>>,
+    /// The run's temporary directory, holding the CA file every connector trusts (the same
+    /// CA for every scenario of a run: written once, not once per scenario).
+    dir: tempfile::TempDir,
 }
 
 impl RunEnv {
     pub fn new(password: Option<String>) -> Result<RunEnv, String> {
         let certs = CertMatrix::generate(HOST).map_err(|e| e.to_string())?;
+        let dir = tempfile::Builder::new()
+            .prefix("mailharness-run-")
+            .tempdir()
+            .map_err(|e| format!("temporary directory: {e}"))?;
+        std::fs::write(dir.path().join(CA_FILE), certs.ca_pem())
+            .map_err(|e| format!("CA file: {e}"))?;
         Ok(RunEnv {
+            dir,
             certs: Arc::new(certs),
             password: Secret::new(password.unwrap_or_else(random_password)),
             containers: ContainerPool::default(),
@@ -101,6 +116,11 @@ impl RunEnv {
                 .await;
         });
         futures::future::join_all(starts).await;
+    }
+
+    /// The file holding the CA that signs the servers' certificates (PEM).
+    pub fn ca_file(&self) -> std::path::PathBuf {
+        self.dir.path().join(CA_FILE)
     }
 
     /// The password the servers know.
@@ -366,9 +386,6 @@ async fn run_servers_and_connector(
     let password = env.password.expose();
     let imap = imap_leg(scenario, env, password).await?;
     let smtp = smtp_leg(scenario, env, password).await?;
-    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, env.certs.ca_pem()).map_err(|e| format!("CA file: {e}"))?;
     let step_timeout = scenario
         .step_timeout_ms
         .map_or(DEFAULT_STEP_TIMEOUT, Duration::from_millis);
@@ -392,7 +409,7 @@ async fn run_servers_and_connector(
         },
         allow_insecure_certificate: account.allow_insecure_certificate,
         bcc: account.bcc.clone(),
-        ca_file: Some(ca_file),
+        ca_file: Some(env.ca_file()),
         trust_system_roots: false,
         step_timeout,
         source_address: account.source_address,
