@@ -248,9 +248,11 @@ target() { # DESCRIPTION CONDITION(python)
         echo "  NOT MET  $1"
     fi
 }
-rate_max=0
-for n in $SIZES; do [ "${RATE[$n]}" -gt "$rate_max" ] && rate_max=${RATE[$n]}; done
-target ">= 500 non-waiting scenarios/s (best: $rate_max)" "$rate_max >= 500"
+rate_min=
+for n in $SIZES; do
+    if [ -z "$rate_min" ] || [ "${RATE[$n]}" -lt "$rate_min" ]; then rate_min=${RATE[$n]}; fi
+done
+target ">= 500 non-waiting scenarios/s at every N (slowest: $rate_min)" "$rate_min >= 500"
 if [ -n "${WALL[1000]:-}" ]; then
     target "1,000 in <= 3 s with start-up and certificates (${WALL[1000]} s)" "${WALL[1000]} <= 3"
 fi
