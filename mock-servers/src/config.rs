@@ -84,7 +84,7 @@ impl FromStr for TlsVersion {
 /// The range of TLS versions a listener accepts, written `"1.2"` (one version) or
 /// `"1.0-1.2"` (a range). The default, `1.2-1.3`, is what a current server offers. Ranges
 /// reaching below 1.2 are served by OpenSSL at security level 0, the rest by rustls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TlsVersions {
     pub min: TlsVersion,
     pub max: TlsVersion,

@@ -1,11 +1,18 @@
-//! The TLS acceptor of a listener, built once per server from its certificate kind and
-//! version range: rustls for TLS 1.2/1.3, OpenSSL (see `legacy_tls`) for ranges reaching
-//! TLS 1.0/1.1, which rustls does not speak.
+//! The TLS acceptor of a listener, from its certificate and version range: rustls for TLS
+//! 1.2/1.3, OpenSSL (see `legacy_tls`) for ranges reaching TLS 1.0/1.1, which rustls does
+//! not speak.
+//!
+//! A run's scenarios use the same few certificates over and over, so the rustls part that
+//! costs (the parsed certificate and key, the checked configuration) is made once per
+//! certificate and range and shared; each server still gets a session cache of its own, so
+//! that, as between real servers, no server resumes a session another one made.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use mailharness_certs::ServerCert;
 use rustls::ServerConfig;
+use rustls::server::ServerSessionMemoryCache;
 use tokio::net::TcpStream;
 
 use crate::Error;
@@ -18,27 +25,20 @@ pub(crate) enum TlsAcceptor {
     OpenSsl(LegacyAcceptor),
 }
 
+/// rustls's default session cache size for a server.
+const SESSION_CACHE_SIZE: usize = 256;
+
+/// The rustls configurations made so far, by certificate chain (DER) and version range.
+type Made = HashMap<(Vec<Vec<u8>>, TlsVersions), Arc<ServerConfig>>;
+static MADE: LazyLock<Mutex<Made>> = LazyLock::new(Mutex::default);
+
 impl TlsAcceptor {
     pub(crate) fn new(cert: &ServerCert, versions: TlsVersions) -> Result<TlsAcceptor, Error> {
         if versions.needs_legacy_backend() {
             return LegacyAcceptor::new(cert, versions).map(TlsAcceptor::OpenSsl);
         }
-        let mut protocol_versions = Vec::new();
-        if versions.min <= TlsVersion::Tls12 {
-            protocol_versions.push(&rustls::version::TLS12);
-        }
-        if versions.max >= TlsVersion::Tls13 {
-            protocol_versions.push(&rustls::version::TLS13);
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ServerConfig::builder_with_provider(provider)
-            .with_protocol_versions(&protocol_versions)
-            .and_then(|builder| {
-                builder
-                    .with_no_client_auth()
-                    .with_single_cert(cert.chain_der().to_vec(), cert.key_der())
-            })
-            .map_err(|e| Error::Tls(format!("rustls server config: {e}")))?;
+        let mut config = ServerConfig::clone(&*shared_config(cert, versions)?);
+        config.session_storage = ServerSessionMemoryCache::new(SESSION_CACHE_SIZE);
         Ok(TlsAcceptor::Rustls(tokio_rustls::TlsAcceptor::from(
             Arc::new(config),
         )))
@@ -63,5 +63,66 @@ impl TlsAcceptor {
                 Ok((ServerStream::OpenSsl(Box::new(stream)), version))
             }
         }
+    }
+}
+
+/// The rustls configuration for `cert` and `versions`, made on first use.
+fn shared_config(cert: &ServerCert, versions: TlsVersions) -> Result<Arc<ServerConfig>, Error> {
+    let key = (
+        cert.chain_der().iter().map(|der| der.to_vec()).collect(),
+        versions,
+    );
+    if let Some(made) = MADE.lock().expect("configurations lock").get(&key) {
+        return Ok(made.clone());
+    }
+    let mut protocol_versions = Vec::new();
+    if versions.min <= TlsVersion::Tls12 {
+        protocol_versions.push(&rustls::version::TLS12);
+    }
+    if versions.max >= TlsVersion::Tls13 {
+        protocol_versions.push(&rustls::version::TLS13);
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&protocol_versions)
+        .and_then(|builder| {
+            builder
+                .with_no_client_auth()
+                .with_single_cert(cert.chain_der().to_vec(), cert.key_der())
+        })
+        .map(Arc::new)
+        .map_err(|e| Error::Tls(format!("rustls server config: {e}")))?;
+    MADE.lock()
+        .expect("configurations lock")
+        .insert(key, config.clone());
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use mailharness_certs::{CertKind, CertMatrix};
+
+    use super::TlsAcceptor;
+    use crate::config::TlsVersions;
+
+    fn config(acceptor: &TlsAcceptor) -> Arc<rustls::ServerConfig> {
+        match acceptor {
+            TlsAcceptor::Rustls(acceptor) => acceptor.config().clone(),
+            TlsAcceptor::OpenSsl(_) => panic!("expected rustls"),
+        }
+    }
+
+    #[test]
+    fn servers_share_the_parsed_certificate_but_not_their_sessions() {
+        let certs = CertMatrix::generate("localhost").unwrap();
+        let versions = TlsVersions::default();
+        let a = config(&TlsAcceptor::new(certs.get(CertKind::Valid), versions).unwrap());
+        let b = config(&TlsAcceptor::new(certs.get(CertKind::Valid), versions).unwrap());
+        let other = config(&TlsAcceptor::new(certs.get(CertKind::Expired), versions).unwrap());
+        assert!(Arc::ptr_eq(&a.cert_resolver, &b.cert_resolver));
+        assert!(!Arc::ptr_eq(&a.cert_resolver, &other.cert_resolver));
+        assert!(!Arc::ptr_eq(&a.session_storage, &b.session_storage));
     }
 }
