@@ -87,10 +87,23 @@ def imap_client(settings, context):
     return Client(imap["host"], imap["port"], timeout=timeout, ssl_context=context)
 
 
+async def bounded(awaitable, seconds):
+    """The awaitable's result, or asyncio.TimeoutError after `seconds`, without waiting for
+    the cancelled task to finish: aioimaplib's wait_hello_from_server never finishes
+    cancelling when the server resets the connection right after its greeting (its own
+    wait_for then hangs too)."""
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        raise asyncio.TimeoutError()
+    return task.result()
+
+
 async def imap_session(settings, context, step, login=True):
     client = imap_client(settings, context)
     try:
-        await client.wait_hello_from_server()
+        await bounded(client.wait_hello_from_server(), settings["step_timeout_ms"] / 1000)
     except ssl.SSLError as e:
         raise tls_failure(e, "imap_validation_error", step)
     except OSError as e:
@@ -216,8 +229,15 @@ def main():
     if settings.get("protocol") != "mailharness-connector/1":
         print(f"unsupported protocol {settings.get('protocol')!r}", file=sys.stderr)
         return 2
-    print(json.dumps(asyncio.run(run(settings))))
+    asyncio.run(report(settings))
     return 0
+
+
+async def report(settings):
+    """Prints the outcome and leaves at once: a task aioimaplib left hanging (see
+    `bounded`) would keep asyncio.run from ever returning."""
+    print(json.dumps(await run(settings)), flush=True)
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 //! - [`scenario`]: scenario files, their loading, and their mapping onto server
 //!   configurations.
 //! - [`runner`]: starting a scenario's servers, running the connector, comparing.
+//! - [`partition`]: one shard of a run (`hash:M/N`, `count:M/N`) for several CI machines.
 //! - [`report`]: the human and JSON reports of a run.
 //! - [`check`]: admin mode, the requirement checks against a live server.
 //! - [`file_error`]: a problem in a file a user wrote, with its path, line and column.
@@ -20,6 +21,7 @@ pub mod connector;
 pub mod containers;
 pub mod file_error;
 pub mod outcome;
+pub mod partition;
 pub mod presets;
 pub mod report;
 pub mod runner;

@@ -324,3 +324,56 @@ fn the_matrix_marks_mismatches_per_connector() {
         "{stdout}"
     );
 }
+
+/// The ids a JSON report holds.
+fn report_ids(output: &Output) -> Vec<String> {
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn two_shards_together_run_exactly_the_selection() {
+    // The mock topics that do not wait on purpose: real runs, a few seconds.
+    let topics = ["scenarios/tls", "scenarios/auth", "scenarios/smtp"];
+    let run = |extra: &[&str]| {
+        let output = mailharness()
+            .current_dir(repository())
+            .args(["run", "--format", "json"])
+            .args(topics)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        report_ids(&output)
+    };
+    let mut whole = run(&[]);
+    whole.sort();
+    for scheme in ["hash", "count"] {
+        let first = run(&["--partition", &format!("{scheme}:1/2")]);
+        let second = run(&["--partition", &format!("{scheme}:2/2")]);
+        assert!(!first.is_empty() && !second.is_empty(), "{scheme}: an empty shard");
+        assert!(
+            first.iter().all(|id| !second.contains(id)),
+            "{scheme}: a scenario in both shards"
+        );
+        let mut both: Vec<String> = first.into_iter().chain(second).collect();
+        both.sort();
+        assert_eq!(both, whole, "{scheme}: the shards are not the selection");
+    }
+}
+
+#[test]
+fn a_bad_partition_is_a_usage_error() {
+    let output = mailharness()
+        .current_dir(repository())
+        .args(["run", "--partition", "hash:3/2"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("expected hash:M/N or count:M/N"));
+}

@@ -18,10 +18,16 @@ pub struct ListArgs {
     /// List only scenarios carrying this tag (repeatable: any of them)
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
+
+    /// Keep only shard M of N of the selection, for running over several CI machines:
+    /// hash:M/N (by scenario id: a scenario stays in its shard as others are added) or
+    /// count:M/N (dealt in turn: even shards). The N shards together are the selection.
+    #[arg(long, value_name = "SCHEME:M/N")]
+    partition: Option<mailharness::partition::Partition>,
 }
 
 pub fn run(args: &ListArgs) -> anyhow::Result<u8> {
-    let (scenarios, errors) = select_scenarios(&args.paths, &args.tags)?;
+    let (scenarios, errors) = select_scenarios(&args.paths, &args.tags, args.partition)?;
     let rows: Vec<[String; 3]> = scenarios
         .iter()
         .map(|loaded| {

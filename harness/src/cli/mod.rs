@@ -20,6 +20,7 @@ mod serve;
 
 use std::path::PathBuf;
 
+use mailharness::partition::Partition;
 use mailharness::scenario::load::{LoadedScenario, ScenarioError, load_all};
 
 use std::fmt;
@@ -81,6 +82,7 @@ const DEFAULT_SCENARIOS: &str = "scenarios";
 pub fn select_scenarios(
     paths: &[PathBuf],
     tags: &[String],
+    partition: Option<Partition>,
 ) -> anyhow::Result<(Vec<LoadedScenario>, Vec<ScenarioError>)> {
     let paths = if paths.is_empty() {
         let default = PathBuf::from(DEFAULT_SCENARIOS);
@@ -97,6 +99,9 @@ pub fn select_scenarios(
     let (mut scenarios, errors) = load_all(&paths);
     if !tags.is_empty() {
         scenarios.retain(|loaded| tags.iter().any(|tag| loaded.scenario.has_tag(tag)));
+    }
+    if let Some(partition) = partition {
+        scenarios = partition.apply(scenarios, |loaded| loaded.id.as_str());
     }
     Ok((scenarios, errors))
 }

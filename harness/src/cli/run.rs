@@ -37,6 +37,12 @@ pub struct RunArgs {
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
 
+    /// Keep only shard M of N of the selection, for running over several CI machines:
+    /// hash:M/N (by scenario id: a scenario stays in its shard as others are added) or
+    /// count:M/N (dealt in turn: even shards). The N shards together are the selection.
+    #[arg(long, value_name = "SCHEME:M/N")]
+    partition: Option<mailharness::partition::Partition>,
+
     /// Threads for the harness's own work (servers, the built-in connector): the CPU a run
     /// uses [default: the number of cores]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -77,7 +83,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if args.verbose {
         init_logging();
     }
-    let (mut scenarios, errors) = select_scenarios(&args.paths, &args.tags)?;
+    let (mut scenarios, errors) = select_scenarios(&args.paths, &args.tags, args.partition)?;
     let mut file_errors: Vec<String> = errors
         .into_iter()
         .map(|error| {
@@ -99,7 +105,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    if scenarios.is_empty() && file_errors.is_empty() {
+    // A shard may be empty when there are fewer scenarios than shards; the rest may not.
+    if scenarios.is_empty() && file_errors.is_empty() && args.partition.is_none() {
         return Err(UsageError("no scenario matches (check PATHS and --tag)".into()).into());
     }
     let env = RunEnv::new(std::env::var(PASSWORD_VARIABLE).ok())
