@@ -377,3 +377,72 @@ fn a_bad_partition_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("expected hash:M/N or count:M/N"));
 }
+
+/// Whether `tool` runs here; when it does not, a test that needs it fails under
+/// MAILHARNESS_REQUIRE_CONNECTORS=1 (CI installs it) and otherwise says what it leaves out.
+fn tool_present(tool: &str, why: &str) -> bool {
+    let present = Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    let required = std::env::var("MAILHARNESS_REQUIRE_CONNECTORS").is_ok_and(|v| v == "1");
+    assert!(
+        present || !required,
+        "{tool} is missing and MAILHARNESS_REQUIRE_CONNECTORS=1 is set"
+    );
+    if !present {
+        eprintln!("note: {tool} is missing: {why} is left out of this test");
+    }
+    present
+}
+
+#[test]
+fn junit_has_a_case_per_scenario_failures_and_errors_and_no_password() {
+    let password = "Junit-only-password-4711";
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "scenarios/good.toml", GOOD);
+    write(
+        dir.path(),
+        "scenarios/auth/wrong.toml",
+        "description = \"a wrong password, expected to pass\"\n[account]\npassword = \"wrong\"\n[expect]\nclass = \"ok\"\n",
+    );
+    let junit = dir.path().join("out.xml");
+    let output = mailharness()
+        .current_dir(dir.path())
+        .env("MAILHARNESS_PASSWORD", password)
+        .args(["run", "--format", "json", "--connector", "reference"])
+        .args(["--connector", "exec:false", "--junit"])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("stdout is JSON only");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(
+            "<testsuites name=\"mailharness\" tests=\"4\" failures=\"1\" errors=\"2\" skipped=\"0\""
+        ),
+        "{xml}"
+    );
+    assert!(xml.contains("<testsuite name=\"reference\" tests=\"2\" failures=\"1\" errors=\"0\""));
+    assert!(xml.contains("<testsuite name=\"exec\" tests=\"2\" failures=\"0\" errors=\"2\""));
+    assert!(xml.contains("<testcase classname=\"scenarios\" name=\"good\""));
+    assert!(xml.contains("<failure type=\"unauthorized\" message=\"expected ok, got unauthorized at imap-login (wrong-credentials)\">"));
+    // The failure carries the transcript, its LOGIN redacted.
+    assert!(xml.contains("LOGIN &quot;alice@example.com&quot; &lt;redacted&gt;"), "{xml}");
+    assert_no_secret(&xml, password, &["alice@example.com", "alice"]);
+    assert_no_secret(&xml, &format!("not-{password}"), &["alice@example.com"]);
+    if tool_present("xmllint", "validation against the JUnit schema") {
+        let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit.xsd");
+        let check = Command::new("xmllint")
+            .arg("--noout")
+            .arg("--schema")
+            .arg(&schema)
+            .arg(&junit)
+            .output()
+            .unwrap();
+        assert!(check.status.success(), "{}\n{xml}", text(&check.stderr));
+    }
+}

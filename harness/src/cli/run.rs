@@ -58,6 +58,11 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 
+    /// Also write JUnit XML to FILE (any --format): a test suite per connector, a test case
+    /// per scenario, mismatches as failures, connector errors as errors
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+
     /// Log what the servers and the connector do (to stderr) and keep every scenario's
     /// server transcripts in the JSON report. Passwords are never shown.
     #[arg(long, short)]
@@ -182,6 +187,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             text
         }
     };
+    if let Some(path) = &args.junit {
+        std::fs::write(path, mailharness::junit::render(&reports))
+            .with_context(|| format!("cannot write the JUnit report to {}", path.display()))?;
+    }
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())
