@@ -26,9 +26,11 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
     let password = "Tr0ub4dor&3-unique-mailharness-password";
+    let junit = tempfile::NamedTempFile::new().unwrap();
     let output = mailharness()
         .current_dir(repository())
-        .args(["run", "--format", "json", "--verbose"])
+        .args(["run", "--format", "json", "--verbose", "--junit"])
+        .arg(junit.path())
         .env("MAILHARNESS_PASSWORD", password)
         .env("RUST_LOG", "trace")
         .output()
@@ -50,7 +52,9 @@ fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
         stderr.contains("DEBUG") || stderr.contains("TRACE"),
         "verbose logs expected"
     );
-    for haystack in [&stdout, &stderr] {
+    let junit = std::fs::read_to_string(junit.path()).unwrap();
+    assert!(junit.contains(&format!("<testsuite name=\"reference\" tests=\"{total}\" failures=\"0\"")));
+    for haystack in [&stdout, &stderr, &junit] {
         assert_no_secret(haystack, password, &["alice@example.com", "alice"]);
         assert_no_secret(haystack, &format!("not-{password}"), &["alice@example.com"]);
     }
