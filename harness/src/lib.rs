@@ -10,6 +10,7 @@
 //! - [`partition`]: one shard of a run (`hash:M/N`, `count:M/N`) for several CI machines.
 //! - [`report`]: the human and JSON reports of a run.
 //! - [`junit`]: the JUnit XML of a run, for CI systems.
+//! - [`github`]: GitHub Actions annotations and job summary of a run.
 //! - [`check`]: admin mode, the requirement checks against a live server.
 //! - [`file_error`]: a problem in a file a user wrote, with its path, line and column.
 //! - [`presets`]: per-domain IMAP or Exchange settings (`presets.toml`), read and checked.
@@ -21,6 +22,7 @@ pub mod classify;
 pub mod connector;
 pub mod containers;
 pub mod file_error;
+pub mod github;
 pub mod junit;
 pub mod outcome;
 pub mod partition;

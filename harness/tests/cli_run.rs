@@ -450,3 +450,38 @@ fn junit_has_a_case_per_scenario_failures_and_errors_and_no_password() {
         assert!(check.status.success(), "{}\n{xml}", text(&check.stderr));
     }
 }
+
+#[test]
+fn on_github_actions_mismatches_are_annotated_and_the_summary_is_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "scenarios/tls/wrong.toml",
+        "description = \"expects ok from an expired certificate\"\n[imap]\ncertificate = \"expired\"\n[expect]\nclass = \"ok\"\n",
+    );
+    write(dir.path(), "scenarios/good.toml", GOOD);
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let output = mailharness()
+        .current_dir(dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["run", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("stdout is JSON only");
+    let stderr = text(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(
+        errors,
+        ["::error file=scenarios/tls/wrong.toml,title=tls/wrong (reference)::expected ok, got unauthorized_untrusted_certificate at imap-connect (certificate-expired)"],
+        "{stderr}"
+    );
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(summary.starts_with("earlier step\n## mailharness\n"), "{summary}");
+    assert!(summary.contains("Mismatches"));
+    // Outside GitHub Actions: no annotations.
+    let output = run_in(dir.path(), &["run", "--format", "json"]);
+    assert!(!text(&output.stderr).contains("::error"));
+}

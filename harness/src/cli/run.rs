@@ -187,6 +187,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             text
         }
     };
+    if mailharness::github::active() {
+        github(&reports, &scenarios)?;
+    }
     if let Some(path) = &args.junit {
         std::fs::write(path, mailharness::junit::render(&reports))
             .with_context(|| format!("cannot write the JUnit report to {}", path.display()))?;
@@ -197,6 +200,28 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         .context("cannot write the report")?;
     let worst = reports.iter().map(RunReport::exit_code).max().unwrap_or(0);
     Ok(worst.max(u8::from(differences > 0)))
+}
+
+/// On GitHub Actions: annotations for the first mismatches (on stderr, so that stdout
+/// holds only the report) and the human summary appended to the job's summary page.
+fn github(reports: &[RunReport], scenarios: &[LoadedScenario]) -> anyhow::Result<()> {
+    let files = scenarios
+        .iter()
+        .map(|s| (s.id.clone(), s.path.clone()))
+        .collect();
+    let _ = std::io::stderr().write_all(mailharness::github::annotations(reports, &files).as_bytes());
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let human: String = reports.iter().map(|r| r.to_human(false)).collect();
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| {
+                file.write_all(mailharness::github::step_summary(&human).as_bytes())
+            })
+            .with_context(|| format!("cannot append to GITHUB_STEP_SUMMARY ({})", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Each real-server scenario with a twin, and the twin loaded from the same root.
