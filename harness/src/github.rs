@@ -113,6 +113,7 @@ mod tests {
             mismatch: Some(text.into()),
             connector_error: None,
             skipped: None,
+            known_deviation: false,
             duration_ms: 1,
             transcripts: Vec::new(),
         }

@@ -184,6 +184,7 @@ mod tests {
             mismatch: None,
             connector_error: None,
             skipped: None,
+            known_deviation: false,
             duration_ms: 1234,
             transcripts: Vec::new(),
         }

@@ -9,6 +9,7 @@
 //! - [`runner`]: starting a scenario's servers, running the connector, comparing.
 //! - [`partition`]: one shard of a run (`hash:M/N`, `count:M/N`) for several CI machines.
 //! - [`report`]: the human and JSON reports of a run.
+//! - [`baseline`]: known deviations, so that CI gates a connector on changes.
 //! - [`junit`]: the JUnit XML of a run, for CI systems.
 //! - [`github`]: GitHub Actions annotations and job summary of a run.
 //! - [`check`]: admin mode, the requirement checks against a live server.
@@ -17,6 +18,7 @@
 //!
 //! The `mailharness` binary (`src/main.rs`, `src/cli/`) is the command line over these.
 
+pub mod baseline;
 pub mod check;
 pub mod classify;
 pub mod connector;

@@ -32,6 +32,26 @@ pub struct Summary {
     pub duration_ms: u128,
 }
 
+impl Summary {
+    fn of(scenarios: &[ScenarioResult], file_errors: usize, duration_ms: u128) -> Summary {
+        let passed = scenarios.iter().filter(|r| r.passed).count();
+        let skipped = scenarios.iter().filter(|r| r.skipped.is_some()).count();
+        let connector_errors = scenarios
+            .iter()
+            .filter(|r| r.connector_error.is_some())
+            .count();
+        Summary {
+            total: scenarios.len(),
+            passed,
+            failed: scenarios.len() - passed - skipped - connector_errors,
+            skipped,
+            connector_errors,
+            file_errors,
+            duration_ms,
+        }
+    }
+}
+
 impl RunReport {
     pub fn new(
         connector: &str,
@@ -39,26 +59,21 @@ impl RunReport {
         file_errors: Vec<String>,
         duration_ms: u128,
     ) -> RunReport {
-        let passed = scenarios.iter().filter(|r| r.passed).count();
-        let skipped = scenarios.iter().filter(|r| r.skipped.is_some()).count();
-        let connector_errors = scenarios
-            .iter()
-            .filter(|r| r.connector_error.is_some())
-            .count();
         RunReport {
             connector: connector.to_owned(),
-            summary: Summary {
-                total: scenarios.len(),
-                passed,
-                failed: scenarios.len() - passed - skipped - connector_errors,
-                skipped,
-                connector_errors,
-                file_errors: file_errors.len(),
-                duration_ms,
-            },
+            summary: Summary::of(&scenarios, file_errors.len(), duration_ms),
             scenarios,
             file_errors,
         }
+    }
+
+    /// Counts the scenarios again after their verdicts changed (see [`crate::baseline`]).
+    pub fn recount(&mut self) {
+        self.summary = Summary::of(
+            &self.scenarios,
+            self.file_errors.len(),
+            self.summary.duration_ms,
+        );
     }
 
     /// The exit code CI gates on: 0 all as expected, 1 a mismatch, 2 a bad scenario file.
@@ -150,9 +165,13 @@ impl RunReport {
         };
         let _ = writeln!(
             out,
-            "\n{} scenarios, {} passed, {} failed, {} skipped, {}{} bad files in {:.1} s: {verdict}",
+            "\n{} scenarios, {} passed{}, {} failed, {} skipped, {}{} bad files in {:.1} s: {verdict}",
             s.total,
             s.passed,
+            match self.scenarios.iter().filter(|r| r.known_deviation).count() {
+                0 => String::new(),
+                known => format!(" ({known} as the baseline records)"),
+            },
             s.failed,
             s.skipped,
             if s.connector_errors > 0 {
@@ -297,6 +316,7 @@ mod tests {
             mismatch: (!passed).then(|| "expected x, got y".to_owned()),
             connector_error: None,
             skipped: None,
+            known_deviation: false,
             duration_ms: 5,
             transcripts: vec![],
         }

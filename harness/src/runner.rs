@@ -177,6 +177,10 @@ pub struct ScenarioResult {
     /// nor fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// The outcome differs from `[expect]` and is the one the baseline records for this
+    /// connector (see [`crate::baseline`]): it passes as a known deviation.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub known_deviation: bool,
     pub duration_ms: u128,
     /// The servers' transcripts (passwords redacted); kept for failed scenarios, or all
     /// with `keep_transcripts`.
@@ -320,6 +324,7 @@ pub async fn run_scenario(
         mismatch: None,
         connector_error: None,
         skipped: None,
+        known_deviation: false,
         duration_ms: 0,
         transcripts: Vec::new(),
     };

@@ -485,3 +485,40 @@ fn on_github_actions_mismatches_are_annotated_and_the_summary_is_appended() {
     let output = run_in(dir.path(), &["run", "--format", "json"]);
     assert!(!text(&output.stderr).contains("::error"));
 }
+
+#[test]
+fn a_baseline_turns_known_deviations_green_and_names_any_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = "description = \"expects ok from an expired certificate\"\n[imap]\ncertificate = \"expired\"\n[expect]\nclass = \"ok\"\n";
+    write(dir.path(), "scenarios/tls/wrong.toml", wrong);
+    write(dir.path(), "scenarios/good.toml", GOOD);
+    assert_eq!(run_in(dir.path(), &["run"]).status.code(), Some(1));
+    for name in ["baseline.toml", "baseline.json"] {
+        let output = run_in(dir.path(), &["run", "--baseline", name, "--update-baseline"]);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        let recorded = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert!(recorded.contains("tls/wrong") && !recorded.contains("\"good\""), "{recorded}");
+        let output = run_in(dir.path(), &["run", "--baseline", name]);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+        assert!(text(&output.stdout).contains("2 passed (1 as the baseline records)"));
+    }
+    // The scenario's behaviour changes: the run fails and names it.
+    write(
+        dir.path(),
+        "scenarios/tls/wrong.toml",
+        &wrong.replace("\"expired\"", "\"self-signed\""),
+    );
+    let output = run_in(dir.path(), &["run", "--baseline", "baseline.toml"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("tls/wrong"), "{stdout}");
+    assert!(stdout.contains("changed from the baseline: expected unauthorized_untrusted_certificate at imap-connect (certificate-expired), got"), "{stdout}");
+    // A bad baseline: its position and what was expected, exit 2, nothing run.
+    write(dir.path(), "bad.toml", "[[known]]\nconnector = \"reference\"\nscenario = 3\n");
+    let output = run_in(dir.path(), &["run", "--baseline", "bad.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("bad.toml:3:12"), "{stderr}");
+    assert!(stderr.contains("[[known]] tables with connector"), "{stderr}");
+    assert!(!stderr.contains("[  1/"), "nothing ran: {stderr}");
+}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use mailharness::baseline::Baseline;
 use mailharness::connector::Connector;
 use mailharness::report::{RunReport, table};
 use mailharness::runner::{self, Concurrency, RunEnv, ScenarioResult};
@@ -58,6 +59,16 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 
+    /// Known deviations (TOML, or JSON for *.json): a scenario listed for the connector
+    /// passes when it gives exactly the recorded outcome and fails on any change, better or
+    /// worse; the rest are judged by [expect]. A bad file exits 2
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Write the --baseline FILE anew from this run: every mismatch becomes a known deviation
+    #[arg(long, requires = "baseline")]
+    update_baseline: bool,
+
     /// Also write JUnit XML to FILE (any --format): a test suite per connector, a test case
     /// per scenario, mismatches as failures, connector errors as errors
     #[arg(long, value_name = "FILE")]
@@ -88,6 +99,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if args.verbose {
         init_logging();
     }
+    // Read before anything runs: a bad baseline is an input error (exit 2).
+    let baseline = match (&args.baseline, args.update_baseline) {
+        (Some(path), false) => Some(Baseline::load(path).map_err(|error| {
+            eprintln!("{:?}", miette::Report::new(error.clone()));
+            UsageError(format!("bad baseline file {}", error.location))
+        })?),
+        _ => None,
+    };
     let (mut scenarios, errors) = select_scenarios(&args.paths, &args.tags, args.partition)?;
     let mut file_errors: Vec<String> = errors
         .into_iter()
@@ -161,12 +180,29 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             |result, done, total| progress.show(result, done, total),
         ));
         progress.finish();
-        reports.push(RunReport::new(
+        let mut report = RunReport::new(
             connector.name(),
             results,
             file_errors.clone(),
             started.elapsed().as_millis(),
-        ));
+        );
+        if let Some(baseline) = &baseline {
+            baseline.apply(&mut report);
+        }
+        reports.push(report);
+    }
+    if let (Some(path), true) = (&args.baseline, args.update_baseline) {
+        let recorded = Baseline::from_reports(&reports);
+        std::fs::write(path, recorded.to_text(path))
+            .with_context(|| format!("cannot write the baseline {}", path.display()))?;
+        eprintln!(
+            "baseline: {} known deviations written to {}",
+            recorded.known.len(),
+            path.display()
+        );
+        for report in &mut reports {
+            recorded.apply(report);
+        }
     }
     runtime.block_on(env.shutdown());
     let parities: Vec<Parity> = reports.iter().map(|r| parity_table(r, &pairs)).collect();
