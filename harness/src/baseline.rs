@@ -6,9 +6,10 @@
 //! With a baseline, a scenario listed for the connector passes when the connector gives
 //! exactly the recorded outcome (class, step and detail), and fails when it gives anything
 //! else: worse (another deviation) or better (now as `[expect]` says: the entry is stale).
-//! Scenarios not listed are judged by `[expect]` as always. `--update-baseline` writes the
-//! file anew from the run: an entry for every mismatch with an outcome. A connector error
-//! is never a known outcome.
+//! Scenarios not listed are judged by `[expect]` as always. `--update-baseline` rewrites
+//! the entries of the scenarios the run ran (an entry for every mismatch with an outcome)
+//! and keeps the rest, so a shard or a partial run loses nothing. A connector error is
+//! never a known outcome.
 //!
 //! The file is TOML, or JSON when its name ends in `.json`, with the same fields:
 //!
@@ -177,6 +178,22 @@ impl Baseline {
         Baseline { known }
     }
 
+    /// This baseline updated by a run: entries for the scenarios the run ran (for its
+    /// connectors) are replaced by its mismatches; the others (other connectors, scenarios
+    /// outside a partial run or shard) are kept as they are.
+    pub fn updated(&self, reports: &[RunReport]) -> Baseline {
+        let ran = |known: &Known| {
+            reports.iter().any(|report| {
+                report.connector == known.connector
+                    && report.scenarios.iter().any(|r| r.id == known.scenario)
+            })
+        };
+        let mut known: Vec<Known> = self.known.iter().filter(|k| !ran(k)).cloned().collect();
+        known.extend(Self::from_reports(reports).known);
+        known.sort_by(|a, b| (&a.connector, &a.scenario).cmp(&(&b.connector, &b.scenario)));
+        Baseline { known }
+    }
+
     /// The file's text for `path` (TOML, or JSON for `.json`).
     pub fn to_text(&self, path: &Path) -> String {
         if is_json(path) {
@@ -275,6 +292,36 @@ mod tests {
         let mut regressed = report(timeout(), timeout());
         baseline.apply(&mut regressed);
         assert_eq!(regressed.summary.failed, 1);
+    }
+
+    #[test]
+    fn an_update_keeps_what_the_run_did_not_cover() {
+        let entry = |connector: &str, scenario: &str| Known {
+            connector: connector.into(),
+            scenario: scenario.into(),
+            class: ErrorClass::Unauthorized,
+            step: None,
+            detail: None,
+        };
+        let existing = Baseline {
+            known: vec![entry("c", "ran-and-fixed"), entry("c", "other-shard"), entry("d", "ran-and-fixed")],
+        };
+        let run = RunReport::new(
+            "c",
+            vec![
+                result("ran-and-fixed", ErrorClass::Ok, Outcome::ok()),
+                result("new", ErrorClass::Unauthorized, timeout()),
+            ],
+            Vec::new(),
+            1,
+        );
+        let updated = existing.updated(&[run]);
+        let names: Vec<(&str, &str)> = updated
+            .known
+            .iter()
+            .map(|k| (k.connector.as_str(), k.scenario.as_str()))
+            .collect();
+        assert_eq!(names, [("c", "new"), ("c", "other-shard"), ("d", "ran-and-fixed")]);
     }
 
     #[test]

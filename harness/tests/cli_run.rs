@@ -521,4 +521,8 @@ fn a_baseline_turns_known_deviations_green_and_names_any_change() {
     assert!(stderr.contains("bad.toml:3:12"), "{stderr}");
     assert!(stderr.contains("[[known]] tables with connector"), "{stderr}");
     assert!(!stderr.contains("[  1/"), "nothing ran: {stderr}");
+    // --update-baseline does not overwrite a bad file.
+    let output = run_in(dir.path(), &["run", "--baseline", "bad.toml", "--update-baseline"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(std::fs::read_to_string(dir.path().join("bad.toml")).unwrap().contains("scenario = 3"));
 }

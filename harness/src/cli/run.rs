@@ -100,11 +100,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         init_logging();
     }
     // Read before anything runs: a bad baseline is an input error (exit 2).
-    let baseline = match (&args.baseline, args.update_baseline) {
-        (Some(path), false) => Some(Baseline::load(path).map_err(|error| {
-            eprintln!("{:?}", miette::Report::new(error.clone()));
-            UsageError(format!("bad baseline file {}", error.location))
-        })?),
+    // --update-baseline starts from the file when there is one (and keeps what this run does
+    // not cover); a file that is there but bad is not overwritten.
+    let baseline = match &args.baseline {
+        Some(path) if !args.update_baseline || path.exists() => {
+            Some(Baseline::load(path).map_err(|error| {
+                eprintln!("{:?}", miette::Report::new(error.clone()));
+                UsageError(format!("bad baseline file {}", error.location))
+            })?)
+        }
         _ => None,
     };
     let (mut scenarios, errors) = select_scenarios(&args.paths, &args.tags, args.partition)?;
@@ -186,13 +190,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             file_errors.clone(),
             started.elapsed().as_millis(),
         );
-        if let Some(baseline) = &baseline {
+        if let (Some(baseline), false) = (&baseline, args.update_baseline) {
             baseline.apply(&mut report);
         }
         reports.push(report);
     }
     if let (Some(path), true) = (&args.baseline, args.update_baseline) {
-        let recorded = Baseline::from_reports(&reports);
+        let recorded = baseline.unwrap_or_default().updated(&reports);
         std::fs::write(path, recorded.to_text(path))
             .with_context(|| format!("cannot write the baseline {}", path.display()))?;
         eprintln!(
