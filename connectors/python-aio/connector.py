@@ -219,7 +219,7 @@ async def run(settings):
     finally:
         for session in sessions:
             try:
-                await asyncio.wait_for(session.logout(), 2)
+                await bounded(session.logout(), 2)
             except Exception:
                 pass
 

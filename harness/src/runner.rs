@@ -108,6 +108,12 @@ impl RunEnv {
         if !matches!(docker, Ok(Ok(()))) {
             return;
         }
+        // Progress, like the image build's: the starts take seconds before any scenario ends.
+        eprintln!(
+            "containers: starting the real servers of {} scenario legs, {} at a time",
+            servers.len(),
+            crate::containers::server::PARALLEL_STARTS
+        );
         let starts = servers.into_iter().map(|server| async move {
             let certs = self.certs.clone();
             let _ = self

@@ -116,6 +116,7 @@ async fn start(
 }
 
 type Slot = Arc<OnceCell<Result<Arc<RunningServer>, String>>>;
+type TagSlot = Arc<OnceCell<Result<String, String>>>;
 
 /// How many containers start at once. Starting one is mostly the daemon's and the
 /// server's own work; more at once than this only queues on two cores.
@@ -125,7 +126,7 @@ pub const PARALLEL_STARTS: usize = 8;
 pub struct ContainerPool {
     slots: Mutex<HashMap<String, Slot>>,
     /// Each server's image tag, checked once per run.
-    tags: Mutex<HashMap<&'static str, Arc<OnceCell<Result<String, String>>>>>,
+    tags: Mutex<HashMap<&'static str, TagSlot>>,
     starts: tokio::sync::Semaphore,
 }
 

@@ -251,7 +251,8 @@ fn test_message(settings: &Settings) -> Result<(Address, Address, Vec<u8>), Stri
 ///
 /// lettre's `message()` writes the message and the terminating `.` in two writes; on a
 /// socket without TCP_NODELAY (lettre sets none) the second waits for the server's delayed
-/// ACK, about 40 ms on Linux. The bytes on the wire are the same as lettre's.
+/// ACK, about 40 ms on Linux. For the test message (UTF-8) the bytes on the wire are the
+/// same as lettre's.
 struct MessageData<'a>(&'a [u8]);
 
 impl std::fmt::Display for MessageData<'_> {
