@@ -16,7 +16,7 @@
 //! ```toml
 //! [[known]]
 //! connector = "python-stdlib"
-//! scenario = "tls/imap-tls10-only"
+//! scenario = "network/imap-garbage-greeting"
 //! class = "imap_settings_incorrect"
 //! step = "imap-connect"
 //! detail = "connection-closed"
