@@ -26,8 +26,8 @@ use super::{Format, UsageError, select_scenarios};
         scenario's [expect] table.\n\n\
         Scenario files that do not parse are reported with path, line and column; the \
         others still run.",
-    after_help = "Exit codes: 0 every scenario as expected, 1 a mismatch, 2 a usage error \
-        or a bad scenario file."
+    after_help = "Exit codes: 0 every scenario as expected (or as the baseline records), 1 a \
+        mismatch, 2 a usage error, a bad scenario file or a bad baseline."
 )]
 pub struct RunArgs {
     /// Scenario files or directories (searched for *.toml) [default: scenarios]
@@ -65,7 +65,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
 
-    /// Write the --baseline FILE anew from this run: every mismatch becomes a known deviation
+    /// Update the --baseline FILE from this run: each mismatch of the scenarios it ran becomes
+    /// a known deviation; entries for other connectors and scenarios are kept
     #[arg(long, requires = "baseline")]
     update_baseline: bool,
 
