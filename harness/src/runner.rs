@@ -219,8 +219,13 @@ impl StartedServers {
 /// A server started for one leg of a scenario.
 enum Leg {
     Mock(MockServer),
-    /// The port of a listener that was bound and closed: connections are refused.
-    Closed(SocketAddr),
+    /// A port that is bound but never listened on: connections to it are refused, and as
+    /// the socket stays bound for the scenario, no other server can be handed that port in
+    /// the meantime (a bound-then-closed port could be, by a concurrent scenario's bind).
+    Closed {
+        addr: SocketAddr,
+        _bound: tokio::net::TcpSocket,
+    },
     /// A real server in a container (kept by the run's pool): this scenario's port on it.
     Real(u16),
 }
@@ -238,10 +243,15 @@ impl Leg {
     }
 
     fn closed() -> Result<Leg, String> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        drop(listener);
-        Ok(Leg::Closed(addr))
+        let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
+        socket
+            .bind("127.0.0.1:0".parse().expect("valid address"))
+            .map_err(|e| e.to_string())?;
+        let addr = socket.local_addr().map_err(|e| e.to_string())?;
+        Ok(Leg::Closed {
+            addr,
+            _bound: socket,
+        })
     }
 
     async fn real(env: &RunEnv, server: real::RealServer) -> Result<Leg, String> {
@@ -264,7 +274,7 @@ impl Leg {
     fn port(&self) -> u16 {
         match self {
             Leg::Mock(server) => server.addr().port(),
-            Leg::Closed(addr) => addr.port(),
+            Leg::Closed { addr, .. } => addr.port(),
             Leg::Real(port) => *port,
         }
     }
@@ -272,7 +282,7 @@ impl Leg {
     fn server(&self) -> Option<&MockServer> {
         match self {
             Leg::Mock(server) => Some(server),
-            Leg::Closed(_) | Leg::Real(_) => None,
+            Leg::Closed { .. } | Leg::Real(_) => None,
         }
     }
 }
