@@ -55,7 +55,8 @@ pub struct Baseline {
 }
 
 fn is_json(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 impl Baseline {
@@ -92,7 +93,10 @@ impl Baseline {
                 .is_some()
             {
                 let needle = format!("{:?}", known.scenario);
-                let at = text.match_indices(&needle).nth(1).map(|(i, _)| i..i + needle.len());
+                let at = text
+                    .match_indices(&needle)
+                    .nth(1)
+                    .map(|(i, _)| i..i + needle.len());
                 return Err(FileError::at(
                     path,
                     text,
@@ -247,7 +251,11 @@ mod tests {
     }
 
     fn timeout() -> Outcome {
-        Outcome::failed(ErrorClass::ImapSettingsIncorrect, Step::ImapConnect, "timeout")
+        Outcome::failed(
+            ErrorClass::ImapSettingsIncorrect,
+            Step::ImapConnect,
+            "timeout",
+        )
     }
 
     #[test]
@@ -273,7 +281,11 @@ mod tests {
         assert!(same.scenarios[0].known_deviation);
 
         let mut worse = report(
-            Outcome::failed(ErrorClass::ImapSettingsIncorrect, Step::ImapConnect, "connection-reset"),
+            Outcome::failed(
+                ErrorClass::ImapSettingsIncorrect,
+                Step::ImapConnect,
+                "connection-reset",
+            ),
             Outcome::ok(),
         );
         baseline.apply(&mut worse);
@@ -281,12 +293,22 @@ mod tests {
         assert!(worse.scenarios[0].mismatch.as_ref().unwrap().starts_with("changed from the baseline: expected imap_settings_incorrect at imap-connect (timeout), got"));
 
         let mut better = report(
-            Outcome::failed(ErrorClass::Unauthorized, Step::ImapLogin, "wrong-credentials"),
+            Outcome::failed(
+                ErrorClass::Unauthorized,
+                Step::ImapLogin,
+                "wrong-credentials",
+            ),
             Outcome::ok(),
         );
         baseline.apply(&mut better);
         assert_eq!(better.exit_code(), 1);
-        assert!(better.scenarios[0].mismatch.as_ref().unwrap().starts_with("better than the baseline"));
+        assert!(
+            better.scenarios[0]
+                .mismatch
+                .as_ref()
+                .unwrap()
+                .starts_with("better than the baseline")
+        );
 
         // A scenario the baseline does not list is judged by [expect] as always.
         let mut regressed = report(timeout(), timeout());
@@ -304,7 +326,11 @@ mod tests {
             detail: None,
         };
         let existing = Baseline {
-            known: vec![entry("c", "ran-and-fixed"), entry("c", "other-shard"), entry("d", "ran-and-fixed")],
+            known: vec![
+                entry("c", "ran-and-fixed"),
+                entry("c", "other-shard"),
+                entry("d", "ran-and-fixed"),
+            ],
         };
         let run = RunReport::new(
             "c",
@@ -321,7 +347,10 @@ mod tests {
             .iter()
             .map(|k| (k.connector.as_str(), k.scenario.as_str()))
             .collect();
-        assert_eq!(names, [("c", "new"), ("c", "other-shard"), ("d", "ran-and-fixed")]);
+        assert_eq!(
+            names,
+            [("c", "new"), ("c", "other-shard"), ("d", "ran-and-fixed")]
+        );
     }
 
     #[test]
@@ -334,7 +363,10 @@ mod tests {
         )]);
         for name in ["b.toml", "b.json"] {
             let path = Path::new(name);
-            assert_eq!(Baseline::parse(path, &baseline.to_text(path)).unwrap(), baseline);
+            assert_eq!(
+                Baseline::parse(path, &baseline.to_text(path)).unwrap(),
+                baseline
+            );
         }
     }
 
@@ -343,12 +375,25 @@ mod tests {
         let toml = "[[known]]\nconnector = \"c\"\nscenario = \"s\"\nclass = \"nope\"\n";
         let error = Baseline::parse(Path::new("b.toml"), toml).unwrap_err();
         assert_eq!(error.location, "b.toml:4:9");
-        assert!(error.message.contains("expected [[known]] tables"), "{}", error.message);
+        assert!(
+            error.message.contains("expected [[known]] tables"),
+            "{}",
+            error.message
+        );
 
-        let json = "{\"known\": [\n  {\"connector\": \"c\", \"scenario\": \"s\", \"clas\": \"ok\"}\n]}";
+        let json =
+            "{\"known\": [\n  {\"connector\": \"c\", \"scenario\": \"s\", \"clas\": \"ok\"}\n]}";
         let error = Baseline::parse(Path::new("b.json"), json).unwrap_err();
-        assert!(error.location.starts_with("b.json:2:"), "{}", error.location);
-        assert!(error.message.contains("expected {\"known\""), "{}", error.message);
+        assert!(
+            error.location.starts_with("b.json:2:"),
+            "{}",
+            error.location
+        );
+        assert!(
+            error.message.contains("expected {\"known\""),
+            "{}",
+            error.message
+        );
 
         let twice = "[[known]]\nconnector = \"c\"\nscenario = \"s\"\nclass = \"ok\"\n[[known]]\nconnector = \"c\"\nscenario = \"s\"\nclass = \"ok\"\n";
         let error = Baseline::parse(Path::new("b.toml"), twice).unwrap_err();

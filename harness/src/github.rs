@@ -121,11 +121,16 @@ mod tests {
 
     #[test]
     fn ten_errors_at_most_then_a_notice_counting_the_rest() {
-        let results = (0..13).map(|i| mismatch(&format!("tls/s{i}"), "expected x, got y")).collect();
+        let results = (0..13)
+            .map(|i| mismatch(&format!("tls/s{i}"), "expected x, got y"))
+            .collect();
         let report = RunReport::new("reference", results, Vec::new(), 1);
         let files = HashMap::from([("tls/s0".to_owned(), PathBuf::from("scenarios/tls/s0.toml"))]);
         let text = annotations(&[report], &files);
-        assert_eq!(text.lines().filter(|l| l.starts_with("::error ")).count(), 10);
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("::error ")).count(),
+            10
+        );
         assert_eq!(
             text.lines().next().unwrap(),
             "::error file=scenarios/tls/s0.toml,title=tls/s0 (reference)::expected x, got y"

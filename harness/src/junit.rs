@@ -210,11 +210,18 @@ mod tests {
         skipped.passed = false;
         skipped.outcome = None;
         skipped.skipped = Some("no Docker".into());
-        let report = RunReport::new("ref\"erence", vec![passed, failed, error, skipped], Vec::new(), 5);
+        let report = RunReport::new(
+            "ref\"erence",
+            vec![passed, failed, error, skipped],
+            Vec::new(),
+            5,
+        );
         let xml = render(&[report]);
         assert!(xml.contains("<testsuites name=\"mailharness\" tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""), "{xml}");
         assert!(xml.contains("<testsuite name=\"ref&quot;erence\" tests=\"4\""));
-        assert!(xml.contains("<testcase classname=\"tls\" name=\"tls/imap-valid\" time=\"1.234\"/>"));
+        assert!(
+            xml.contains("<testcase classname=\"tls\" name=\"tls/imap-valid\" time=\"1.234\"/>")
+        );
         assert!(xml.contains("<failure type=\"unauthorized\" message=\"expected ok, got unauthorized &lt;&amp;&gt;\">"));
         assert!(xml.contains("<error message=\"connector error: it crashed\">"));
         assert!(xml.contains("<testcase classname=\"scenarios\" name=\"bare\""));
@@ -224,6 +231,9 @@ mod tests {
 
     #[test]
     fn characters_xml_cannot_carry_are_replaced() {
-        assert_eq!(escape("a\u{0}b\u{1b}c\nd\u{FFFE}"), "a\u{FFFD}b\u{FFFD}c&#10;d\u{FFFD}");
+        assert_eq!(
+            escape("a\u{0}b\u{1b}c\nd\u{FFFE}"),
+            "a\u{FFFD}b\u{FFFD}c&#10;d\u{FFFD}"
+        );
     }
 }

@@ -119,7 +119,11 @@ mod tests {
                     }
                     seen.extend(part);
                 }
-                assert_eq!(seen.len(), ids.len(), "{scheme} over {total}: a scenario twice");
+                assert_eq!(
+                    seen.len(),
+                    ids.len(),
+                    "{scheme} over {total}: a scenario twice"
+                );
                 let seen: BTreeSet<_> = seen.into_iter().collect();
                 let all: BTreeSet<_> = ids.iter().cloned().collect();
                 assert_eq!(seen, all, "{scheme} over {total}");
@@ -141,7 +145,10 @@ mod tests {
                 .len()
             })
             .collect();
-        assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1, "{sizes:?}");
+        assert!(
+            sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1,
+            "{sizes:?}"
+        );
     }
 
     #[test]
@@ -158,10 +165,25 @@ mod tests {
 
     #[test]
     fn bad_partitions_say_what_was_expected() {
-        for text in ["", "hash", "hash:1", "hash:0/2", "hash:3/2", "count:a/2", "mod:1/2", "hash:1/0"] {
+        for text in [
+            "",
+            "hash",
+            "hash:1",
+            "hash:0/2",
+            "hash:3/2",
+            "count:a/2",
+            "mod:1/2",
+            "hash:1/0",
+        ] {
             let error = text.parse::<Partition>().unwrap_err();
-            assert!(error.contains("expected hash:M/N or count:M/N"), "{text}: {error}");
+            assert!(
+                error.contains("expected hash:M/N or count:M/N"),
+                "{text}: {error}"
+            );
         }
-        assert_eq!("count:2/5".parse::<Partition>().unwrap().to_string(), "count:2/5");
+        assert_eq!(
+            "count:2/5".parse::<Partition>().unwrap().to_string(),
+            "count:2/5"
+        );
     }
 }

@@ -53,7 +53,9 @@ fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
         "verbose logs expected"
     );
     let junit = std::fs::read_to_string(junit.path()).unwrap();
-    assert!(junit.contains(&format!("<testsuite name=\"reference\" tests=\"{total}\" failures=\"0\"")));
+    assert!(junit.contains(&format!(
+        "<testsuite name=\"reference\" tests=\"{total}\" failures=\"0\""
+    )));
     for haystack in [&stdout, &stderr, &junit] {
         assert_no_secret(haystack, password, &["alice@example.com", "alice"]);
         assert_no_secret(haystack, &format!("not-{password}"), &["alice@example.com"]);
@@ -360,7 +362,10 @@ fn two_shards_together_run_exactly_the_selection() {
     for scheme in ["hash", "count"] {
         let first = run(&["--partition", &format!("{scheme}:1/2")]);
         let second = run(&["--partition", &format!("{scheme}:2/2")]);
-        assert!(!first.is_empty() && !second.is_empty(), "{scheme}: an empty shard");
+        assert!(
+            !first.is_empty() && !second.is_empty(),
+            "{scheme}: an empty shard"
+        );
         assert!(
             first.iter().all(|id| !second.contains(id)),
             "{scheme}: a scenario in both shards"
@@ -435,7 +440,10 @@ fn junit_has_a_case_per_scenario_failures_and_errors_and_no_password() {
     assert!(xml.contains("<testcase classname=\"scenarios\" name=\"good\""));
     assert!(xml.contains("<failure type=\"unauthorized\" message=\"expected ok, got unauthorized at imap-login (wrong-credentials)\">"));
     // The failure carries the transcript, its LOGIN redacted.
-    assert!(xml.contains("LOGIN &quot;alice@example.com&quot; &lt;redacted&gt;"), "{xml}");
+    assert!(
+        xml.contains("LOGIN &quot;alice@example.com&quot; &lt;redacted&gt;"),
+        "{xml}"
+    );
     assert_no_secret(&xml, password, &["alice@example.com", "alice"]);
     assert_no_secret(&xml, &format!("not-{password}"), &["alice@example.com"]);
     if tool_present("xmllint", "validation against the JUnit schema") {
@@ -472,14 +480,22 @@ fn on_github_actions_mismatches_are_annotated_and_the_summary_is_appended() {
     assert_eq!(output.status.code(), Some(1));
     serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("stdout is JSON only");
     let stderr = text(&output.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("::error ")).collect();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .collect();
     assert_eq!(
         errors,
-        ["::error file=scenarios/tls/wrong.toml,title=tls/wrong (reference)::expected ok, got unauthorized_untrusted_certificate at imap-connect (certificate-expired)"],
+        [
+            "::error file=scenarios/tls/wrong.toml,title=tls/wrong (reference)::expected ok, got unauthorized_untrusted_certificate at imap-connect (certificate-expired)"
+        ],
         "{stderr}"
     );
     let summary = std::fs::read_to_string(&summary).unwrap();
-    assert!(summary.starts_with("earlier step\n## mailharness\n"), "{summary}");
+    assert!(
+        summary.starts_with("earlier step\n## mailharness\n"),
+        "{summary}"
+    );
     assert!(summary.contains("Mismatches"));
     // Outside GitHub Actions: no annotations.
     let output = run_in(dir.path(), &["run", "--format", "json"]);
@@ -494,10 +510,16 @@ fn a_baseline_turns_known_deviations_green_and_names_any_change() {
     write(dir.path(), "scenarios/good.toml", GOOD);
     assert_eq!(run_in(dir.path(), &["run"]).status.code(), Some(1));
     for name in ["baseline.toml", "baseline.json"] {
-        let output = run_in(dir.path(), &["run", "--baseline", name, "--update-baseline"]);
+        let output = run_in(
+            dir.path(),
+            &["run", "--baseline", name, "--update-baseline"],
+        );
         assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
         let recorded = std::fs::read_to_string(dir.path().join(name)).unwrap();
-        assert!(recorded.contains("tls/wrong") && !recorded.contains("\"good\""), "{recorded}");
+        assert!(
+            recorded.contains("tls/wrong") && !recorded.contains("\"good\""),
+            "{recorded}"
+        );
         let output = run_in(dir.path(), &["run", "--baseline", name]);
         assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
         assert!(text(&output.stdout).contains("2 passed (1 as the baseline records)"));
@@ -514,15 +536,29 @@ fn a_baseline_turns_known_deviations_green_and_names_any_change() {
     assert!(stdout.contains("tls/wrong"), "{stdout}");
     assert!(stdout.contains("changed from the baseline: expected unauthorized_untrusted_certificate at imap-connect (certificate-expired), got"), "{stdout}");
     // A bad baseline: its position and what was expected, exit 2, nothing run.
-    write(dir.path(), "bad.toml", "[[known]]\nconnector = \"reference\"\nscenario = 3\n");
+    write(
+        dir.path(),
+        "bad.toml",
+        "[[known]]\nconnector = \"reference\"\nscenario = 3\n",
+    );
     let output = run_in(dir.path(), &["run", "--baseline", "bad.toml"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("bad.toml:3:12"), "{stderr}");
-    assert!(stderr.contains("[[known]] tables with connector"), "{stderr}");
+    assert!(
+        stderr.contains("[[known]] tables with connector"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("[  1/"), "nothing ran: {stderr}");
     // --update-baseline does not overwrite a bad file.
-    let output = run_in(dir.path(), &["run", "--baseline", "bad.toml", "--update-baseline"]);
+    let output = run_in(
+        dir.path(),
+        &["run", "--baseline", "bad.toml", "--update-baseline"],
+    );
     assert_eq!(output.status.code(), Some(2));
-    assert!(std::fs::read_to_string(dir.path().join("bad.toml")).unwrap().contains("scenario = 3"));
+    assert!(
+        std::fs::read_to_string(dir.path().join("bad.toml"))
+            .unwrap()
+            .contains("scenario = 3")
+    );
 }

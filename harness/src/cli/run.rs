@@ -250,7 +250,8 @@ fn github(reports: &[RunReport], scenarios: &[LoadedScenario]) -> anyhow::Result
         .iter()
         .map(|s| (s.id.clone(), s.path.clone()))
         .collect();
-    let _ = std::io::stderr().write_all(mailharness::github::annotations(reports, &files).as_bytes());
+    let _ =
+        std::io::stderr().write_all(mailharness::github::annotations(reports, &files).as_bytes());
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
         let human: String = reports.iter().map(|r| r.to_human(false)).collect();
         std::fs::OpenOptions::new()
@@ -260,7 +261,9 @@ fn github(reports: &[RunReport], scenarios: &[LoadedScenario]) -> anyhow::Result
             .and_then(|mut file| {
                 file.write_all(mailharness::github::step_summary(&human).as_bytes())
             })
-            .with_context(|| format!("cannot append to GITHUB_STEP_SUMMARY ({})", path.display()))?;
+            .with_context(|| {
+                format!("cannot append to GITHUB_STEP_SUMMARY ({})", path.display())
+            })?;
     }
     Ok(())
 }
