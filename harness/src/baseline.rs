@@ -233,21 +233,7 @@ mod tests {
             step: None,
             detail: None,
         };
-        let mismatch = compare(&expected, &got);
-        ScenarioResult {
-            id: id.into(),
-            description: String::new(),
-            tags: Vec::new(),
-            expected,
-            passed: mismatch.is_none(),
-            mismatch,
-            outcome: Some(got),
-            connector_error: None,
-            skipped: None,
-            known_deviation: false,
-            duration_ms: 1,
-            transcripts: Vec::new(),
-        }
+        ScenarioResult::judged(id, expected, got)
     }
 
     fn timeout() -> Outcome {

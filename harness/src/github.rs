@@ -99,24 +99,14 @@ mod tests {
     use crate::scenario::Expect;
 
     fn mismatch(id: &str, text: &str) -> ScenarioResult {
-        ScenarioResult {
-            id: id.into(),
-            description: String::new(),
-            tags: Vec::new(),
-            expected: Expect {
-                class: ErrorClass::Unauthorized,
-                step: None,
-                detail: None,
-            },
-            outcome: Some(Outcome::ok()),
-            passed: false,
-            mismatch: Some(text.into()),
-            connector_error: None,
-            skipped: None,
-            known_deviation: false,
-            duration_ms: 1,
-            transcripts: Vec::new(),
-        }
+        let expected = Expect {
+            class: ErrorClass::Unauthorized,
+            step: None,
+            detail: None,
+        };
+        let mut result = ScenarioResult::judged(id, expected, Outcome::ok());
+        result.mismatch = Some(text.into());
+        result
     }
 
     #[test]

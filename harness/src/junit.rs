@@ -170,24 +170,14 @@ mod tests {
     use crate::scenario::Expect;
 
     fn result(id: &str) -> ScenarioResult {
-        ScenarioResult {
-            id: id.into(),
-            description: String::new(),
-            tags: Vec::new(),
-            expected: Expect {
-                class: ErrorClass::Ok,
-                step: None,
-                detail: None,
-            },
-            outcome: Some(Outcome::ok()),
-            passed: true,
-            mismatch: None,
-            connector_error: None,
-            skipped: None,
-            known_deviation: false,
-            duration_ms: 1234,
-            transcripts: Vec::new(),
-        }
+        let expected = Expect {
+            class: ErrorClass::Ok,
+            step: None,
+            detail: None,
+        };
+        let mut result = ScenarioResult::judged(id, expected, Outcome::ok());
+        result.duration_ms = 1234;
+        result
     }
 
     #[test]

@@ -578,6 +578,29 @@ pub async fn run_all(
 }
 
 #[cfg(test)]
+impl ScenarioResult {
+    /// A result for the reports' unit tests: `outcome` judged against `expected` as a run
+    /// judges it, in 1 ms, with no transcripts.
+    pub(crate) fn judged(id: &str, expected: Expect, outcome: Outcome) -> ScenarioResult {
+        let mismatch = compare(&expected, &outcome);
+        ScenarioResult {
+            id: id.into(),
+            description: String::new(),
+            tags: Vec::new(),
+            expected,
+            passed: mismatch.is_none(),
+            mismatch,
+            outcome: Some(outcome),
+            connector_error: None,
+            skipped: None,
+            known_deviation: false,
+            duration_ms: 1,
+            transcripts: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::outcome::{ErrorClass, Step};
