@@ -35,8 +35,11 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// The annotation lines for `reports`; `files` gives each scenario id's file.
+/// The annotation lines for `reports`; `files` gives each scenario id's file. Only a file
+/// inside the working directory (the checkout) is named: a built-in scenario's copy in the
+/// cache is not one GitHub can show.
 pub fn annotations(reports: &[RunReport], files: &HashMap<String, PathBuf>) -> String {
+    let here = std::env::current_dir().unwrap_or_default();
     let mismatches: Vec<(&str, &crate::runner::ScenarioResult)> = reports
         .iter()
         .flat_map(|report| {
@@ -51,6 +54,10 @@ pub fn annotations(reports: &[RunReport], files: &HashMap<String, PathBuf>) -> S
     for (connector, result) in mismatches.iter().take(MAX_ANNOTATIONS) {
         let file = files
             .get(&result.id)
+            .and_then(|path| match path.strip_prefix(&here) {
+                Ok(inside) => Some(inside),
+                Err(_) => path.is_relative().then_some(path.as_path()),
+            })
             .map(|path| format!("file={},", escape_property(&path.display().to_string())))
             .unwrap_or_default();
         let title = format!("{} ({connector})", result.id);
@@ -115,8 +122,25 @@ mod tests {
             .map(|i| mismatch(&format!("tls/s{i}"), "expected x, got y"))
             .collect();
         let report = RunReport::new("reference", results, Vec::new(), 1);
-        let files = HashMap::from([("tls/s0".to_owned(), PathBuf::from("scenarios/tls/s0.toml"))]);
+        let here = std::env::current_dir().unwrap();
+        let files = HashMap::from([
+            ("tls/s0".to_owned(), PathBuf::from("scenarios/tls/s0.toml")),
+            ("tls/s1".to_owned(), here.join("mine/tls/s1.toml")),
+            // Outside the checkout (a built-in scenario's copy): not named.
+            ("tls/s2".to_owned(), PathBuf::from("/elsewhere/tls/s2.toml")),
+        ]);
         let text = annotations(&[report], &files);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].starts_with("::error file=mine/tls/s1.toml,title=tls/s1 "),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].starts_with("::error title=tls/s2 "),
+            "{}",
+            lines[2]
+        );
         assert_eq!(
             text.lines().filter(|l| l.starts_with("::error ")).count(),
             10

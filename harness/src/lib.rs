@@ -14,11 +14,13 @@
 //! - [`github`]: GitHub Actions annotations and job summary of a run.
 //! - [`check`]: admin mode, the requirement checks against a live server.
 //! - [`file_error`]: a problem in a file a user wrote, with its path, line and column.
+//! - [`builtin`]: the catalogue, shipped connectors and build contexts inside the binary.
 //! - [`presets`]: per-domain IMAP or Exchange settings (`presets.toml`), read and checked.
 //!
 //! The `mailharness` binary (`src/main.rs`, `src/cli/`) is the command line over these.
 
 pub mod baseline;
+pub mod builtin;
 pub mod check;
 pub mod classify;
 pub mod connector;

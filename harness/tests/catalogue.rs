@@ -107,14 +107,16 @@ fn run(
         .map_err(|_| Failed::from("snapshot differs (see above; review with `cargo insta review`)"))
 }
 
-/// The connectors to run: the reference one and every shipped one whose tools are here.
+/// The connectors to run: the reference one and every one shipped in this repository's
+/// `connectors/` whose tools are here.
 fn connectors() -> Vec<(String, Result<Arc<dyn Connector>, String>)> {
+    let dirs = [PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../connectors")];
     let mut all = vec![(
         "reference".to_owned(),
         mailharness::connector::resolve("reference"),
     )];
-    for name in mailharness::connector::shipped() {
-        let connector = mailharness::connector::resolve(&name);
+    for name in mailharness::connector::shipped_in(&dirs) {
+        let connector = mailharness::connector::resolve_in(&name, &dirs);
         if let Err(why) = &connector {
             let required = std::env::var("MAILHARNESS_REQUIRE_CONNECTORS").is_ok_and(|v| v == "1");
             if !required {

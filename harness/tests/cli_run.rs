@@ -122,9 +122,13 @@ fn a_mismatch_exits_1_with_a_table() {
 #[test]
 fn usage_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let output = run_in(dir.path(), &["run"]);
+    let output = run_in(dir.path(), &["run", "builtin:no-such-topic"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("no `scenarios` directory here"));
+    assert!(
+        text(&output.stderr).contains("no built-in scenario or directory `no-such-topic`"),
+        "{}",
+        text(&output.stderr)
+    );
     assert_eq!(
         run_in(dir.path(), &["run", "--jobs", "0"]).status.code(),
         Some(2)

@@ -9,6 +9,7 @@
 //! - `images`: `mailharness images build`, the real servers' container images.
 //! - `check`: `mailharness check`, the requirements against a live server (admin mode).
 //! - `presets`: `mailharness presets validate`, checks a domain presets file.
+//! - `scenarios`: `mailharness scenarios export`, the built-in catalogue written out.
 
 mod certs;
 mod check;
@@ -16,12 +17,14 @@ mod images;
 mod list;
 mod presets;
 mod run;
+mod scenarios;
 mod serve;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use mailharness::builtin;
 use mailharness::partition::Partition;
-use mailharness::scenario::load::{LoadedScenario, ScenarioError, load_all};
+use mailharness::scenario::load::{LoadedScenario, ScenarioError, load_all_rooted, with_root};
 
 use std::fmt;
 use std::process::ExitCode;
@@ -61,6 +64,7 @@ enum Command {
     Images(images::ImagesArgs),
     Check(check::CheckArgs),
     Presets(presets::PresetsArgs),
+    Scenarios(scenarios::ScenariosArgs),
 }
 
 /// Report formats.
@@ -74,29 +78,37 @@ pub enum Format {
     Matrix,
 }
 
-/// The directory `run`, `list` and friends read when no path is given.
+/// The directory `run`, `list` and friends read when no path is given; without it, the
+/// catalogue inside the binary.
 const DEFAULT_SCENARIOS: &str = "scenarios";
 
-/// Loads the scenarios under `paths` (default `scenarios/`) that carry any of `tags` (all
-/// when none is given), and the errors of files that do not load.
+/// Loads the scenarios under `paths` that carry any of `tags` (all when none is given), and
+/// the errors of files that do not load. No path means `./scenarios` when there is one, else
+/// the built-in catalogue; `builtin` and `builtin:TOPIC` name (parts of) the built-in one.
 pub fn select_scenarios(
     paths: &[PathBuf],
     tags: &[String],
     partition: Option<Partition>,
 ) -> anyhow::Result<(Vec<LoadedScenario>, Vec<ScenarioError>)> {
+    let defaults;
     let paths = if paths.is_empty() {
-        let default = PathBuf::from(DEFAULT_SCENARIOS);
-        if !default.is_dir() {
-            return Err(UsageError(format!(
-                "no `{DEFAULT_SCENARIOS}` directory here: run from the repository's top, or name scenario files or directories"
-            ))
-            .into());
-        }
-        vec![default]
+        defaults = [PathBuf::from(if Path::new(DEFAULT_SCENARIOS).is_dir() {
+            DEFAULT_SCENARIOS
+        } else {
+            builtin::PREFIX
+        })];
+        &defaults[..]
     } else {
-        paths.to_vec()
+        paths
     };
-    let (mut scenarios, errors) = load_all(&paths);
+    let mut rooted = Vec::new();
+    for path in paths {
+        rooted.push(match builtin::scenario_path(path) {
+            Some(found) => found.map_err(UsageError)?,
+            None => with_root(path),
+        });
+    }
+    let (mut scenarios, errors) = load_all_rooted(&rooted);
     if !tags.is_empty() {
         scenarios.retain(|loaded| tags.iter().any(|tag| loaded.scenario.has_tag(tag)));
     }
@@ -146,6 +158,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Images(args) => images::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Presets(args) => presets::run(&args),
+        Command::Scenarios(args) => scenarios::run(&args),
     }
 }
 

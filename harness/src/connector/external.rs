@@ -92,6 +92,10 @@ struct Manifest {
     /// A command that must succeed for the connector to work here (the tools it needs).
     #[serde(default)]
     check: Vec<String>,
+    /// How to install those tools, run in the connector's directory: shown when `check`
+    /// fails.
+    #[serde(default)]
+    setup: Option<String>,
 }
 
 /// A program run as the connector.
@@ -101,6 +105,7 @@ pub struct ExternalConnector {
     description: String,
     command: Vec<String>,
     check: Vec<String>,
+    setup: Option<String>,
     dir: Option<PathBuf>,
 }
 
@@ -112,6 +117,7 @@ impl ExternalConnector {
             description: line.to_owned(),
             command: vec!["sh".into(), "-c".into(), line.to_owned()],
             check: Vec::new(),
+            setup: None,
             dir: None,
         }
     }
@@ -131,6 +137,7 @@ impl ExternalConnector {
             description: manifest.description,
             command: manifest.command,
             check: manifest.check,
+            setup: manifest.setup,
             dir: Some(dir.to_owned()),
         })
     }
@@ -154,15 +161,21 @@ impl ExternalConnector {
         if let Some(dir) = &self.dir {
             command.current_dir(dir);
         }
-        match command.output() {
-            Ok(output) if output.status.success() => Ok(()),
-            Ok(output) => Err(format!(
+        let why = match command.output() {
+            Ok(output) if output.status.success() => return Ok(()),
+            Ok(output) => format!(
                 "`{}` failed: {}",
                 self.check.join(" "),
                 String::from_utf8_lossy(&output.stderr).trim()
-            )),
-            Err(e) => Err(format!("`{}` cannot run: {e}", self.check.join(" "))),
-        }
+            ),
+            Err(e) => format!("`{}` cannot run: {e}", self.check.join(" ")),
+        };
+        Err(match (&self.setup, &self.dir) {
+            (Some(setup), Some(dir)) => {
+                format!("{why}\n  set it up with: cd {} && {setup}", dir.display())
+            }
+            _ => why,
+        })
     }
 
     async fn run_program(&self, settings: &Settings) -> Result<Outcome, ConnectorError> {

@@ -132,36 +132,54 @@ pub trait Connector: Send + Sync {
     }
 }
 
-/// The `connectors/` directory: `MAILHARNESS_CONNECTORS`, else the one beside this crate's
-/// sources, else `./connectors`.
-pub fn connectors_dir() -> PathBuf {
+/// The directories shipped connectors are looked up in, first match winning:
+/// `MAILHARNESS_CONNECTORS` alone when it is set; else `./connectors` when there is one (a
+/// checkout of this repository, or a user's own connectors), then the copy inside the binary
+/// (`crate::builtin`), written out on first use.
+pub fn connector_dirs() -> Vec<PathBuf> {
     if let Some(dir) = std::env::var_os("MAILHARNESS_CONNECTORS") {
-        return PathBuf::from(dir);
+        return vec![PathBuf::from(dir)];
     }
-    let beside = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../connectors");
-    if beside.is_dir() {
-        return beside;
+    let mut dirs = Vec::new();
+    let here = PathBuf::from("connectors");
+    if here.is_dir() {
+        dirs.push(here);
     }
-    PathBuf::from("connectors")
+    match crate::builtin::dir(crate::builtin::Tree::Connectors) {
+        Ok(dir) => dirs.push(dir),
+        Err(why) => tracing::warn!("the built-in connectors are not available: {why}"),
+    }
+    dirs
 }
 
-/// The connectors shipped under `connectors/`, by directory name.
-pub fn shipped() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(connectors_dir())
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| e.path().join("connector.toml").is_file())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+/// The connectors shipped in `dirs`, by directory name, each once.
+pub fn shipped_in(dirs: &[PathBuf]) -> Vec<String> {
+    let mut names: Vec<String> = dirs
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).into_iter().flatten())
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("connector.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
+    names.dedup();
     names
 }
 
-/// A connector by name: `reference`, `exec:COMMAND`, or a directory of `connectors/`.
+/// The shipped connectors, by directory name (see [`connector_dirs`]).
+pub fn shipped() -> Vec<String> {
+    shipped_in(&connector_dirs())
+}
+
+/// A connector by name: `reference`, `exec:COMMAND`, or a shipped connector (see
+/// [`connector_dirs`]).
 pub fn resolve(name: &str) -> Result<std::sync::Arc<dyn Connector>, String> {
+    resolve_in(name, &connector_dirs())
+}
+
+/// A connector by name: `reference`, `exec:COMMAND`, a connector directory in the first
+/// of `dirs` that has it, or a path (with a `/`) to a directory with a `connector.toml`.
+pub fn resolve_in(name: &str, dirs: &[PathBuf]) -> Result<std::sync::Arc<dyn Connector>, String> {
     if name == "reference" {
         return Ok(std::sync::Arc::new(reference::ReferenceConnector));
     }
@@ -170,13 +188,20 @@ pub fn resolve(name: &str) -> Result<std::sync::Arc<dyn Connector>, String> {
             external::ExternalConnector::from_command_line(line),
         ));
     }
-    let dir = connectors_dir().join(name);
-    if !dir.join("connector.toml").is_file() {
+    // A path (it has a `/`) is a connector directory of the user's own.
+    let found = if name.contains('/') {
+        Some(PathBuf::from(name)).filter(|dir| dir.join("connector.toml").is_file())
+    } else {
+        dirs.iter()
+            .map(|dir| dir.join(name))
+            .find(|dir| !name.is_empty() && dir.join("connector.toml").is_file())
+    };
+    let Some(dir) = found else {
         return Err(format!(
-            "unknown connector `{name}` (expected reference, exec:COMMAND or one of: {})",
-            shipped().join(", ")
+            "unknown connector `{name}` (expected reference, exec:COMMAND, a directory with a connector.toml, or one of: {})",
+            shipped_in(dirs).join(", ")
         ));
-    }
+    };
     let connector = external::ExternalConnector::from_dir(&dir)?;
     connector
         .available()

@@ -172,7 +172,7 @@ impl RealServer {
             }
         };
         for name in templates {
-            let path = containers_dir()
+            let path = containers_dir()?
                 .join(self.server)
                 .join(format!("{name}.tmpl"));
             let template = std::fs::read_to_string(&path)

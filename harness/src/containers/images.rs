@@ -22,17 +22,13 @@ pub const SERVERS: [&str; 3] = ["dovecot", "courier", "postfix"];
 /// The base image every Dockerfile starts from.
 pub const BASE_IMAGE: &str = "debian:bookworm-slim";
 
-/// The `containers/` directory: `MAILHARNESS_CONTAINERS`, else the one beside this crate's
-/// sources, else `./containers`.
-pub fn containers_dir() -> PathBuf {
+/// The `containers/` directory: `MAILHARNESS_CONTAINERS`, else the copy inside the binary
+/// (`crate::builtin`), written out on first use.
+pub fn containers_dir() -> Result<PathBuf, String> {
     if let Some(dir) = std::env::var_os("MAILHARNESS_CONTAINERS") {
-        return PathBuf::from(dir);
+        return Ok(PathBuf::from(dir));
     }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../containers");
-    if beside.is_dir() {
-        return beside;
-    }
-    PathBuf::from("containers")
+    crate::builtin::dir(crate::builtin::Tree::Containers)
 }
 
 /// SHA-256 of every file under `dir` (names and contents, in a stable order), in hex.
@@ -75,7 +71,7 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) -> std::
 
 /// The tag of a server's image as its build context is now.
 pub fn tag(server: &str) -> Result<String, String> {
-    let hash = context_hash(&containers_dir().join(server))?;
+    let hash = context_hash(&containers_dir()?.join(server))?;
     Ok(format!("mailharness/{server}:{}", &hash[..12]))
 }
 
@@ -158,7 +154,7 @@ pub fn ensure_base_image(progress: &mut dyn FnMut(&str)) -> Result<(), String> {
         progress(&format!(
             "{BASE_IMAGE} is missing: making it with debootstrap"
         ));
-        let script = containers_dir().join("make-base-image.sh");
+        let script = containers_dir()?.join("make-base-image.sh");
         run_streaming(Command::new("bash").arg(&script), progress)?;
     } else {
         progress(&format!("{BASE_IMAGE} is missing: pulling it"));
@@ -195,7 +191,7 @@ pub fn build(servers: &[&str], progress: &mut dyn FnMut(&str)) -> Result<Vec<Bui
             base_checked = true;
         }
         progress(&format!("{tag}: building"));
-        let context = containers_dir().join(server);
+        let context = containers_dir()?.join(server);
         run_streaming(
             Command::new("docker")
                 .args([

@@ -138,15 +138,33 @@ pub fn load_file(path: &Path, root: &Path) -> Result<LoadedScenario, ScenarioErr
 }
 
 /// Every `.toml` file under `paths` (files are taken as they are), sorted, each with the
-/// root its id is relative to.
+/// root its id is relative to: the directory given, or a file's own directory.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, ScenarioError> {
+    let rooted: Vec<(PathBuf, PathBuf)> = paths.iter().map(|path| with_root(path)).collect();
+    discover_rooted(&rooted)
+}
+
+/// A path with the root of its ids: itself for a directory, else its directory.
+pub fn with_root(path: &Path) -> (PathBuf, PathBuf) {
+    let root = if path.is_dir() {
+        path.to_owned()
+    } else {
+        path.parent().unwrap_or(Path::new("")).to_owned()
+    };
+    (path.to_owned(), root)
+}
+
+/// Every `.toml` file under each path, its id relative to the root given with it (the
+/// built-in catalogue's top for `builtin:tls`, so that ids do not depend on the selection).
+pub fn discover_rooted(
+    paths: &[(PathBuf, PathBuf)],
+) -> Result<Vec<(PathBuf, PathBuf)>, ScenarioError> {
     let mut found = Vec::new();
-    for path in paths {
+    for (path, root) in paths {
         if path.is_dir() {
-            walk(path, path, &mut found).map_err(|e| ScenarioError::io(path, &e))?;
+            walk(path, root, &mut found).map_err(|e| ScenarioError::io(path, &e))?;
         } else if path.is_file() {
-            let root = path.parent().unwrap_or(Path::new("")).to_owned();
-            found.push((path.clone(), root));
+            found.push((path.clone(), root.clone()));
         } else {
             return Err(ScenarioError::io(
                 path,
@@ -174,7 +192,18 @@ fn walk(dir: &Path, root: &Path, found: &mut Vec<(PathBuf, PathBuf)>) -> std::io
 /// Loads everything under `paths`: the scenarios that parse, and an error for each that
 /// does not.
 pub fn load_all(paths: &[PathBuf]) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
-    let files = match discover(paths) {
+    load_files(discover(paths))
+}
+
+/// [`load_all`] with the root of each path's ids given (see [`discover_rooted`]).
+pub fn load_all_rooted(paths: &[(PathBuf, PathBuf)]) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
+    load_files(discover_rooted(paths))
+}
+
+fn load_files(
+    files: Result<Vec<(PathBuf, PathBuf)>, ScenarioError>,
+) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
+    let files = match files {
         Ok(files) => files,
         Err(error) => return (Vec::new(), vec![error]),
     };
