@@ -184,16 +184,15 @@ fn ensure(tree: Tree, dir: &Path) -> io::Result<()> {
 /// overwritten: the first one found is the error, before anything is written.
 fn write_tree(tree: Tree, dest: &Path, fresh_only: bool) -> io::Result<usize> {
     let files = files(tree);
-    if fresh_only {
-        if let Some((path, _)) = files.iter().find(|(path, _)| dest.join(path).exists()) {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!(
-                    "{} is there already (nothing was written; choose an empty or new directory)",
-                    dest.join(path).display()
-                ),
-            ));
-        }
+    let in_the_way = files.iter().find(|(path, _)| dest.join(path).exists());
+    if let (true, Some((path, _))) = (fresh_only, in_the_way) {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{} is there already (nothing was written; choose an empty or new directory)",
+                dest.join(path).display()
+            ),
+        ));
     }
     for (path, contents) in &files {
         let file = dest.join(path);

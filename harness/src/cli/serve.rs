@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use mailharness::containers::config::RealServer;
 use mailharness::containers::server::ContainerPool;
 use mailharness::runner::HOST;
-use mailharness::scenario::load::load_file;
+use mailharness::scenario::load::{load_file, with_root};
 use mailharness::scenario::{ImapServerKind, SmtpServerKind};
 use mailharness_certs::CertMatrix;
 use mailharness_mock_servers::{MockConfig, MockServer, Security};
@@ -26,7 +26,8 @@ use super::UsageError;
         transcript of every connection is printed (passwords redacted)."
 )]
 pub struct ServeArgs {
-    /// The scenario file
+    /// The scenario file, or builtin:ID for one of the catalogue inside the binary
+    /// (e.g. builtin:tls/imap-implicit-expired)
     #[arg(value_name = "SCENARIO")]
     scenario: PathBuf,
 
@@ -45,8 +46,18 @@ fn security_name(security: Security) -> &'static str {
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
-    let root = args.scenario.parent().unwrap_or(std::path::Path::new(""));
-    let loaded = load_file(&args.scenario, root).map_err(|error| {
+    let (path, root) = match mailharness::builtin::scenario_path(&args.scenario) {
+        Some(found) => found.map_err(UsageError)?,
+        None => with_root(&args.scenario),
+    };
+    if path.is_dir() {
+        return Err(UsageError(format!(
+            "{} is a directory: serve takes one scenario",
+            args.scenario.display()
+        ))
+        .into());
+    }
+    let loaded = load_file(&path, &root).map_err(|error| {
         eprintln!("{:?}", miette::Report::new(error.clone()));
         UsageError(error.to_string())
     })?;
