@@ -11,7 +11,8 @@ use super::select_scenarios;
 #[derive(Debug, clap::Args)]
 #[command(about = "List scenarios with their tags and expected outcome")]
 pub struct ListArgs {
-    /// Scenario files or directories [default: scenarios]
+    /// Scenario files or directories, or builtin[:TOPIC|:ID] for the catalogue inside the
+    /// binary [default: ./scenarios if there is one, else builtin]
     #[arg(value_name = "PATHS")]
     paths: Vec<PathBuf>,
 
