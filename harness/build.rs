@@ -23,7 +23,15 @@ fn main() -> io::Result<()> {
         let source = top.join(tree);
         // A directory is scanned whole: an added, changed or removed file rebuilds.
         println!("cargo::rerun-if-changed={}", source.display());
-        copy(&source, &out.join(tree))?;
+        copy(&source, &out.join(tree)).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot embed {} (the binary is built from a checkout of the whole repository): {e}",
+                    source.display()
+                ),
+            )
+        })?;
     }
     Ok(())
 }
