@@ -12,6 +12,7 @@
 //! - [`baseline`]: known deviations, so that CI gates a connector on changes.
 //! - [`junit`]: the JUnit XML of a run, for CI systems.
 //! - [`github`]: GitHub Actions annotations and job summary of a run.
+//! - [`html`]: the self-contained HTML pages of a run and of a check.
 //! - [`check`]: admin mode, the requirement checks against a live server.
 //! - [`file_error`]: a problem in a file a user wrote, with its path, line and column.
 //! - [`builtin`]: the catalogue, shipped connectors and build contexts inside the binary.
@@ -27,6 +28,7 @@ pub mod connector;
 pub mod containers;
 pub mod file_error;
 pub mod github;
+pub mod html;
 pub mod junit;
 pub mod outcome;
 pub mod partition;

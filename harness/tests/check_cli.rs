@@ -1,6 +1,6 @@
 //! The `mailharness check` command line: exit codes (0 pass, 1 a requirement fails, 2
-//! usage or input error), JSON and human output, the password from the environment and
-//! never printed, and domain presets (IMAP settings used, Exchange reported as such).
+//! usage or input error), JSON, human and HTML output, the password from the environment
+//! and never printed, and domain presets (IMAP settings used, Exchange reported as such).
 
 mod check_support;
 mod no_secret;
@@ -114,6 +114,35 @@ async fn a_failing_requirement_exits_1_and_the_summary_names_the_class() {
         "{stdout}"
     );
     assert_no_secret(&stdout, PASSWORD, &["alice@example.com"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_page_has_every_row_and_the_remedies() {
+    let setup =
+        setup_with_password("[imap]\npersonality = \"courier\"\n", Some(PASSWORD.into())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("check.html");
+    let page_arg = page.display().to_string();
+    let output = check(&setup, &["--format", "json", "--html", &page_arg]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("stdout is JSON only");
+    let html = std::fs::read_to_string(&page).expect("the page is written");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert_eq!(html.matches("<tr class=\"").count(), 14, "{html}");
+    assert!(
+        html.contains("<td class=\"num\">5</td><td>IMAP server software</td><td>FAIL</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<li class=\"fail\"><b>5. IMAP server software</b> (FAIL): Courier-IMAP is not supported"),
+        "{html}"
+    );
+    assert!(html.contains(
+        "A connector would report: imap_validation_error at imap-connect (courier-imap)"
+    ));
+    assert!(html.contains("<td>imap_validation_error (courier-imap)</td>"));
+    assert!(!html.contains("src=") && !html.contains("<link"));
+    assert_no_secret(&html, PASSWORD, &["alice@example.com"]);
 }
 
 fn run(args: &[&str]) -> Output {

@@ -1,9 +1,11 @@
 //! The `mailharness` binary end to end: `run` over the whole catalogue (exit code, JSON, no
-//! password anywhere), bad files and mismatches, `list`, and `serve`.
+//! password anywhere), bad files and mismatches, the JUnit and HTML reports (the HTML one
+//! rendered in headless Chromium), `list`, and `serve`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 mod no_secret;
 
@@ -27,10 +29,13 @@ fn text(bytes: &[u8]) -> String {
 fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
     let password = "Tr0ub4dor&3-unique-mailharness-password";
     let junit = tempfile::NamedTempFile::new().unwrap();
+    let html = tempfile::NamedTempFile::new().unwrap();
     let output = mailharness()
         .current_dir(repository())
         .args(["run", "--format", "json", "--verbose", "--junit"])
         .arg(junit.path())
+        .arg("--html")
+        .arg(html.path())
         .env("MAILHARNESS_PASSWORD", password)
         .env("RUST_LOG", "trace")
         .output()
@@ -56,7 +61,13 @@ fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
     assert!(junit.contains(&format!(
         "<testsuite name=\"reference\" tests=\"{total}\" failures=\"0\""
     )));
-    for haystack in [&stdout, &stderr, &junit] {
+    let html = std::fs::read_to_string(html.path()).unwrap();
+    // Verbose runs put every transcript on the page too, behind a click.
+    assert!(
+        html.contains("LOGIN &quot;alice@example.com&quot; &lt;redacted&gt;"),
+        "no redacted LOGIN line on the HTML page"
+    );
+    for haystack in [&stdout, &stderr, &junit, &html] {
         assert_no_secret(haystack, password, &["alice@example.com", "alice"]);
         assert_no_secret(haystack, &format!("not-{password}"), &["alice@example.com"]);
     }
@@ -564,5 +575,164 @@ fn a_baseline_turns_known_deviations_green_and_names_any_change() {
         std::fs::read_to_string(dir.path().join("bad.toml"))
             .unwrap()
             .contains("scenario = 3")
+    );
+}
+
+/// Runs headless Chromium on `url` with `args`, its stdout to `stdout`, and waits at most a
+/// minute. It may not reach the network: no proxy, every host name unresolvable, no
+/// background fetches, a fresh profile in `profile` (the page itself fetches nothing).
+fn chromium(profile: &Path, args: &[&str], url: &str, stdout: &Path) -> Output {
+    let mut child = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-proxy-server",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-default-apps",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .stdout(std::fs::File::create(stdout).unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium did not finish within a minute: {args:?} {url}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The width and height in a PNG's IHDR chunk (big-endian, at bytes 16 and 20).
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert_eq!(&png[12..16], b"IHDR");
+    let number = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    (number(16), number(20))
+}
+
+#[test]
+fn the_html_report_renders_in_a_browser_with_mismatches_behind_a_click() {
+    let password = "Html-page-password-0815";
+    let dir = tempfile::tempdir().unwrap();
+    // Three catalogue scenarios as they are, and two whose [expect] is wrong.
+    for name in [
+        "imap-implicit-valid",
+        "imap-implicit-expired",
+        "imap-starttls-valid",
+    ] {
+        let file = format!("scenarios/tls/{name}.toml");
+        std::fs::create_dir_all(dir.path().join("scenarios/tls")).unwrap();
+        std::fs::copy(repository().join(&file), dir.path().join(&file)).unwrap();
+    }
+    write(
+        dir.path(),
+        "scenarios/tls/wrong-expect.toml",
+        "description = \"expects ok from an expired certificate\"\ntags = [\"tls\", \"broken\"]\n[imap]\ncertificate = \"expired\"\n[expect]\nclass = \"ok\"\n",
+    );
+    write(
+        dir.path(),
+        "scenarios/tls/wrong-password.toml",
+        "description = \"a wrong password, expected to pass\"\ntags = [\"auth\"]\n[account]\npassword = \"wrong\"\n[expect]\nclass = \"ok\"\n",
+    );
+    let page = dir.path().join("out.html");
+    let output = mailharness()
+        .current_dir(dir.path())
+        .env("MAILHARNESS_PASSWORD", password)
+        .args(["run", "scenarios/tls", "--html"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<details class=\"mismatch\""), "{html}");
+    assert!(
+        html.contains("LOGIN &quot;alice@example.com&quot; &lt;redacted&gt;"),
+        "the mismatch's transcript, redacted: {html}"
+    );
+    assert_no_secret(&html, password, &["alice@example.com", "alice"]);
+    assert_no_secret(&html, &format!("not-{password}"), &["alice@example.com"]);
+    if !tool_present("chromium", "rendering the HTML report in a browser") {
+        return;
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", page.display());
+    let dom = dir.path().join("dom.html");
+    let dump = |query: &str| {
+        let run = chromium(
+            profile.path(),
+            &["--dump-dom"],
+            &format!("{url}{query}"),
+            &dom,
+        );
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        std::fs::read_to_string(&dom).unwrap()
+    };
+    // The DOM after the page's script ran: every scenario (ids are relative to the path
+    // given), the tally, the counts.
+    let rendered = dump("");
+    assert!(rendered.contains("Showing 5 of 5 scenarios"), "{rendered}");
+    for id in [
+        "imap-implicit-valid",
+        "imap-implicit-expired",
+        "imap-starttls-valid",
+        "wrong-expect",
+        "wrong-password",
+    ] {
+        assert!(rendered.contains(&format!(">{id}</")), "{id}: {rendered}");
+    }
+    assert!(rendered.contains("Tally per class"));
+    assert!(rendered.contains(
+        "<tr><td>unauthorized_untrusted_certificate</td><td class=\"num\">2</td><td class=\"num mismatch\">1</td></tr>"
+    ), "{rendered}");
+    assert!(!rendered.contains(" open=\"\""), "details start closed");
+    // A mismatch's cell links to its details, and following the link opens them.
+    let link = html
+        .split("<td class=\"mismatch\" data-connector")
+        .nth(1)
+        .and_then(|cell| cell.split("<a href=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .expect("a mismatch cell with a link");
+    let opened = dump(link);
+    assert_eq!(opened.matches(" open=\"\"").count(), 1, "{opened}");
+    assert!(opened.contains(&format!("id=\"{}\"", &link[1..])));
+    // The filters, preset from the address, hide what they leave out.
+    assert!(dump("?tag=broken").contains("Showing 1 of 5 scenarios"));
+    assert!(dump("?only=problems").contains("Showing 2 of 5 scenarios"));
+    let no_connector = dump("?tag=auth&connector=none");
+    assert!(no_connector.contains("Showing 1 of 5 scenarios"));
+    assert!(
+        no_connector.contains("<th data-connector=\"0\" hidden=\"\">reference</th>"),
+        "{no_connector}"
+    );
+    // What a person sees: a screenshot of the window's size, with more than a blank page.
+    let png = dir.path().join("out.png");
+    let shot = chromium(
+        profile.path(),
+        &[
+            &format!("--screenshot={}", png.display()),
+            "--window-size=1280,2000",
+            "--hide-scrollbars",
+        ],
+        &url,
+        &dir.path().join("screenshot.log"),
+    );
+    assert!(shot.status.success(), "{}", text(&shot.stderr));
+    let png = std::fs::read(&png).unwrap();
+    assert_eq!(png_size(&png), (1280, 2000));
+    assert!(
+        png.len() > 60_000,
+        "a nearly blank screenshot: {} bytes",
+        png.len()
     );
 }

@@ -5,6 +5,8 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context as _;
+
 use mailharness::check::{self, CheckConfig, Target};
 use mailharness::connector::{ConnectionSecurity, Secret};
 use mailharness::presets::{self, Preset};
@@ -57,7 +59,7 @@ pub enum CheckFormat {
         Examples:\n  \
         MH_PASSWORD=… mailharness check --imap imap.example.com:993 --smtp smtp.example.com:587 \\\n      \
         --email alice@example.com --password-env MH_PASSWORD\n  \
-        mailharness check --presets presets.toml --email alice@example.com"
+        mailharness check --presets presets.toml --email alice@example.com --html check.html"
 )]
 pub struct CheckArgs {
     /// The IMAP server, HOST:PORT [default: from --presets]
@@ -119,6 +121,12 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     format: CheckFormat,
+
+    /// Also write the report as an HTML page to FILE, self-contained (it fetches nothing),
+    /// to send to whoever runs the servers: the rows, what a connector would report and what
+    /// to change
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 /// `HOST:PORT` (or `[IPv6]:PORT`).
@@ -283,6 +291,10 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         .enable_all()
         .build()?;
     let report = runtime.block_on(check::run(&config)).map_err(UsageError)?;
+    if let Some(path) = &args.html {
+        std::fs::write(path, mailharness::html::check_page(&report))
+            .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
+    }
     match args.format {
         CheckFormat::Json => println!(
             "{}",

@@ -75,8 +75,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
 
+    /// Also write an HTML page to FILE (any --format), self-contained (it fetches nothing):
+    /// the tally per class, the scenario × connector matrix, each mismatch with its
+    /// transcripts (passwords redacted) behind a click, filters by tag and connector
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+
     /// Log what the servers and the connector do (to stderr) and keep every scenario's
-    /// server transcripts in the JSON report. Passwords are never shown.
+    /// server transcripts in the JSON report and the HTML page. Passwords are never shown.
     #[arg(long, short)]
     verbose: bool,
 
@@ -234,6 +240,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if let Some(path) = &args.junit {
         std::fs::write(path, mailharness::junit::render(&reports))
             .with_context(|| format!("cannot write the JUnit report to {}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, mailharness::html::run_page(&reports))
+            .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
     }
     std::io::stdout()
         .lock()
