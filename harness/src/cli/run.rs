@@ -30,7 +30,9 @@ use super::{Format, UsageError, select_scenarios};
         mismatch, 2 a usage error, a bad scenario file or a bad baseline."
 )]
 pub struct RunArgs {
-    /// Scenario files or directories (searched for *.toml) [default: scenarios]
+    /// Scenario files or directories (searched for *.toml), or builtin[:TOPIC|:ID] for the
+    /// catalogue inside the binary (e.g. builtin:tls) [default: ./scenarios if there is one,
+    /// else builtin]
     #[arg(value_name = "PATHS")]
     paths: Vec<PathBuf>,
 
@@ -86,8 +88,9 @@ pub struct RunArgs {
     #[arg(long, short)]
     verbose: bool,
 
-    /// The connector to test: `reference` (built in), a directory name under connectors/
-    /// (e.g. python-stdlib), or exec:'COMMAND' (any program speaking the JSON protocol).
+    /// The connector to test: `reference` (built in), a shipped one (python-stdlib, curl,
+    /// python-aio: from ./connectors, else the binary's copy), a path to a directory with a
+    /// connector.toml, or exec:'COMMAND' (any program speaking the JSON protocol).
     /// Repeatable: each runs the whole selection [default: reference]
     #[arg(long = "connector", value_name = "CONNECTOR")]
     connectors: Vec<String>,
