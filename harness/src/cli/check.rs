@@ -206,26 +206,26 @@ fn servers(args: &CheckArgs) -> anyhow::Result<Option<(Target, Target, bool)>> {
     if let Some(file) = &args.presets {
         let presets = presets::load(file).map_err(|errors| {
             for error in &errors {
-                eprintln!("{:?}", miette::Report::new(error.clone()));
+                errln!("{:?}", miette::Report::new(error.clone()));
             }
             UsageError(format!("{} problem(s) in {}", errors.len(), file.display()))
         })?;
         match presets.for_email(&args.email) {
             Some(Preset::Exchange(preset)) => {
                 match args.format {
-                    CheckFormat::Json => println!(
+                    CheckFormat::Json => outln!(
                         "{}",
                         serde_json::json!({
                             "exchange": { "domain": preset.domain, "url": preset.url },
                             "checked": false,
                         })
-                    ),
-                    CheckFormat::Human => println!(
+                    )?,
+                    CheckFormat::Human => outln!(
                         "{} is preset for Exchange ({}): an Exchange connection is made with \
                          the Exchange connector, not over IMAP/SMTP, so there is nothing to \
                          check here.",
                         preset.domain, preset.url
-                    ),
+                    )?,
                 }
                 return Ok(None);
             }
@@ -285,7 +285,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         step_timeout: Duration::from_secs(args.timeout),
     };
     if std::io::stderr().is_terminal() {
-        eprintln!("checking {} and {} …", config.imap, config.smtp);
+        errln!("checking {} and {} …", config.imap, config.smtp);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -296,14 +296,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
             .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
     }
     match args.format {
-        CheckFormat::Json => println!(
+        CheckFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&report).expect("the report serialises")
-        ),
-        CheckFormat::Human => print!(
+        )?,
+        CheckFormat::Human => out!(
             "{}",
             report.human(super::run::colour_wanted(std::io::stdout().is_terminal()))
-        ),
+        )?,
     }
     Ok(if report.failed() {
         super::EXIT_FAILURE

@@ -50,7 +50,7 @@ pub fn run(args: &ImagesArgs) -> anyhow::Result<u8> {
                 } else {
                     "missing"
                 };
-                println!("{tag}  {state}");
+                outln!("{tag}  {state}")?;
             }
             Ok(0)
         }
@@ -80,26 +80,26 @@ pub fn run(args: &ImagesArgs) -> anyhow::Result<u8> {
                 let ours = !line.starts_with('[') && !line.starts_with('#');
                 let step = line.contains("] Step ") || line.contains(" RUN ");
                 if verbose || ours {
-                    eprintln!("{line}");
+                    errln!("{line}");
                 } else if step && terminal {
-                    eprint!("\r\x1b[2K{}", line.chars().take(100).collect::<String>());
+                    err!("\r\x1b[2K{}", line.chars().take(100).collect::<String>());
                 } else if step {
-                    eprintln!("{line}");
+                    errln!("{line}");
                 }
             };
             let built = images::build(&wanted, &mut progress).map_err(anyhow::Error::msg)?;
             if terminal {
-                eprintln!();
+                errln!();
             }
             for image in &built {
                 let what = if image.built { "built" } else { "reused" };
-                println!("{}  {what} in {:.1} s", image.tag, image.seconds);
+                outln!("{}  {what} in {:.1} s", image.tag, image.seconds)?;
             }
-            println!(
+            outln!(
                 "{} images in {:.1} s",
                 built.len(),
                 started.elapsed().as_secs_f64()
-            );
+            )?;
             Ok(0)
         }
     }

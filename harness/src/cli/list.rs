@@ -46,10 +46,10 @@ pub fn run(args: &ListArgs) -> anyhow::Result<u8> {
             ]
         })
         .collect();
-    print!("{}", table(&["scenario", "tags", "expected"], &rows));
-    println!("{} scenarios", rows.len());
+    out!("{}", table(&["scenario", "tags", "expected"], &rows))?;
+    outln!("{} scenarios", rows.len())?;
     for error in &errors {
-        eprintln!("{:?}", miette::Report::new(error.clone()));
+        errln!("{:?}", miette::Report::new(error.clone()));
     }
     Ok(if errors.is_empty() { 0 } else { 2 })
 }

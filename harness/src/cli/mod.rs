@@ -5,11 +5,15 @@
 //! - `run`: `mailharness run`, the scenario suite against the connector.
 //! - `list`: `mailharness list`, the scenarios and what they expect.
 //! - `serve`: `mailharness serve`, one scenario's servers kept up for manual poking.
+//! - `output`: stdout and stderr, quiet when the reader went away.
 //! - `certs`: `mailharness certs`, writes the certificate matrix.
 //! - `images`: `mailharness images build`, the real servers' container images.
 //! - `check`: `mailharness check`, the requirements against a live server (admin mode).
 //! - `presets`: `mailharness presets validate`, checks a domain presets file.
 //! - `scenarios`: `mailharness scenarios export`, the built-in catalogue written out.
+
+#[macro_use]
+mod output;
 
 mod certs;
 mod check;
@@ -164,9 +168,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 
 /// Prints `error: …` and each cause on its own line to stderr.
 fn report(error: &anyhow::Error) {
-    eprintln!("error: {error}");
+    errln!("error: {error}");
     for cause in error.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        errln!("  caused by: {cause}");
     }
 }
 

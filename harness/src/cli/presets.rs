@@ -46,34 +46,34 @@ The file holds [[imap]] and [[exchange]] tables, one per domain:
 
 pub fn run(args: &PresetsArgs) -> anyhow::Result<u8> {
     match &args.action {
-        PresetsAction::Validate { file } => Ok(validate(file)),
+        PresetsAction::Validate { file } => validate(file),
     }
 }
 
 /// Prints the tally of a valid file to stdout, or every problem to stderr; the exit code.
-fn validate(file: &std::path::Path) -> u8 {
+fn validate(file: &std::path::Path) -> anyhow::Result<u8> {
     match presets::load(file) {
         Ok(presets) => {
             let (imap, exchange) = (presets.imap.len(), presets.exchange.len());
             let total = imap + exchange;
-            println!(
+            outln!(
                 "{}: {total} {} ({imap} IMAP, {exchange} Exchange), valid",
                 file.display(),
                 plural(total, "preset", "presets"),
-            );
-            EXIT_OK
+            )?;
+            Ok(EXIT_OK)
         }
         Err(errors) => {
             let count = errors.len();
             for error in errors {
-                eprintln!("{:?}", miette::Report::new(error));
+                errln!("{:?}", miette::Report::new(error));
             }
-            eprintln!(
+            errln!(
                 "{}: {count} {}",
                 file.display(),
                 plural(count, "problem", "problems")
             );
-            EXIT_USAGE
+            Ok(EXIT_USAGE)
         }
     }
 }

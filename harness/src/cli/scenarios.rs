@@ -48,7 +48,7 @@ pub fn run(args: &ScenariosArgs) -> anyhow::Result<u8> {
                 result => result
                     .with_context(|| format!("cannot write the scenarios to {}", dir.display()))?,
             };
-            eprintln!("{written} scenario files written to {}", dir.display());
+            errln!("{written} scenario files written to {}", dir.display());
             Ok(0)
         }
     }

@@ -2,9 +2,11 @@
 //! was expected, as a miette diagnostic that shows the offending line; the others load.
 
 use std::fs;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::Scenario;
+use super::spans::Spans;
 use crate::file_error::FileError;
 use crate::outcome::ErrorClass;
 
@@ -61,10 +63,24 @@ fn refine_span(text: &str, span: std::ops::Range<usize>, message: &str) -> std::
 
 /// Parses one scenario from `text`; `path` is for messages only.
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let spans = Spans::parse(text);
+    let at =
+        |span: Option<Range<usize>>, message: String| ScenarioError::at(path, text, span, message);
+    if spans.is_array(&["expect"]) {
+        return Err(at(
+            spans.key(&["expect"]),
+            "`[[expect]]` is an array of tables; a scenario expects one outcome: `[expect]`".into(),
+        ));
+    }
     let scenario: Scenario = toml::from_str(text).map_err(|error| {
-        let message = error.message().trim().to_owned();
+        let mut message = error.message().trim().to_owned();
         let span = error.span().map(|span| refine_span(text, span, &message));
-        ScenarioError::at(path, text, span, message)
+        if let (Some(span), "duplicate key") = (&span, message.as_str()) {
+            if let Some(key) = text.get(span.clone()) {
+                message = format!("duplicate key `{}`: each key is given once", key.trim());
+            }
+        }
+        at(span, message)
     })?;
     let expect = scenario.expect.get_ref();
     let span = Some(scenario.expect.span());
@@ -94,9 +110,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         ("smtp", scenario.smtp.mock_only_keys()),
     ] {
         if let Some(key) = keys.first() {
-            let span = text
-                .find(&format!("[{table}]"))
-                .map(|start| start..start + table.len() + 2);
+            let name = key.split(' ').next().unwrap_or(key);
+            let span = spans.key(&[table, name]).or_else(|| spans.key(&[table]));
             return Err(ScenarioError::at(
                 path,
                 text,
@@ -108,20 +123,113 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         }
     }
     if scenario.description.trim().is_empty() {
-        return Err(ScenarioError::at(
-            path,
-            text,
-            None,
-            "`description` is empty".into(),
+        return Err(at(
+            spans.value(&["description"]),
+            "`description` is empty; expected one sentence saying what the servers do".into(),
         ));
     }
+    check_values(&scenario).map_err(|(key, message)| at(spans.value(key), message))?;
     Ok(scenario)
+}
+
+/// The longest step timeout a scenario may set: ten minutes.
+pub const MAX_STEP_TIMEOUT_MS: u64 = 600_000;
+
+/// Values the types accept but a scenario cannot mean: the key (as a path of tables) and what
+/// was expected.
+fn check_values(scenario: &Scenario) -> Result<(), (&'static [&'static str], String)> {
+    if let Some(ms) = scenario.step_timeout_ms {
+        if !(1..=MAX_STEP_TIMEOUT_MS).contains(&ms) {
+            return Err((
+                &["step-timeout-ms"],
+                format!(
+                    "`step-timeout-ms` is {ms}; expected 1 to {MAX_STEP_TIMEOUT_MS} (ten minutes)"
+                ),
+            ));
+        }
+    }
+    if scenario.imap.max_connections_per_user == Some(0) {
+        return Err((
+            &["imap", "max-connections-per-user"],
+            "`max-connections-per-user` is 0; expected at least 1 (no limit: leave it out)".into(),
+        ));
+    }
+    let email = &scenario.account.email;
+    if !plausible_email(email) {
+        return Err((
+            &["account", "email"],
+            format!("`email` is {email:?}; expected an address such as alice@example.com"),
+        ));
+    }
+    if let Some(address) = scenario.account.source_address {
+        if !address.is_loopback() {
+            return Err((
+                &["account", "source-address"],
+                format!(
+                    "`source-address` is {address}; expected a loopback address (127.0.0.0/8 or ::1): every server of a run listens on loopback"
+                ),
+            ));
+        }
+    }
+    if scenario.twin.is_some() && !scenario.needs_containers() {
+        return Err((
+            &["twin"],
+            "`twin` names the mock scenario a real-server scenario mirrors; this scenario has no real server".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `local@domain`: one `@`, both parts there, no spaces or control characters.
+fn plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Reads one scenario file; its id is its path relative to `root`.
 pub fn load_file(path: &Path, root: &Path) -> Result<LoadedScenario, ScenarioError> {
-    let text = fs::read_to_string(path).map_err(|e| ScenarioError::io(path, &e))?;
+    let bytes = fs::read(path).map_err(|e| ScenarioError::io(path, &e))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let byte = error.as_bytes()[at];
+            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            return Err(ScenarioError::at(
+                path,
+                &text,
+                Some(at..at + char::REPLACEMENT_CHARACTER.len_utf8()),
+                format!("byte 0x{byte:02x} is not UTF-8; expected a UTF-8 text file (TOML)"),
+            ));
+        }
+    };
     let scenario = parse(path, &text)?;
+    if let Some(twin) = &scenario.twin {
+        let file = format!("{}.toml", twin.get_ref());
+        if !path
+            .ancestors()
+            .skip(1)
+            .any(|dir| dir.join(&file).is_file())
+        {
+            return Err(ScenarioError::at(
+                path,
+                &text,
+                Some(twin.span()),
+                format!(
+                    "twin `{}` is not there: expected {file} in a directory above this file",
+                    twin.get_ref()
+                ),
+            ));
+        }
+    }
     let relative = path.strip_prefix(root).unwrap_or(path);
     let id = relative
         .with_extension("")
@@ -138,8 +246,9 @@ pub fn load_file(path: &Path, root: &Path) -> Result<LoadedScenario, ScenarioErr
 }
 
 /// Every `.toml` file under `paths` (files are taken as they are), sorted, each with the
-/// root its id is relative to: the directory given, or a file's own directory.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, ScenarioError> {
+/// root its id is relative to: the directory given, or a file's own directory; and an error
+/// for each path or entry that cannot be read (the rest are still found).
+pub fn discover(paths: &[PathBuf]) -> (Vec<(PathBuf, PathBuf)>, Vec<ScenarioError>) {
     let rooted: Vec<(PathBuf, PathBuf)> = paths.iter().map(|path| with_root(path)).collect();
     discover_rooted(&rooted)
 }
@@ -156,41 +265,88 @@ pub fn with_root(path: &Path) -> (PathBuf, PathBuf) {
 
 /// Every `.toml` file under each path, its id relative to the root given with it (the
 /// built-in catalogue's top for `builtin:tls`, so that ids do not depend on the selection).
+/// Symbolic links are followed, and each file is found once however many ways lead to it
+/// (by the way without links when there is one, else the first in sorted order); a link back to a directory being walked is a loop,
+/// reported and not followed. A path or entry that cannot be read is an error of its own.
 pub fn discover_rooted(
     paths: &[(PathBuf, PathBuf)],
-) -> Result<Vec<(PathBuf, PathBuf)>, ScenarioError> {
+) -> (Vec<(PathBuf, PathBuf)>, Vec<ScenarioError>) {
     let mut found = Vec::new();
+    let mut errors = Vec::new();
     for (path, root) in paths {
         if path.is_dir() {
-            walk(path, root, &mut found).map_err(|e| ScenarioError::io(path, &e))?;
+            walk(path, root, &mut Vec::new(), &mut found, &mut errors);
         } else if path.is_file() {
             found.push((path.clone(), root.clone()));
         } else {
-            return Err(ScenarioError::io(
-                path,
-                &std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
-            ));
+            let error = match fs::metadata(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => e,
+                _ => std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+            };
+            errors.push(ScenarioError::io(path, &error));
         }
     }
     found.sort();
-    found.dedup();
-    Ok(found)
+    // Each file once: by the way without links when there is one, else the first.
+    let mut chosen: std::collections::HashMap<PathBuf, (usize, bool)> = Default::default();
+    for (index, (path, _)) in found.iter().enumerate() {
+        let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        let direct = std::path::absolute(path).is_ok_and(|absolute| absolute == canonical);
+        let entry = chosen.entry(canonical).or_insert((index, direct));
+        if direct && !entry.1 {
+            *entry = (index, direct);
+        }
+    }
+    let mut keep: Vec<usize> = chosen.into_values().map(|(index, _)| index).collect();
+    keep.sort_unstable();
+    let found = keep.into_iter().map(|index| found[index].clone()).collect();
+    (found, errors)
 }
 
-fn walk(dir: &Path, root: &Path, found: &mut Vec<(PathBuf, PathBuf)>) -> std::io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
+/// Finds the `.toml` files under `dir`; `walking` holds the canonical directories from the
+/// top down to `dir`, to tell a loop.
+fn walk(
+    dir: &Path,
+    root: &Path,
+    walking: &mut Vec<PathBuf>,
+    found: &mut Vec<(PathBuf, PathBuf)>,
+    errors: &mut Vec<ScenarioError>,
+) {
+    let canonical = match fs::canonicalize(dir) {
+        Ok(canonical) => canonical,
+        Err(e) => return errors.push(ScenarioError::io(dir, &e)),
+    };
+    if walking.contains(&canonical) {
+        let message = format!(
+            "a symbolic link loop: leads back to {}, which is not walked again",
+            canonical.display()
+        );
+        return errors.push(ScenarioError::io(dir, &std::io::Error::other(message)));
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return errors.push(ScenarioError::io(dir, &e)),
+    };
+    walking.push(canonical);
+    for entry in entries {
+        let path = match entry {
+            Ok(entry) => entry.path(),
+            Err(e) => {
+                errors.push(ScenarioError::io(dir, &e));
+                continue;
+            }
+        };
         if path.is_dir() {
-            walk(&path, root, found)?;
+            walk(&path, root, walking, found, errors);
         } else if path.extension().is_some_and(|ext| ext == "toml") {
             found.push((path, root.to_owned()));
         }
     }
-    Ok(())
+    walking.pop();
 }
 
-/// Loads everything under `paths`: the scenarios that parse, and an error for each that
-/// does not.
+/// Loads everything under `paths`: the scenarios that parse, and an error for each file that
+/// does not and for each path or entry that cannot be read.
 pub fn load_all(paths: &[PathBuf]) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
     load_files(discover(paths))
 }
@@ -201,14 +357,9 @@ pub fn load_all_rooted(paths: &[(PathBuf, PathBuf)]) -> (Vec<LoadedScenario>, Ve
 }
 
 fn load_files(
-    files: Result<Vec<(PathBuf, PathBuf)>, ScenarioError>,
+    (files, mut errors): (Vec<(PathBuf, PathBuf)>, Vec<ScenarioError>),
 ) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
-    let files = match files {
-        Ok(files) => files,
-        Err(error) => return (Vec::new(), vec![error]),
-    };
     let mut scenarios = Vec::new();
-    let mut errors = Vec::new();
     for (path, root) in files {
         match load_file(&path, &root) {
             Ok(scenario) => scenarios.push(scenario),
@@ -299,7 +450,7 @@ mod tests {
             "{}",
             e.message
         );
-        assert_eq!(e.location, "scenarios/x.toml:2:1");
+        assert_eq!(e.location, "scenarios/x.toml:4:1");
         let e = error(
             "description = \"d\"\n[smtp]\nserver = \"postfix\"\nreplies = { rcpt = \"554 no\" }\n[expect]\nclass = \"ok\"\n",
         );
@@ -328,6 +479,138 @@ mod tests {
                 .unwrap();
             let twin = real.load_twin().unwrap().unwrap();
             assert_eq!(twin.id, "tls/mock");
+        }
+    }
+
+    #[test]
+    fn values_a_scenario_cannot_mean_are_refused_at_the_value() {
+        let cases = [
+            (
+                "step-timeout-ms = 0\n",
+                "scenarios/x.toml:2:19",
+                "expected 1 to 600000",
+            ),
+            (
+                "step-timeout-ms = 9223372036854775807\n",
+                "scenarios/x.toml:2:19",
+                "expected 1 to 600000",
+            ),
+            (
+                "[imap]\nmax-connections-per-user = 0\n",
+                "scenarios/x.toml:3:28",
+                "at least 1",
+            ),
+            (
+                "[account]\nemail = \"\"\n",
+                "scenarios/x.toml:3:9",
+                "such as alice@example.com",
+            ),
+            (
+                "account.email = \"alice example.com\"\n",
+                "scenarios/x.toml:2:17",
+                "such as alice@example.com",
+            ),
+            (
+                "[account]\nsource-address = \"8.8.8.8\"\n",
+                "scenarios/x.toml:3:18",
+                "loopback",
+            ),
+            (
+                "twin = \"tls/x\"\n",
+                "scenarios/x.toml:2:8",
+                "no real server",
+            ),
+            (
+                "description = \"again\"\n",
+                "scenarios/x.toml:2:1",
+                "duplicate key `description`",
+            ),
+        ];
+        for (extra, location, expected) in cases {
+            let text = format!("description = \"d\"\n{extra}[expect]\nclass = \"ok\"\n");
+            let e = error(&text);
+            assert_eq!(e.location, location, "{extra}: {}", e.message);
+            assert!(e.message.contains(expected), "{extra}: {}", e.message);
+        }
+        let ok = "description = \"d\"\nstep-timeout-ms = 600000\n[account]\nsource-address = \"127.0.0.2\"\n[expect]\nclass = \"ok\"\n";
+        assert!(parse(Path::new("x.toml"), ok).is_ok());
+    }
+
+    #[test]
+    fn misleading_shapes_get_their_own_message() {
+        let e = error("description = \"d\"\n[[expect]]\nclass = \"ok\"\n");
+        assert_eq!(e.location, "scenarios/x.toml:2:3");
+        assert!(e.message.contains("`[expect]`"), "{}", e.message);
+        // A mock-only key is found where it is, not where "[smtp]" first appears.
+        let e = error(
+            "description = \"has [smtp] in it\"\n[smtp]\nserver = \"postfix\"\nfaults = { stall = true }\n[expect]\nclass = \"ok\"\n",
+        );
+        assert_eq!(e.location, "scenarios/x.toml:4:1", "{}", e.message);
+        let e = error(
+            "description = \"d\"\nimap = { server = \"dovecot\", faults = { stall = true } }\n[expect]\nclass = \"ok\"\n",
+        );
+        assert_eq!(e.location, "scenarios/x.toml:2:30", "{}", e.message);
+    }
+
+    #[test]
+    fn files_that_are_not_utf8_or_lack_their_twin_are_named_with_a_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("binary.toml");
+        fs::write(
+            &binary,
+            b"description = \"d\xff\"\n[expect]\nclass = \"ok\"\n",
+        )
+        .unwrap();
+        let e = load_file(&binary, dir.path()).unwrap_err();
+        assert!(e.location.ends_with("binary.toml:1:17"), "{}", e.location);
+        assert!(
+            e.message.contains("byte 0xff is not UTF-8"),
+            "{}",
+            e.message
+        );
+        let real = dir.path().join("real.toml");
+        fs::write(
+            &real,
+            "description = \"d\"\ntwin = \"tls/gone\"\n[imap]\nserver = \"dovecot\"\n[expect]\nclass = \"ok\"\n",
+        )
+        .unwrap();
+        let e = load_file(&real, dir.path()).unwrap_err();
+        assert!(e.location.ends_with("real.toml:2:8"), "{}", e.location);
+        assert!(
+            e.message.contains("twin `tls/gone` is not there"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn a_bad_path_or_entry_is_its_own_error_and_the_rest_load() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("tls")).unwrap();
+        fs::write(dir.path().join("tls/good.toml"), MINIMAL).unwrap();
+        let (scenarios, errors) = load_all(&[dir.path().join("tls"), dir.path().join("typo")]);
+        assert_eq!(scenarios.len(), 1);
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].location.ends_with("typo"),
+            "{}",
+            errors[0].location
+        );
+        #[cfg(unix)]
+        {
+            // A loop back to the top and a second way to the same directory: each file
+            // once, the loop reported once.
+            std::os::unix::fs::symlink(".", dir.path().join("self")).unwrap();
+            std::os::unix::fs::symlink("tls", dir.path().join("also-tls")).unwrap();
+            let (scenarios, errors) = load_all(&[dir.path().to_owned()]);
+            let ids: Vec<&str> = scenarios.iter().map(|s| s.id.as_str()).collect();
+            assert_eq!(ids, ["tls/good"]);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(
+                errors[0].message.contains("symbolic link loop"),
+                "{}",
+                errors[0].message
+            );
         }
     }
 

@@ -24,8 +24,10 @@
 //! ```
 //!
 //! - `load`: reading files and directories, with errors that name path, line and column.
+//! - `spans`: where a key sits in a file, for errors found after deserialising.
 
 pub mod load;
+pub mod spans;
 
 use std::net::IpAddr;
 
