@@ -4,7 +4,11 @@
 //! `--junit`, `--partition` and `--baseline`, checking each file it wrote.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+
+mod tools;
+
+use tools::tool_present;
 
 /// The connector under test: python-stdlib's program, run as a user's own would be.
 fn exec_connector() -> String {
@@ -50,26 +54,6 @@ impl Elsewhere {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Whether `tool` runs here; when it does not, the test fails under
-/// MAILHARNESS_REQUIRE_CONNECTORS=1 (CI installs it) and otherwise says what it leaves out.
-fn tool_present(tool: &str, why: &str) -> bool {
-    let present = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    let required = std::env::var("MAILHARNESS_REQUIRE_CONNECTORS").is_ok_and(|v| v == "1");
-    assert!(
-        present || !required,
-        "{tool} is missing and MAILHARNESS_REQUIRE_CONNECTORS=1 is set"
-    );
-    if !present {
-        eprintln!("note: {tool} is missing: {why} is left out of this test");
-    }
-    present
 }
 
 /// The scenario files of this repository's catalogue.

@@ -8,8 +8,10 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod no_secret;
+mod tools;
 
 use no_secret::assert_no_secret;
+use tools::tool_present;
 
 fn mailharness() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mailharness"));
@@ -400,26 +402,6 @@ fn a_bad_partition_is_a_usage_error() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("expected hash:M/N or count:M/N"));
-}
-
-/// Whether `tool` runs here; when it does not, a test that needs it fails under
-/// MAILHARNESS_REQUIRE_CONNECTORS=1 (CI installs it) and otherwise says what it leaves out.
-fn tool_present(tool: &str, why: &str) -> bool {
-    let present = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    let required = std::env::var("MAILHARNESS_REQUIRE_CONNECTORS").is_ok_and(|v| v == "1");
-    assert!(
-        present || !required,
-        "{tool} is missing and MAILHARNESS_REQUIRE_CONNECTORS=1 is set"
-    );
-    if !present {
-        eprintln!("note: {tool} is missing: {why} is left out of this test");
-    }
-    present
 }
 
 #[test]
