@@ -155,7 +155,7 @@ impl Row {
             requirement,
             title: requirement.title(),
             verdict,
-            evidence: evidence.into(),
+            evidence: shown(&evidence.into()),
             class: None,
             detail: None,
             remedy: None,
@@ -190,6 +190,32 @@ impl Row {
         row.remedy = Some(advice.to_owned());
         row
     }
+}
+
+/// The most characters of evidence a row keeps: a server's reply can be any size.
+pub const MAX_EVIDENCE: usize = 600;
+
+/// Evidence as a row shows it: control characters (but line breaks) escaped, cut after
+/// [`MAX_EVIDENCE`] characters with a note of how much was left out.
+fn shown(evidence: &str) -> String {
+    let mut out = String::new();
+    let mut chars = evidence.chars().peekable();
+    let mut taken = 0;
+    while let Some(c) = chars.next_if(|_| taken < MAX_EVIDENCE) {
+        taken += 1;
+        match c {
+            '\n' => out.push('\n'),
+            // Line ends as the server sent them (CRLF) show as line breaks.
+            '\r' if chars.peek() == Some(&'\n') => {}
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    let rest = chars.count();
+    if rest > 0 {
+        out.push_str(&format!("… ({rest} more characters)"));
+    }
+    out
 }
 
 /// Marks the requirements of `of` that come after the last row in `rows` as skipped,
@@ -327,6 +353,21 @@ impl CheckReport {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn evidence_is_cut_and_escaped() {
+        let row = Row::pass(Requirement::ALL[0], "* OK ready\r\nbell\x07 nul\0 cr\r.");
+        assert_eq!(row.evidence, "* OK ready\nbell\\u{7} nul\\u{0} cr\\r.");
+        let row = Row::pass(Requirement::ALL[0], "x".repeat(1_000_000));
+        assert_eq!(
+            row.evidence,
+            format!(
+                "{}… ({} more characters)",
+                "x".repeat(MAX_EVIDENCE),
+                1_000_000 - MAX_EVIDENCE
+            )
+        );
+    }
+
     use super::*;
 
     #[test]
