@@ -9,6 +9,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -47,8 +48,11 @@ pub struct RunEnv {
     /// Whether a Docker daemon answered (checked once, on the first scenario that needs it).
     docker: std::sync::OnceLock<Result<(), String>>,
     /// The run's temporary directory, holding the CA file every connector trusts (the same
-    /// CA for every scenario of a run: written once, not once per scenario).
-    dir: tempfile::TempDir,
+    /// CA for every scenario of a run: written once, not once per scenario). Taken and
+    /// deleted by [`RunEnv::shutdown`], or when the environment is dropped.
+    dir: std::sync::Mutex<Option<tempfile::TempDir>>,
+    /// The CA file in that directory.
+    ca_file: std::path::PathBuf,
 }
 
 impl RunEnv {
@@ -58,10 +62,11 @@ impl RunEnv {
             .prefix("mailharness-run-")
             .tempdir()
             .map_err(|e| format!("temporary directory: {e}"))?;
-        std::fs::write(dir.path().join(CA_FILE), certs.ca_pem())
-            .map_err(|e| format!("CA file: {e}"))?;
+        let ca_file = dir.path().join(CA_FILE);
+        std::fs::write(&ca_file, certs.ca_pem()).map_err(|e| format!("CA file: {e}"))?;
         Ok(RunEnv {
-            dir,
+            dir: std::sync::Mutex::new(Some(dir)),
+            ca_file,
             certs: Arc::new(certs),
             password: Secret::new(password.unwrap_or_else(random_password)),
             containers: ContainerPool::default(),
@@ -75,7 +80,7 @@ impl RunEnv {
         self.docker
             .get_or_init(|| {
                 docker::daemon().map_err(|e| format!("no Docker daemon is reachable ({e})"))?;
-                crate::containers::server::remove_leftovers();
+                crate::containers::server::remove_leftovers(Duration::from_secs(20));
                 crate::containers::images::build(
                     &crate::containers::images::SERVERS,
                     &mut |line| {
@@ -109,7 +114,9 @@ impl RunEnv {
             return;
         }
         // Progress, like the image build's: the starts take seconds before any scenario ends.
-        eprintln!(
+        // Not eprintln!: a closed terminal (SIGHUP, see `cli/run.rs`) must not panic the run.
+        let _ = writeln!(
+            std::io::stderr(),
             "containers: starting the real servers of {} scenario legs, {} at a time",
             servers.len(),
             crate::containers::server::PARALLEL_STARTS
@@ -126,7 +133,7 @@ impl RunEnv {
 
     /// The file holding the CA that signs the servers' certificates (PEM).
     pub fn ca_file(&self) -> std::path::PathBuf {
-        self.dir.path().join(CA_FILE)
+        self.ca_file.clone()
     }
 
     /// The password the servers know.
@@ -144,9 +151,15 @@ impl RunEnv {
         })
     }
 
-    /// Removes the run's containers.
+    /// Ends the run: removes its containers, those still starting included (no container
+    /// starts after this), and deletes its temporary directory. A run stopped by a signal
+    /// calls it too, after dropping its scenarios (see `cli/run.rs`).
     pub async fn shutdown(&self) {
         self.containers.shutdown().await;
+        let dir = self.dir.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(dir) = dir {
+            let _ = dir.close();
+        }
     }
 }
 

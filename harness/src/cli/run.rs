@@ -27,7 +27,9 @@ use super::{Format, UsageError, select_scenarios};
         Scenario files that do not parse are reported with path, line and column; the \
         others still run.",
     after_help = "Exit codes: 0 every scenario as expected (or as the baseline records), 1 a \
-        mismatch, 2 a usage error, a bad scenario file or a bad baseline."
+        mismatch, 2 a usage error, a bad scenario file or a bad baseline; 130, 143 or 129 \
+        stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP, after removing the run's containers, \
+        connector processes and temporary files."
 )]
 pub struct RunArgs {
     /// Scenario files or directories (searched for *.toml), or builtin[:TOPIC|:ID] for the
@@ -147,8 +149,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     if scenarios.is_empty() && file_errors.is_empty() && args.partition.is_none() {
         return Err(UsageError("no scenario matches (check PATHS and --tag)".into()).into());
     }
-    let env = RunEnv::new(std::env::var(PASSWORD_VARIABLE).ok())
-        .map_err(|e| anyhow::anyhow!("cannot make certificates: {e}"))?;
     let names = if args.connectors.is_empty() {
         vec!["reference".to_owned()]
     } else {
@@ -168,43 +168,57 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     let runtime = concurrency(connectors[0].as_ref())
         .runtime()
         .context("cannot start the async runtime")?;
-    let env = Arc::new(env);
-    // Ctrl-C removes the run's containers before leaving; a run killed harder leaves them
-    // to the next run, which removes containers of runs that are gone.
-    runtime.spawn(async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: removing the run's containers");
-            mailharness::containers::server::remove_own();
-            std::process::exit(130);
+    // Caught before the run makes anything to clean up (its temporary directory first).
+    let mut signals = StopSignals::catch(&runtime).context("cannot catch signals")?;
+    let leftovers = mailharness::containers::server::remove_leftovers_in_background();
+    let env = Arc::new(
+        RunEnv::new(std::env::var(PASSWORD_VARIABLE).ok())
+            .map_err(|e| anyhow::anyhow!("cannot make certificates: {e}"))?,
+    );
+    let work = async {
+        let mut reports = Vec::new();
+        for connector in &connectors {
+            let started = Instant::now();
+            let mut progress = Progress::new(args.format);
+            if connectors.len() > 1 {
+                progress.announce(connector.name());
+            }
+            let results = runner::run_all(
+                scenarios.clone(),
+                connector.clone(),
+                env.clone(),
+                concurrency(connector.as_ref()).in_flight,
+                args.verbose,
+                |result, done, total| progress.show(result, done, total),
+            )
+            .await;
+            progress.finish();
+            let mut report = RunReport::new(
+                connector.name(),
+                results,
+                file_errors.clone(),
+                started.elapsed().as_millis(),
+            );
+            if let (Some(baseline), false) = (&baseline, args.update_baseline) {
+                baseline.apply(&mut report);
+            }
+            reports.push(report);
+        }
+        reports
+    };
+    let finished = runtime.block_on(async {
+        tokio::select! {
+            biased;
+            stop = signals.next() => Err(stop),
+            reports = work => Ok(reports),
         }
     });
-    let mut reports = Vec::new();
-    for connector in &connectors {
-        let started = Instant::now();
-        let mut progress = Progress::new(args.format);
-        if connectors.len() > 1 {
-            progress.announce(connector.name());
-        }
-        let results = runtime.block_on(runner::run_all(
-            scenarios.clone(),
-            connector.clone(),
-            env.clone(),
-            concurrency(connector.as_ref()).in_flight,
-            args.verbose,
-            |result, done, total| progress.show(result, done, total),
-        ));
-        progress.finish();
-        let mut report = RunReport::new(
-            connector.name(),
-            results,
-            file_errors.clone(),
-            started.elapsed().as_millis(),
-        );
-        if let (Some(baseline), false) = (&baseline, args.update_baseline) {
-            baseline.apply(&mut report);
-        }
-        reports.push(report);
-    }
+    let mut reports = match finished {
+        Ok(reports) => reports,
+        Err(stop) => return Ok(stopped(stop, runtime, &env, leftovers)),
+    };
+    runtime.block_on(env.shutdown());
+    let _ = leftovers.join();
     if let (Some(path), true) = (&args.baseline, args.update_baseline) {
         let recorded = baseline.unwrap_or_default().updated(&reports);
         std::fs::write(path, recorded.to_text(path))
@@ -218,7 +232,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             recorded.apply(report);
         }
     }
-    runtime.block_on(env.shutdown());
     let parities: Vec<Parity> = reports.iter().map(|r| parity_table(r, &pairs)).collect();
     let differences: usize = parities.iter().map(|p| p.differences).sum();
     let text = match args.format {
@@ -248,9 +261,94 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         std::fs::write(path, mailharness::html::run_page(&reports))
             .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
     }
-    out!("{text}").context("cannot write the report")?;
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("cannot write the report")?;
     let worst = reports.iter().map(RunReport::exit_code).max().unwrap_or(0);
     Ok(worst.max(u8::from(differences > 0)))
+}
+
+/// Ends a run that `stop` interrupted: its scenarios are dropped already (no new one
+/// starts); kills the connectors still running, removes the containers (those still
+/// starting too) and the temporary directory, and gives the exit code a shell gives a
+/// process the signal killed. Nothing here relies on destructors after an exit.
+fn stopped(
+    stop: Stop,
+    runtime: tokio::runtime::Runtime,
+    env: &RunEnv,
+    leftovers: std::thread::JoinHandle<usize>,
+) -> u8 {
+    // Not eprintln!: after SIGHUP the terminal may be gone, and a failed write must not
+    // panic before the cleanup.
+    let _ = writeln!(
+        std::io::stderr(),
+        "\nstopped by {}: removing the run's connectors, containers and temporary files",
+        stop.name()
+    );
+    mailharness::connector::external::stop_all();
+    runtime.block_on(env.shutdown());
+    // The dropped scenarios' tasks go now; a blocking task (an image build) is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    let _ = leftovers.join();
+    stop.exit_code()
+}
+
+/// A signal that stops a run (or `serve`): SIGINT (Ctrl-C), SIGTERM (what CI runners send
+/// on cancel) or SIGHUP (the terminal closed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Stop {
+    Interrupt,
+    Terminate,
+    Hangup,
+}
+
+impl Stop {
+    /// 128 + the signal's number, as a shell reports a process that signal killed.
+    pub(super) fn exit_code(self) -> u8 {
+        match self {
+            Stop::Interrupt => 130,
+            Stop::Terminate => 143,
+            Stop::Hangup => 129,
+        }
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Stop::Interrupt => "SIGINT",
+            Stop::Terminate => "SIGTERM",
+            Stop::Hangup => "SIGHUP",
+        }
+    }
+}
+
+/// The three stopping signals, caught: from [`StopSignals::catch`] on they no longer end
+/// the process; the run ends itself when it sees one.
+pub(super) struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    pub(super) fn catch(runtime: &tokio::runtime::Runtime) -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _inside = runtime.enter();
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// The next of them to arrive (one that came before this call counts).
+    pub(super) async fn next(&mut self) -> Stop {
+        tokio::select! {
+            _ = self.interrupt.recv() => Stop::Interrupt,
+            _ = self.terminate.recv() => Stop::Terminate,
+            _ = self.hangup.recv() => Stop::Hangup,
+        }
+    }
 }
 
 /// On GitHub Actions: annotations for the first mismatches (on stderr, so that stdout

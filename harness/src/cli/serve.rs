@@ -1,5 +1,6 @@
 //! `mailharness serve`: start one scenario's servers and keep them up, so anyone can point
-//! a mail client, `openssl s_client` or a connector at them by hand.
+//! a mail client, `openssl s_client` or a connector at them by hand, until SIGINT (Ctrl-C),
+//! SIGTERM or SIGHUP; then the containers, the password file and the temporary directory go.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use mailharness_certs::CertMatrix;
 use mailharness_mock_servers::{MockConfig, MockServer, Security};
 
 use super::UsageError;
+use super::run::StopSignals;
 
 /// Arguments of `mailharness serve`.
 #[derive(Debug, clap::Args)]
@@ -22,8 +24,13 @@ use super::UsageError;
     about = "Start a scenario's servers and keep them up until Ctrl-C",
     long_about = "Start the mock IMAP and SMTP servers a scenario describes and keep them up \
         until Ctrl-C, printing where they listen, the CA to trust and the login name. The \
-        password is written to a file (mode 0600) rather than printed. On Ctrl-C, the \
-        transcript of every connection is printed (passwords redacted)."
+        password is written to a file (mode 0600) rather than printed. On Ctrl-C (or \
+        SIGTERM, SIGHUP), the transcript of every connection is printed (passwords \
+        redacted), the containers are removed and the password file is deleted (the whole \
+        directory when it is a temporary one).",
+    after_help = "Exit codes: 0 stopped by a signal once the servers were up, 130, 143 or 129 \
+        stopped by SIGINT, SIGTERM or SIGHUP while they were starting, 1 a server that did \
+        not start, 2 a usage error."
 )]
 pub struct ServeArgs {
     /// The scenario file, or builtin:ID for one of the catalogue inside the binary
@@ -62,6 +69,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         UsageError(error.to_string())
     })?;
     let scenario = &loaded.scenario;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    // Caught before anything is written that a signal would leave behind.
+    let mut signals = StopSignals::catch(&runtime).context("cannot catch signals")?;
     let temporary;
     let dir = match &args.dir {
         Some(dir) => {
@@ -84,81 +96,99 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     let password_file = dir.join("password");
     write_private(&password_file, &password)?;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let bind = "127.0.0.1:0".parse().expect("valid address");
-        let mut servers = Vec::new();
-        println!("Serving {} ({})", loaded.id, scenario.description);
-        let pool = ContainerPool::default();
-        let imap: Leg = match scenario.imap.server {
-            ImapServerKind::Mock => Leg::Mock(scenario.imap_config(&password).into()),
-            ImapServerKind::Closed => Leg::Closed,
-            ImapServerKind::Dovecot | ImapServerKind::Courier => {
-                Leg::Real(RealServer::imap(scenario, &password))
-            }
+    let pool = ContainerPool::default();
+    let served = runtime.block_on(async {
+        let servers = tokio::select! {
+            biased;
+            // Stopped before the servers are up: the exit code says by what.
+            stop = signals.next() => return Ok(stop.exit_code()),
+            servers = start_servers(&loaded, &pool, &certs, &password) => servers?,
         };
-        let smtp: Leg = match scenario.smtp.server {
-            SmtpServerKind::Mock => Leg::Mock(scenario.smtp_config(&password).into()),
-            SmtpServerKind::Closed => Leg::Closed,
-            SmtpServerKind::Postfix => Leg::Real(RealServer::smtp(scenario, &password)),
-        };
-        for (name, leg, security) in [
-            ("IMAP", imap, scenario.imap.security),
-            ("SMTP", smtp, scenario.smtp.security),
-        ] {
-            match leg {
-                Leg::Mock(config) => {
-                    let server = MockServer::start(config, certs.clone(), bind)
-                        .await
-                        .with_context(|| format!("cannot start the {name} server"))?;
-                    println!(
-                        "  {name}  {HOST}:{}  ({})",
-                        server.addr().port(),
-                        security_name(security)
-                    );
-                    servers.push((name, server));
-                }
-                Leg::Real(real) => {
-                    let running = pool
-                        .get(real.key(), || real.spec(&certs))
-                        .await
-                        .map_err(anyhow::Error::msg)?;
-                    let port = running.port(real.listener_port()).unwrap_or_default();
-                    println!(
-                        "  {name}  {HOST}:{port}  ({}, real {})",
-                        security_name(security),
-                        real.server
-                    );
-                }
-                Leg::Closed => {
-                    println!("  {name}  nothing listens (the scenario's server is closed)")
-                }
-            }
-        }
         println!("  login     {}", scenario.server_login());
         println!("  password  in {}", password_file.display());
         println!("  trust     {}", ca_file.display());
         println!("Press Ctrl-C to stop.");
         std::io::stdout().flush()?;
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")?;
+        signals.next().await;
+        // Written without println!: after SIGHUP stdout may be gone, and the cleanup below
+        // must still run.
+        let mut stdout = std::io::stdout().lock();
         for (name, server) in &servers {
             for transcript in server.transcripts() {
-                println!("--- {name} {transcript}");
+                let _ = writeln!(stdout, "--- {name} {transcript}");
             }
         }
-        pool.shutdown().await;
-        anyhow::Ok(())
-    })?;
-    Ok(0)
+        anyhow::Ok(0)
+    });
+    // Whatever happened above: no container, no password file stays behind.
+    runtime.block_on(pool.shutdown());
+    let _ = std::fs::remove_file(&password_file);
+    served
+}
+
+/// Starts the scenario's two servers (mock ones here, real ones in `pool`) and prints where
+/// they listen.
+async fn start_servers(
+    loaded: &mailharness::scenario::load::LoadedScenario,
+    pool: &ContainerPool,
+    certs: &Arc<CertMatrix>,
+    password: &str,
+) -> anyhow::Result<Vec<(&'static str, MockServer)>> {
+    let scenario = &loaded.scenario;
+    let bind = "127.0.0.1:0".parse().expect("valid address");
+    let mut servers = Vec::new();
+    println!("Serving {} ({})", loaded.id, scenario.description);
+    let imap: Leg = match scenario.imap.server {
+        ImapServerKind::Mock => Leg::Mock(Box::new(scenario.imap_config(password).into())),
+        ImapServerKind::Closed => Leg::Closed,
+        ImapServerKind::Dovecot | ImapServerKind::Courier => {
+            Leg::Real(RealServer::imap(scenario, password))
+        }
+    };
+    let smtp: Leg = match scenario.smtp.server {
+        SmtpServerKind::Mock => Leg::Mock(Box::new(scenario.smtp_config(password).into())),
+        SmtpServerKind::Closed => Leg::Closed,
+        SmtpServerKind::Postfix => Leg::Real(RealServer::smtp(scenario, password)),
+    };
+    for (name, leg, security) in [
+        ("IMAP", imap, scenario.imap.security),
+        ("SMTP", smtp, scenario.smtp.security),
+    ] {
+        match leg {
+            Leg::Mock(config) => {
+                let server = MockServer::start(*config, certs.clone(), bind)
+                    .await
+                    .with_context(|| format!("cannot start the {name} server"))?;
+                println!(
+                    "  {name}  {HOST}:{}  ({})",
+                    server.addr().port(),
+                    security_name(security)
+                );
+                servers.push((name, server));
+            }
+            Leg::Real(real) => {
+                let running = pool
+                    .get(real.key(), || real.spec(certs))
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                let port = running.port(real.listener_port()).unwrap_or_default();
+                println!(
+                    "  {name}  {HOST}:{port}  ({}, real {})",
+                    security_name(security),
+                    real.server
+                );
+            }
+            Leg::Closed => {
+                println!("  {name}  nothing listens (the scenario's server is closed)")
+            }
+        }
+    }
+    Ok(servers)
 }
 
 /// What one leg of the scenario runs on.
 enum Leg {
-    Mock(MockConfig),
+    Mock(Box<MockConfig>),
     Real(RealServer),
     Closed,
 }

@@ -30,9 +30,15 @@
 //! that cannot be started, exits without such an object, prints something else, names an
 //! unknown class or step, or outlives six step timeouts is a [`ConnectorError`], with an
 //! excerpt of what it printed (the password and its base64 forms redacted).
+//!
+//! Each program runs in a process group of its own, killed whole when the scenario is done
+//! with it (whatever it left running goes too), and all at once by [`stop_all`] when the
+//! run stops on a signal.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Mutex;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -221,7 +227,8 @@ impl ExternalConnector {
         if let Some(dir) = &self.dir {
             command.current_dir(dir);
         }
-        let mut child = command.spawn().map_err(|e| {
+        command.process_group(0);
+        let (mut child, _group) = Group::spawn(&mut command).map_err(|e| {
             fail(
                 format!("cannot start `{}`: {e}", self.command.join(" ")),
                 "",
@@ -264,6 +271,70 @@ impl ExternalConnector {
             )
         })?;
         parse_outcome(response).map_err(|problem| fail(problem, &printed))
+    }
+}
+
+/// The process groups of the connectors running now; none start once [`stop_all`] ran.
+static GROUPS: Mutex<Groups> = Mutex::new(Groups {
+    running: None,
+    stopped: false,
+});
+
+struct Groups {
+    running: Option<HashSet<u32>>,
+    stopped: bool,
+}
+
+/// A connector's process group, killed (SIGKILL) when dropped: after the program exits
+/// (what it left behind), when the scenario gives up on it, or when the run's tasks are
+/// dropped.
+struct Group(u32);
+
+impl Group {
+    /// Spawns `command` (set to lead a new group) and registers its group, unless the run
+    /// is stopping. Registered under the same lock [`stop_all`] takes, so that no
+    /// connector starts unseen by it.
+    fn spawn(
+        command: &mut tokio::process::Command,
+    ) -> std::io::Result<(tokio::process::Child, Group)> {
+        let mut groups = GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+        if groups.stopped {
+            return Err(std::io::Error::other("the run is stopping"));
+        }
+        let child = command.spawn()?;
+        let id = child.id().expect("a child just spawned has a pid");
+        groups.running.get_or_insert_with(HashSet::new).insert(id);
+        Ok((child, Group(id)))
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let mut groups = GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+        if groups.running.as_mut().is_some_and(|r| r.remove(&self.0)) {
+            kill_group(self.0);
+        }
+    }
+}
+
+fn kill_group(id: u32) {
+    if let Ok(id) = i32::try_from(id)
+        && id > 0
+    {
+        // SAFETY: killpg only sends a signal; the group is one this process made.
+        unsafe {
+            libc::killpg(id, libc::SIGKILL);
+        }
+    }
+}
+
+/// Kills every connector process group running now and lets none start after: for a run
+/// stopping on a signal (`cli/run.rs`).
+pub fn stop_all() {
+    let mut groups = GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+    groups.stopped = true;
+    for id in groups.running.take().unwrap_or_default() {
+        kill_group(id);
     }
 }
 
