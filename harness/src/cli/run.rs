@@ -261,10 +261,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         std::fs::write(path, mailharness::html::run_page(&reports))
             .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;
     }
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .context("cannot write the report")?;
+    out!("{text}").context("cannot write the report")?;
     let worst = reports.iter().map(RunReport::exit_code).max().unwrap_or(0);
     Ok(worst.max(u8::from(differences > 0)))
 }
