@@ -43,7 +43,7 @@ use std::sync::Mutex;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{BoxFuture, ConnectionSecurity, Connector, ConnectorError, Settings};
 use crate::outcome::{ErrorClass, Outcome, ServerResponse, Step};
@@ -238,12 +238,12 @@ impl ExternalConnector {
             // A connector that exits without reading its input is judged by what it prints.
             let _ = stdin.write_all(&input).await;
         }
-        let output = child
-            .wait_with_output()
-            .await
-            .map_err(|e| fail(format!("cannot wait for the connector: {e}"), ""))?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let ((stdout, dropped), (stderr, _), status) =
+            tokio::join!(read_capped(stdout), read_capped(stderr), child.wait());
+        let status = status.map_err(|e| fail(format!("cannot wait for the connector: {e}"), ""))?;
+        let stdout = String::from_utf8_lossy(&stdout);
+        let stderr = String::from_utf8_lossy(&stderr);
         let printed = format!(
             "{stdout}{}{stderr}",
             if stderr.is_empty() {
@@ -259,8 +259,16 @@ impl ExternalConnector {
             .find(|line| line.trim_start().starts_with('{'))
             .map(str::trim);
         let Some(json) = json.filter(|_| !stdout.trim().is_empty()) else {
+            let flood = if dropped > 0 {
+                format!(
+                    " in the last {MAX_KEPT_OUTPUT} bytes of {} it printed",
+                    dropped + MAX_KEPT_OUTPUT as u64
+                )
+            } else {
+                String::new()
+            };
             return Err(fail(
-                format!("printed no JSON outcome ({})", output.status),
+                format!("printed no JSON outcome{flood} ({status})"),
                 &printed,
             ));
         };
@@ -272,6 +280,39 @@ impl ExternalConnector {
         })?;
         parse_outcome(response).map_err(|problem| fail(problem, &printed))
     }
+}
+
+/// The most bytes kept of each of a connector's output streams: the last ones, where the
+/// outcome is. The rest is read and dropped, so a connector that floods its output neither
+/// blocks nor grows the harness.
+pub const MAX_KEPT_OUTPUT: usize = 1 << 20;
+
+/// Reads `stream` to its end, keeping its last [`MAX_KEPT_OUTPUT`] bytes; also how many
+/// were dropped.
+async fn read_capped(stream: Option<impl tokio::io::AsyncRead + Unpin>) -> (Vec<u8>, u64) {
+    let mut kept = Vec::new();
+    let mut dropped = 0u64;
+    let Some(mut stream) = stream else {
+        return (kept, dropped);
+    };
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => kept.extend_from_slice(&chunk[..n]),
+        }
+        if kept.len() > 2 * MAX_KEPT_OUTPUT {
+            let cut = kept.len() - MAX_KEPT_OUTPUT;
+            kept.drain(..cut);
+            dropped += cut as u64;
+        }
+    }
+    if kept.len() > MAX_KEPT_OUTPUT {
+        let cut = kept.len() - MAX_KEPT_OUTPUT;
+        kept.drain(..cut);
+        dropped += cut as u64;
+    }
+    (kept, dropped)
 }
 
 /// The process groups of the connectors running now; none start once [`stop_all`] ran.

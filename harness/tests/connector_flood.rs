@@ -1,0 +1,54 @@
+//! A connector that floods its output neither grows the harness nor hides its outcome: the
+//! harness keeps the last `MAX_KEPT_OUTPUT` bytes of each stream
+//! (`harness/src/connector/external.rs`). Alone in its test binary, so that the peak memory
+//! of the children it waited for is the harness's own.
+
+use std::process::Command;
+
+fn peak_rss_of_children_kib() -> i64 {
+    // SAFETY: getrusage only fills the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
+    usage.ru_maxrss
+}
+
+#[test]
+fn a_flooding_connector_is_bounded_in_memory_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("flood.toml"),
+        "description = \"wrong password\"\nstep-timeout-ms = 200\n[account]\npassword = \"wrong\"\n[expect]\nclass = \"unauthorized\"\nstep = \"imap-login\"\ndetail = \"wrong-credentials\"\n",
+    )
+    .unwrap();
+    let run = |connector: &str| {
+        Command::new(env!("CARGO_BIN_EXE_mailharness"))
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["run", "flood.toml", "--connector", connector])
+            .output()
+            .unwrap()
+    };
+    // Endless output: a connector error when its time is up (six step timeouts).
+    let started = std::time::Instant::now();
+    let output = run("exec:yes");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("connector error: exec did not finish within"),
+        "{stdout}"
+    );
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    // 50 MB of output, then the outcome: found, and the scenario passes.
+    let output = run(concat!(
+        "exec:head -c 50000000 /dev/zero | tr '\\0' x; echo; ",
+        "echo '{\"class\": \"unauthorized\", \"step\": \"imap-login\", \"detail\": \"wrong-credentials\"}'"
+    ));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    // Kept output is 1 MiB a stream; the harness itself needs some tens of MiB.
+    let peak = peak_rss_of_children_kib();
+    assert!(peak < 200 * 1024, "peak RSS {peak} KiB");
+}
