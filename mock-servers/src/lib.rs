@@ -40,6 +40,9 @@ mod connection;
 pub mod imap;
 mod legacy_tls;
 mod lines;
+// The sessions' properties: the checks of their tests and of the cargo-fuzz targets (fuzz/).
+#[doc(hidden)]
+pub mod properties;
 mod sasl;
 pub mod server;
 mod session;

@@ -43,7 +43,7 @@ use crate::connector::ConnectionSecurity;
 use crate::outcome::{ErrorClass, Step};
 
 /// One scenario file.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Scenario {
     /// One sentence: what the servers do.
@@ -94,7 +94,7 @@ pub enum SmtpServerKind {
 }
 
 /// The `[imap]` table: the server, and how the connector is told to reach it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ImapSection {
     #[serde(default)]
@@ -129,7 +129,7 @@ pub struct ImapSection {
 }
 
 /// The `[smtp]` table.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SmtpSection {
     #[serde(default)]
@@ -219,7 +219,7 @@ pub enum PasswordChoice {
 }
 
 /// The `[account]` table: the inbox as the user enters it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Account {
     #[serde(default = "default_email")]
