@@ -436,7 +436,7 @@ mod tests {
         drive(Echo(Vec::new(), false), 16 * ANSWER_OVERHEAD, &[&long]);
     }
 
-    /// Found by the fuzzing runs (bench/README.md, "Fuzzing"): LIST matching
+    /// Found while writing these properties, by timing LIST patterns: LIST matching
     /// (`wildcard_match` in imap/session.rs) backtracks over every way the wildcards could
     /// split a name, so a logged-in client's `LIST "" ********************z` takes seconds
     /// (20 stars: about 5 s in a debug build) and each further star multiplies it. Ignored
