@@ -67,7 +67,7 @@ impl FileError {
                 path.display().to_string(),
                 text.to_owned(),
             )),
-            span: span.map(|span| SourceSpan::from(span)),
+            span: span.map(SourceSpan::from),
         }
     }
 
@@ -94,7 +94,9 @@ fn showable(text: &str, span: &Range<usize>) -> bool {
         .map_or(text.len(), |(i, _)| span.end + i);
     let lines = &text[from..to];
     lines.lines().count() <= MAX_SHOWN_LINES + 2
-        && lines.lines().all(|line| line.chars().count() <= MAX_SHOWN_LINE)
+        && lines
+            .lines()
+            .all(|line| line.chars().count() <= MAX_SHOWN_LINE)
 }
 
 /// Up to 40 characters before `offset` and 60 from it, within its line, escaped, with `…`
@@ -156,9 +158,15 @@ mod tests {
     fn a_line_too_long_to_show_gives_an_excerpt_and_no_panic() {
         // A span past column 65,535 once made miette panic while formatting.
         let long = "a".repeat(70_000);
-        let text = format!("description = \"d\"\nimap = {{ folders = [\"{long}\"], securty = \"x\" }}\n");
+        let text =
+            format!("description = \"d\"\nimap = {{ folders = [\"{long}\"], securty = \"x\" }}\n");
         let at = text.find("securty").unwrap();
-        let error = FileError::at(Path::new("f.toml"), &text, Some(at..at + 7), "unknown field".into());
+        let error = FileError::at(
+            Path::new("f.toml"),
+            &text,
+            Some(at..at + 7),
+            "unknown field".into(),
+        );
         assert_eq!(error.location, "f.toml:2:70026");
         let shown = rendered(&error);
         assert!(shown.len() < 1_000, "{} bytes", shown.len());
@@ -173,7 +181,12 @@ mod tests {
     #[test]
     fn a_tall_span_is_not_echoed_whole() {
         let text = "x = \"\"\"\n".to_owned() + &"line\n".repeat(10_000) + "\"\"\"\n";
-        let error = FileError::at(Path::new("f.toml"), &text, Some(4..text.len() - 1), "x".into());
+        let error = FileError::at(
+            Path::new("f.toml"),
+            &text,
+            Some(4..text.len() - 1),
+            "x".into(),
+        );
         assert!(rendered(&error).len() < 1_000);
     }
 }

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Mechanism;
-use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::{Extension, ServerInfo};
 use tokio::time::timeout;
 
@@ -97,13 +96,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     if target.security == ConnectionSecurity::Starttls {
         let plain = timeout(
             limit,
-            AsyncSmtpConnection::connect_tokio1(
-                (target.host.as_str(), target.port),
-                Some(limit),
-                &steps::client_id(),
-                None,
-                None,
-            ),
+            steps::connect_plain(target.host.as_str(), target.port, None),
         )
         .await;
         match plain {
@@ -112,11 +105,11 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
                 connection.abort().await;
                 ehlo = Some(info);
             }
-            Ok(Err(error)) => {
+            Ok(Err(outcome)) => {
                 rows.push(Row::pass(Requirement::SmtpReachable, connected));
                 rows.push(outcome_row(
                     Requirement::SmtpEncryption,
-                    &steps::connect_error(&error),
+                    &outcome,
                     "greeting or EHLO",
                 ));
                 skip_rest(&mut rows, "not checked: no encrypted SMTP connection");

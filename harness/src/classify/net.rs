@@ -5,6 +5,12 @@ use std::io;
 
 /// The detail for an I/O error on connect or while waiting for the server's first words.
 pub fn io_detail(error: &io::Error) -> &'static str {
+    if error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<crate::connector::reference::bounded::ReplyTooLong>())
+    {
+        return "reply-too-long";
+    }
     match error.kind() {
         io::ErrorKind::ConnectionRefused => "connection-refused",
         io::ErrorKind::TimedOut => "timeout",

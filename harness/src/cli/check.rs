@@ -224,7 +224,8 @@ fn servers(args: &CheckArgs) -> anyhow::Result<Option<(Target, Target, bool)>> {
                         "{} is preset for Exchange ({}): an Exchange connection is made with \
                          the Exchange connector, not over IMAP/SMTP, so there is nothing to \
                          check here.",
-                        preset.domain, preset.url
+                        preset.domain,
+                        preset.url
                     )?,
                 }
                 return Ok(None);

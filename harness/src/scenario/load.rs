@@ -75,10 +75,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     let scenario: Scenario = toml::from_str(text).map_err(|error| {
         let mut message = error.message().trim().to_owned();
         let span = error.span().map(|span| refine_span(text, span, &message));
-        if let (Some(span), "duplicate key") = (&span, message.as_str()) {
-            if let Some(key) = text.get(span.clone()) {
-                message = format!("duplicate key `{}`: each key is given once", key.trim());
-            }
+        if let (Some(span), "duplicate key") = (&span, message.as_str())
+            && let Some(key) = text.get(span.clone())
+        {
+            message = format!("duplicate key `{}`: each key is given once", key.trim());
         }
         at(span, message)
     })?;
@@ -138,15 +138,13 @@ pub const MAX_STEP_TIMEOUT_MS: u64 = 600_000;
 /// Values the types accept but a scenario cannot mean: the key (as a path of tables) and what
 /// was expected.
 fn check_values(scenario: &Scenario) -> Result<(), (&'static [&'static str], String)> {
-    if let Some(ms) = scenario.step_timeout_ms {
-        if !(1..=MAX_STEP_TIMEOUT_MS).contains(&ms) {
-            return Err((
-                &["step-timeout-ms"],
-                format!(
-                    "`step-timeout-ms` is {ms}; expected 1 to {MAX_STEP_TIMEOUT_MS} (ten minutes)"
-                ),
-            ));
-        }
+    if let Some(ms) = scenario.step_timeout_ms
+        && !(1..=MAX_STEP_TIMEOUT_MS).contains(&ms)
+    {
+        return Err((
+            &["step-timeout-ms"],
+            format!("`step-timeout-ms` is {ms}; expected 1 to {MAX_STEP_TIMEOUT_MS} (ten minutes)"),
+        ));
     }
     if scenario.imap.max_connections_per_user == Some(0) {
         return Err((
@@ -161,15 +159,15 @@ fn check_values(scenario: &Scenario) -> Result<(), (&'static [&'static str], Str
             format!("`email` is {email:?}; expected an address such as alice@example.com"),
         ));
     }
-    if let Some(address) = scenario.account.source_address {
-        if !address.is_loopback() {
-            return Err((
-                &["account", "source-address"],
-                format!(
-                    "`source-address` is {address}; expected a loopback address (127.0.0.0/8 or ::1): every server of a run listens on loopback"
-                ),
-            ));
-        }
+    if let Some(address) = scenario.account.source_address
+        && !address.is_loopback()
+    {
+        return Err((
+            &["account", "source-address"],
+            format!(
+                "`source-address` is {address}; expected a loopback address (127.0.0.0/8 or ::1): every server of a run listens on loopback"
+            ),
+        ));
     }
     if scenario.twin.is_some() && !scenario.needs_containers() {
         return Err((

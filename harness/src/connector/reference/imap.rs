@@ -19,6 +19,8 @@ use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpSocket, TcpStream};
+
+use super::bounded::Bounded;
 use tokio::time::timeout;
 
 use super::legacy_probe;
@@ -27,7 +29,7 @@ use crate::classify::tls::TlsFailure;
 use crate::connector::{ConnectionSecurity, Settings};
 use crate::outcome::{ErrorClass, Outcome, Step};
 
-type TlsStream = tokio_rustls::client::TlsStream<TcpStream>;
+type TlsStream = tokio_rustls::client::TlsStream<Bounded<TcpStream>>;
 pub(super) type ImapSession = Session<TlsStream>;
 
 /// Where `imap-connect` was when its time ran out.
@@ -101,6 +103,7 @@ async fn connect_steps(
     let endpoint = &settings.imap;
     let tcp = tcp_connect(&endpoint.host, endpoint.port, settings.source_address)
         .await
+        .map(Bounded::new)
         .map_err(|(class, detail)| connect_failure(class, detail))?;
     match endpoint.security {
         ConnectionSecurity::ImplicitTls => {
@@ -140,8 +143,9 @@ async fn connect_steps(
     }
 }
 
-/// Resolves and connects, from the source address when one is set.
-async fn tcp_connect(
+/// Resolves and connects, from the source address when one is set. The class is IMAP's;
+/// SMTP keeps the detail only.
+pub(super) async fn tcp_connect(
     host: &str,
     port: u16,
     source: Option<IpAddr>,
@@ -185,7 +189,7 @@ async fn tcp_connect(
 
 /// The TLS handshake, classified when it fails.
 async fn handshake(
-    tcp: TcpStream,
+    tcp: Bounded<TcpStream>,
     host: &str,
     config: &Arc<ClientConfig>,
 ) -> Result<TlsStream, Outcome> {

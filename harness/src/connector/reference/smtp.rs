@@ -5,16 +5,19 @@
 //! `smtp-login`: AUTH PLAIN or LOGIN. `test-send`: MAIL, RCPT, DATA and the message, one
 //! command at a time so that a refusal names the command that was refused.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{
-    AsyncSmtpConnection, Certificate, CertificateStore, TlsParameters, TlsVersion,
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, CertificateStore, TlsParameters, TlsVersion,
 };
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, Message};
+use rustls::pki_types::ServerName;
+use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use crate::classify;
@@ -22,8 +25,9 @@ use crate::classify::tls::TlsFailure;
 use crate::connector::{ConnectionSecurity, Settings};
 use crate::outcome::{ErrorClass, Outcome, Step};
 
-use super::legacy_probe;
+use super::bounded::Bounded;
 use super::tls::extra_roots;
+use super::{imap, legacy_probe};
 
 /// The name the connector gives in EHLO.
 const HELLO_NAME: &str = "mailharness.localhost";
@@ -148,17 +152,14 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
         async {
             let tls = tls_parameters(settings)?;
             let endpoint = &settings.smtp;
-            let server = (endpoint.host.as_str(), endpoint.port);
             let implicit = endpoint.security == ConnectionSecurity::ImplicitTls;
-            let mut connection = AsyncSmtpConnection::connect_tokio1(
-                server,
-                Some(settings.step_timeout),
-                &client_id(),
-                implicit.then(|| tls.clone()),
-                settings.source_address,
-            )
-            .await
-            .map_err(|e| connect_error(&e))?;
+            let mut connection = if implicit {
+                let tcp =
+                    tcp_connect(&endpoint.host, endpoint.port, settings.source_address).await?;
+                greet(Box::new(Bounded::new(implicit_tls(tcp, settings).await?))).await?
+            } else {
+                connect_plain(&endpoint.host, endpoint.port, settings.source_address).await?
+            };
             if !implicit {
                 if !connection.can_starttls() {
                     connection.abort().await;
@@ -177,6 +178,70 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
         },
     )
     .await
+}
+
+/// A TCP connection for SMTP; refusals keep the detail of IMAP's (`imap::tcp_connect`).
+async fn tcp_connect(host: &str, port: u16, source: Option<IpAddr>) -> Result<TcpStream, Outcome> {
+    imap::tcp_connect(host, port, source)
+        .await
+        .map_err(|(_, detail)| {
+            Outcome::failed(ErrorClass::SmtpSettingsIncorrect, Step::SmtpConnect, detail)
+        })
+}
+
+/// The greeting and EHLO over `stream`, by lettre.
+async fn greet(stream: Box<dyn AsyncTokioStream>) -> Result<AsyncSmtpConnection, Outcome> {
+    AsyncSmtpConnection::connect_with_transport(stream, &client_id())
+        .await
+        .map_err(|e| connect_error(&e))
+}
+
+/// A plaintext connection, greeted: connections are made here, not by lettre, so that what
+/// the server may send is bounded (see `bounded`); lettre runs STARTTLS over it.
+pub(crate) async fn connect_plain(
+    host: &str,
+    port: u16,
+    source: Option<IpAddr>,
+) -> Result<AsyncSmtpConnection, Outcome> {
+    greet(Box::new(Bounded::new(
+        tcp_connect(host, port, source).await?,
+    )))
+    .await
+}
+
+/// The TLS handshake of an implicit-TLS server, with the policy of IMAP's (`tls`): the
+/// same as lettre's `TlsParameters` above (TLS 1.2 and 1.3, the system roots unless
+/// switched off, the settings' CA, any certificate when insecure ones are allowed).
+async fn implicit_tls(
+    tcp: TcpStream,
+    settings: &Settings,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Outcome> {
+    let config = super::tls::client_config(settings).map_err(|detail| {
+        Outcome::failed(
+            ErrorClass::SmtpSettingsIncorrect,
+            Step::SmtpConnect,
+            "tls-setup-failed",
+        )
+        .with_response(None, detail)
+    })?;
+    let name = ServerName::try_from(settings.smtp.host.clone()).map_err(|_| {
+        Outcome::failed(
+            ErrorClass::SmtpSettingsIncorrect,
+            Step::SmtpConnect,
+            "invalid-host",
+        )
+    })?;
+    tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|error| {
+            imap::tls_failure(
+                &error,
+                ErrorClass::SmtpSettingsIncorrect,
+                ErrorClass::SmtpSettingsIncorrect,
+                Step::SmtpConnect,
+            )
+        })
 }
 
 /// Runs `smtp-login`.

@@ -1,0 +1,166 @@
+//! The reference connector's server connections, bounded in what the server may send: at
+//! most [`MAX_REPLY_BYTES`] between two writes of the client (one reply, however many lines
+//! it has). lettre and async-imap buffer a line until its end, so a server that sends an
+//! endless line or an endless reply grew memory without bound and kept the parser busy past
+//! the step timeout; bounded, the read fails with [`ReplyTooLong`], which
+//! `classify::net::io_detail` names `reply-too-long`.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+/// The most a server may send between two writes of the client: 1 MiB.
+pub const MAX_REPLY_BYTES: usize = 1 << 20;
+
+/// What a read fails with once the server sent more than [`MAX_REPLY_BYTES`] unasked.
+#[derive(Debug)]
+pub struct ReplyTooLong;
+
+impl std::fmt::Display for ReplyTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the server sent more than {MAX_REPLY_BYTES} bytes without a command to answer"
+        )
+    }
+}
+
+impl std::error::Error for ReplyTooLong {}
+
+/// A stream whose reads fail once the server sent more than [`MAX_REPLY_BYTES`] since the
+/// client last wrote.
+#[derive(Debug)]
+pub struct Bounded<S> {
+    inner: S,
+    unanswered: usize,
+}
+
+impl<S> Bounded<S> {
+    pub fn new(inner: S) -> Bounded<S> {
+        Bounded {
+            inner,
+            unanswered: 0,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.unanswered > MAX_REPLY_BYTES {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                ReplyTooLong,
+            )));
+        }
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &poll {
+            this.unanswered += buf.filled().len() - before;
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Bounded<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_write(cx, data);
+        if let Poll::Ready(Ok(written)) = &poll
+            && *written > 0
+        {
+            this.unanswered = 0;
+        }
+        poll
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// The streams lettre is given: a TCP connection, or one with TLS already made.
+pub trait PeerAddr {
+    fn peer_addr(&self) -> io::Result<SocketAddr>;
+}
+
+impl PeerAddr for TcpStream {
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        TcpStream::peer_addr(self)
+    }
+}
+
+impl PeerAddr for tokio_rustls::client::TlsStream<TcpStream> {
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.get_ref().0.peer_addr()
+    }
+}
+
+impl<S> lettre::transport::smtp::client::AsyncTokioStream for Bounded<S>
+where
+    S: AsyncRead + AsyncWrite + PeerAddr + Send + Sync + Unpin + std::fmt::Debug,
+{
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn a_reply_past_the_bound_fails_and_a_write_starts_a_new_one() {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let mut client = Bounded::new(client);
+        let sender = tokio::spawn(async move {
+            let chunk = vec![b'x'; 64 * 1024];
+            for _ in 0..(MAX_REPLY_BYTES / chunk.len()) {
+                server.write_all(&chunk).await.unwrap();
+            }
+            let mut command = [0u8; 4];
+            server.read_exact(&mut command).await.unwrap();
+            // After the client's command, a new reply may be as long again.
+            for _ in 0..(MAX_REPLY_BYTES / chunk.len() + 2) {
+                if server.write_all(&chunk).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut read = 0;
+        while read < MAX_REPLY_BYTES {
+            read += client.read(&mut buf).await.unwrap();
+        }
+        client.write_all(b"NOOP").await.unwrap();
+        let mut read = 0;
+        let error = loop {
+            match client.read(&mut buf).await {
+                Ok(n) => read += n,
+                Err(error) => break error,
+            }
+        };
+        assert!(read > MAX_REPLY_BYTES, "{read}");
+        assert!(read <= MAX_REPLY_BYTES + buf.len(), "{read}");
+        assert!(error.get_ref().unwrap().is::<ReplyTooLong>());
+        drop(client);
+        let _ = sender.await;
+    }
+}

@@ -1,0 +1,86 @@
+//! An SMTP server that sends one endless line ends in `reply-too-long` at once, with the
+//! harness's memory bounded: what a server may send between two commands is capped
+//! (`harness/src/connector/reference/bounded.rs`). Before, lettre buffered the line until it
+//! ended, 2.8 GB in 6 s. Alone in its test binary, so that the peak memory of the children
+//! it waited for is the harness's own.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Serves every connection with `first`, then endless copies of `chunk` until the client
+/// goes away.
+fn flood(first: &'static [u8], chunk: &'static [u8]) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let _ = stream.write_all(first);
+                let block = chunk.repeat(64 * 1024 / chunk.len());
+                while stream.write_all(&block).is_ok() {}
+            });
+        }
+    });
+    port
+}
+
+fn peak_rss_of_children_kib() -> i64 {
+    // SAFETY: getrusage only fills the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
+    usage.ru_maxrss
+}
+
+fn check_smtp(port: u16) -> (String, Duration) {
+    // Nothing listens on the IMAP port: its rows end at once.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let imap = format!("127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    let smtp = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_mailharness"))
+        .env("NO_COLOR", "1")
+        .env("MH_FLOOD_PASSWORD", "not-a-real-password")
+        .args([
+            "check",
+            "--imap",
+            &imap,
+            "--imap-security",
+            "starttls",
+            "--smtp",
+            &smtp,
+        ])
+        .args([
+            "--smtp-security",
+            "starttls",
+            "--email",
+            "alice@example.com",
+        ])
+        .args(["--password-env", "MH_FLOOD_PASSWORD", "--timeout", "20"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn an_endless_line_is_reply_too_long_in_bounded_memory() {
+    // One line that never ends, from the greeting on.
+    let (report, took) = check_smtp(flood(b"220-", b"a"));
+    assert!(
+        report.contains("smtp_settings_incorrect (reply-too-long)"),
+        "{report}"
+    );
+    assert!(took < Duration::from_secs(15), "{took:?}");
+    let peak = peak_rss_of_children_kib();
+    assert!(peak < 200 * 1024, "peak RSS {peak} KiB");
+}
