@@ -1,7 +1,10 @@
 //! The reference connector's SMTP steps, with lettre's step-by-step async connection.
 //!
 //! `smtp-connect`: implicit TLS or STARTTLS (refused when the server does not offer it),
-//! with lettre's rustls backend trusting the system roots plus the settings' CA.
+//! trusting the system roots plus the settings' CA. The harness makes the connection (and an
+//! implicit-TLS handshake, with the policy of `tls`) and hands it to lettre bounded (see
+//! `bounded`); lettre runs the greeting, EHLO and STARTTLS (its rustls backend, the same
+//! policy through `TlsParameters`).
 //! `smtp-login`: AUTH PLAIN or LOGIN. `test-send`: MAIL, RCPT, DATA and the message, one
 //! command at a time so that a refusal names the command that was refused.
 

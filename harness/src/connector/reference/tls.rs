@@ -1,7 +1,8 @@
-//! The reference connector's TLS client for IMAP: rustls with the ring provider, TLS 1.2
+//! The reference connector's TLS client: rustls with the ring provider, TLS 1.2
 //! and 1.3, trusting the system roots (unless switched off) plus the CA file from the settings, or — when the user
 //! allowed insecure certificates — any certificate (handshake signatures still checked).
-//! SMTP gets the same policy through lettre's `TlsParameters` (see `smtp`).
+//! SMTP uses it for implicit TLS, and the same policy through lettre's `TlsParameters` for
+//! STARTTLS (see `smtp`).
 
 use std::sync::Arc;
 
