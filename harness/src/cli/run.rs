@@ -117,7 +117,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     let baseline = match &args.baseline {
         Some(path) if !args.update_baseline || path.exists() => {
             Some(Baseline::load(path).map_err(|error| {
-                eprintln!("{:?}", miette::Report::new(error.clone()));
+                errln!("{:?}", miette::Report::new(error.clone()));
                 UsageError(format!("bad baseline file {}", error.location))
             })?)
         }
@@ -127,7 +127,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     let mut file_errors: Vec<String> = errors
         .into_iter()
         .map(|error| {
-            eprintln!("{:?}", miette::Report::new(error.clone()));
+            errln!("{:?}", miette::Report::new(error.clone()));
             error.to_string()
         })
         .collect();
@@ -223,7 +223,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
         let recorded = baseline.unwrap_or_default().updated(&reports);
         std::fs::write(path, recorded.to_text(path))
             .with_context(|| format!("cannot write the baseline {}", path.display()))?;
-        eprintln!(
+        errln!(
             "baseline: {} known deviations written to {}",
             recorded.known.len(),
             path.display()
@@ -500,13 +500,13 @@ impl Progress {
     /// Says which connector the following lines are about.
     fn announce(&self, connector: &str) {
         if !self.quiet {
-            eprintln!("connector {connector}:");
+            errln!("connector {connector}:");
         }
     }
 
     fn finish(&self) {
         if self.terminal && !self.quiet {
-            eprintln!();
+            errln!();
         }
     }
 }

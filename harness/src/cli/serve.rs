@@ -65,7 +65,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         .into());
     }
     let loaded = load_file(&path, &root).map_err(|error| {
-        eprintln!("{:?}", miette::Report::new(error.clone()));
+        errln!("{:?}", miette::Report::new(error.clone()));
         UsageError(error.to_string())
     })?;
     let scenario = &loaded.scenario;
@@ -104,11 +104,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
             stop = signals.next() => return Ok(stop.exit_code()),
             servers = start_servers(&loaded, &pool, &certs, &password) => servers?,
         };
-        println!("  login     {}", scenario.server_login());
-        println!("  password  in {}", password_file.display());
-        println!("  trust     {}", ca_file.display());
-        println!("Press Ctrl-C to stop.");
-        std::io::stdout().flush()?;
+        let _ = outln!("  login     {}", scenario.server_login());
+        let _ = outln!("  password  in {}", password_file.display());
+        let _ = outln!("  trust     {}", ca_file.display());
+        let _ = outln!("Press Ctrl-C to stop.");
+        let _ = std::io::stdout().flush();
         signals.next().await;
         // Written without println!: after SIGHUP stdout may be gone, and the cleanup below
         // must still run.
@@ -137,7 +137,7 @@ async fn start_servers(
     let scenario = &loaded.scenario;
     let bind = "127.0.0.1:0".parse().expect("valid address");
     let mut servers = Vec::new();
-    println!("Serving {} ({})", loaded.id, scenario.description);
+    let _ = outln!("Serving {} ({})", loaded.id, scenario.description);
     let imap: Leg = match scenario.imap.server {
         ImapServerKind::Mock => Leg::Mock(Box::new(scenario.imap_config(password).into())),
         ImapServerKind::Closed => Leg::Closed,
@@ -159,7 +159,7 @@ async fn start_servers(
                 let server = MockServer::start(*config, certs.clone(), bind)
                     .await
                     .with_context(|| format!("cannot start the {name} server"))?;
-                println!(
+                let _ = outln!(
                     "  {name}  {HOST}:{}  ({})",
                     server.addr().port(),
                     security_name(security)
@@ -172,14 +172,14 @@ async fn start_servers(
                     .await
                     .map_err(anyhow::Error::msg)?;
                 let port = running.port(real.listener_port()).unwrap_or_default();
-                println!(
+                let _ = outln!(
                     "  {name}  {HOST}:{port}  ({}, real {})",
                     security_name(security),
                     real.server
                 );
             }
             Leg::Closed => {
-                println!("  {name}  nothing listens (the scenario's server is closed)")
+                let _ = outln!("  {name}  nothing listens (the scenario's server is closed)");
             }
         }
     }
