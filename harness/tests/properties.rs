@@ -635,12 +635,10 @@ fn catalogue_files_survive_a_toml_round_trip() {
     }
 }
 
-/// A reply override whose last line ends in a blank does not load back equal:
-/// `SmtpReply` serialises its text trimmed (mock-servers/src/smtp/reply.rs). The generator
-/// above ends every reply in a visible character; this test is the round trip for that
-/// case, ignored until the fix lands in that file.
+/// A reply override whose last line ends in a blank loads back equal (`SmtpReply` once
+/// serialised its text trimmed, mock-servers/src/smtp/reply.rs). The generator above ends
+/// every reply in a visible character; this test is the round trip for that case.
 #[test]
-#[ignore = "SmtpReply's Serialize trims trailing blanks (mock-servers/src/smtp/reply.rs)"]
 fn smtp_reply_trailing_blanks_survive_toml() {
     let replies = SmtpReplies {
         rcpt: Some(SmtpReply::parse("554 refused ").unwrap()),

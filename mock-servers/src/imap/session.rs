@@ -524,16 +524,6 @@ impl ImapSession {
 /// IMAP LIST matching: `*` matches anything, `%` anything but the hierarchy delimiter.
 /// INBOX matches case-insensitively.
 fn wildcard_match(pattern: &str, name: &str, delimiter: char) -> bool {
-    fn matches(p: &[char], n: &[char], delimiter: char) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some(('*', rest)) => (0..=n.len()).any(|i| matches(rest, &n[i..], delimiter)),
-            Some(('%', rest)) => (0..=n.len())
-                .take_while(|&i| i == 0 || n[i - 1] != delimiter)
-                .any(|i| matches(rest, &n[i..], delimiter)),
-            Some((c, rest)) => n.first() == Some(c) && matches(rest, &n[1..], delimiter),
-        }
-    }
     let pattern = if pattern.eq_ignore_ascii_case("INBOX") {
         "INBOX"
     } else {
@@ -541,7 +531,23 @@ fn wildcard_match(pattern: &str, name: &str, delimiter: char) -> bool {
     };
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
-    matches(&p, &n, delimiter)
+    // matches[j]: whether p[i..] matches n[j..], for i from the pattern's end down to 0:
+    // time |p| x |n| whatever the wildcards (backtracking was exponential in them).
+    let mut matches: Vec<bool> = (0..=n.len()).map(|j| j == n.len()).collect();
+    for c in p.iter().rev() {
+        let mut next = vec![false; n.len() + 1];
+        for j in (0..=n.len()).rev() {
+            next[j] = match c {
+                // Any run of characters.
+                '*' => matches[j] || (j < n.len() && next[j + 1]),
+                // Any run of characters without the hierarchy delimiter.
+                '%' => matches[j] || (j < n.len() && n[j] != delimiter && next[j + 1]),
+                c => j < n.len() && n[j] == *c && matches[j + 1],
+            };
+        }
+        matches = next;
+    }
+    matches[0]
 }
 
 fn quote(name: &str) -> String {

@@ -83,7 +83,10 @@ impl fmt::Display for SmtpReply {
 
 impl Serialize for SmtpReply {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.to_string().trim_end().replace("\r\n", "\n").as_str())
+        // Only the last line's CRLF goes: a blank that ends the text is the reply's own.
+        let wire = self.to_string();
+        let text = wire.strip_suffix("\r\n").unwrap_or(&wire);
+        serializer.serialize_str(text.replace("\r\n", "\n").as_str())
     }
 }
 

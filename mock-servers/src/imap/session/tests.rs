@@ -421,3 +421,30 @@ fn allowlist_refuses_strangers_at_login() {
         .collect();
     assert_eq!(lines, [format!("a LOGIN \"{USER}\" {REDACTED}")]);
 }
+
+#[test]
+fn list_wildcards_match_as_rfc_3501_says() {
+    let cases = [
+        ("*", "Archive/2024", true),
+        ("%", "Archive/2024", false),
+        ("%", "Archive", true),
+        ("Archive/%", "Archive/2024", true),
+        ("Arch*24", "Archive/2024", true),
+        ("Arch%24", "Archive/2024", false),
+        ("inbox", "INBOX", true),
+        ("Sent", "Sent", true),
+        ("Sent", "Sentx", false),
+        ("", "", true),
+        ("*%*%", "", true),
+    ];
+    for (pattern, name, expected) in cases {
+        assert_eq!(
+            wildcard_match(pattern, name, '/'),
+            expected,
+            "{pattern} {name}"
+        );
+    }
+    // Many wildcards stay fast (backtracking took seconds for 20).
+    let pattern = format!("{}z", "*%".repeat(200));
+    assert!(!wildcard_match(&pattern, &"a".repeat(200), '/'));
+}
