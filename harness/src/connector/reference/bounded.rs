@@ -16,6 +16,11 @@ use tokio::net::TcpStream;
 /// The most a server may send between two writes of the client: 1 MiB.
 pub const MAX_REPLY_BYTES: usize = 1 << 20;
 
+/// The most lines of an SMTP reply (real EHLO replies have a dozen or two): lettre parses
+/// the whole reply again at each line, so an endless multi-line reply cost time
+/// quadratic in its lines (100,000 lines: 8 s) before its own 100,000-byte cap.
+pub const MAX_SMTP_REPLY_LINES: usize = 1_000;
+
 /// What a read fails with once the server sent more than [`MAX_REPLY_BYTES`] unasked.
 #[derive(Debug)]
 pub struct ReplyTooLong;
@@ -24,26 +29,42 @@ impl std::fmt::Display for ReplyTooLong {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "the server sent more than {MAX_REPLY_BYTES} bytes without a command to answer"
+            "the server sent more than {MAX_REPLY_BYTES} bytes or {MAX_SMTP_REPLY_LINES} SMTP reply lines without a command to answer"
         )
     }
 }
 
 impl std::error::Error for ReplyTooLong {}
 
-/// A stream whose reads fail once the server sent more than [`MAX_REPLY_BYTES`] since the
-/// client last wrote.
+/// A stream whose reads fail once the server sent more than [`MAX_REPLY_BYTES`] (or, for
+/// SMTP, [`MAX_SMTP_REPLY_LINES`] lines) since the client last wrote. The line count is
+/// meant for plaintext; under TLS (lettre's STARTTLS runs over this stream) it counts line
+/// feeds in the ciphertext, about one in 256 bytes, which only a reply of hundreds of KB
+/// reaches.
 #[derive(Debug)]
 pub struct Bounded<S> {
     inner: S,
     unanswered: usize,
+    max_lines: Option<usize>,
+    lines: usize,
 }
 
 impl<S> Bounded<S> {
+    /// Bounded in bytes.
     pub fn new(inner: S) -> Bounded<S> {
         Bounded {
             inner,
             unanswered: 0,
+            max_lines: None,
+            lines: 0,
+        }
+    }
+
+    /// Bounded in bytes and in SMTP reply lines.
+    pub fn smtp(inner: S) -> Bounded<S> {
+        Bounded {
+            max_lines: Some(MAX_SMTP_REPLY_LINES),
+            ..Bounded::new(inner)
         }
     }
 }
@@ -55,7 +76,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.unanswered > MAX_REPLY_BYTES {
+        if this.unanswered > MAX_REPLY_BYTES || this.max_lines.is_some_and(|max| this.lines > max) {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 ReplyTooLong,
@@ -64,7 +85,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
         let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &poll {
-            this.unanswered += buf.filled().len() - before;
+            let new = &buf.filled()[before..];
+            this.unanswered += new.len();
+            this.lines += new.iter().filter(|&&b| b == b'\n').count();
         }
         poll
     }
@@ -82,6 +105,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Bounded<S> {
             && *written > 0
         {
             this.unanswered = 0;
+            this.lines = 0;
         }
         poll
     }
@@ -162,5 +186,31 @@ mod tests {
         assert!(error.get_ref().unwrap().is::<ReplyTooLong>());
         drop(client);
         let _ = sender.await;
+    }
+
+    #[tokio::test]
+    async fn smtp_replies_are_bounded_in_lines_too() {
+        let (client, mut server) = tokio::io::duplex(16 * 1024);
+        let mut client = Bounded::smtp(client);
+        tokio::spawn(async move {
+            let lines = "250-SIZE 1\r\n".repeat(100);
+            while server.write_all(lines.as_bytes()).await.is_ok() {}
+        });
+        let mut text = Vec::new();
+        let mut buf = [0u8; 4096];
+        let error = loop {
+            match client.read(&mut buf).await {
+                Ok(n) => text.extend_from_slice(&buf[..n]),
+                Err(error) => break error,
+            }
+        };
+        assert!(error.get_ref().unwrap().is::<ReplyTooLong>());
+        // Past the bound by at most one read.
+        let lines = text.iter().filter(|&&b| b == b'\n').count();
+        assert!(lines > MAX_SMTP_REPLY_LINES, "{lines}");
+        assert!(
+            lines <= MAX_SMTP_REPLY_LINES + buf.len() / 12 + 1,
+            "{lines}"
+        );
     }
 }

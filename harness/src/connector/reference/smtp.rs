@@ -159,7 +159,7 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
             let mut connection = if implicit {
                 let tcp =
                     tcp_connect(&endpoint.host, endpoint.port, settings.source_address).await?;
-                greet(Box::new(Bounded::new(implicit_tls(tcp, settings).await?))).await?
+                greet(Box::new(Bounded::smtp(implicit_tls(tcp, settings).await?))).await?
             } else {
                 connect_plain(&endpoint.host, endpoint.port, settings.source_address).await?
             };
@@ -206,7 +206,7 @@ pub(crate) async fn connect_plain(
     port: u16,
     source: Option<IpAddr>,
 ) -> Result<AsyncSmtpConnection, Outcome> {
-    greet(Box::new(Bounded::new(
+    greet(Box::new(Bounded::smtp(
         tcp_connect(host, port, source).await?,
     )))
     .await
