@@ -1,4 +1,4 @@
-//! An SMTP server that sends one endless line, or endless reply lines, ends in
+//! An SMTP or IMAP server that sends one endless line, or endless reply lines, ends in
 //! `reply-too-long` at once, with the harness's memory bounded: what a server may send
 //! between two commands is capped in bytes and lines
 //! (`harness/src/connector/reference/bounded.rs`). Before, lettre buffered an endless line
@@ -92,4 +92,51 @@ fn an_endless_line_or_reply_is_reply_too_long_in_bounded_memory() {
     assert!(took < Duration::from_secs(15), "{took:?}");
     let peak = peak_rss_of_children_kib();
     assert!(peak < 200 * 1024, "peak RSS {peak} KiB");
+}
+
+/// The reference connector against an IMAP server whose greeting never ends: the first
+/// step ends in `reply-too-long` well within its timeout.
+#[test]
+fn an_endless_imap_greeting_is_reply_too_long() {
+    use mailharness::connector::reference::ReferenceConnector;
+    use mailharness::connector::{ConnectionSecurity, Connector, Endpoint, Secret, Settings};
+    use mailharness::outcome::{ErrorClass, Step};
+
+    let endpoint = |port| Endpoint {
+        host: "127.0.0.1".into(),
+        port,
+        security: ConnectionSecurity::Starttls,
+    };
+    let settings = Settings {
+        imap: endpoint(flood(b"* OK ", b"a")),
+        smtp: endpoint(1),
+        email: "alice@example.com".into(),
+        username: None,
+        password: Secret::new("not-a-real-password"),
+        allow_insecure_certificate: false,
+        bcc: "bcc@crm.example".into(),
+        ca_file: None,
+        trust_system_roots: false,
+        step_timeout: Duration::from_secs(20),
+        source_address: None,
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let started = Instant::now();
+    let outcome = runtime
+        .block_on(ReferenceConnector.run(&settings))
+        .expect("the reference connector reports an outcome");
+    assert_eq!(
+        (outcome.class, outcome.step, outcome.detail.as_deref()),
+        (
+            ErrorClass::ImapValidationError,
+            Some(Step::ImapConnect),
+            Some("reply-too-long")
+        ),
+        "{outcome}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
 }

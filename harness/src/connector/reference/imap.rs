@@ -266,15 +266,17 @@ fn closed() -> Outcome {
 }
 
 /// A failed read or write before login: async-imap reports what it cannot parse as an `Other` I/O
-/// error (the server does not speak IMAP); anything else is the connection failing.
+/// error (the server does not speak IMAP), and a reply past the bound (see `bounded`) is no
+/// usable server either; anything else is the connection failing.
 fn read_failure(error: &std::io::Error) -> Outcome {
+    let detail = classify::net::io_detail(error);
     if error.kind() == std::io::ErrorKind::Other {
         connect_failure(ErrorClass::ImapValidationError, "not-imap")
+    } else if detail == "reply-too-long" {
+        // Connected, but what answers is no IMAP server a connector can use.
+        connect_failure(ErrorClass::ImapValidationError, detail)
     } else {
-        connect_failure(
-            ErrorClass::ImapSettingsIncorrect,
-            classify::net::io_detail(error),
-        )
+        connect_failure(ErrorClass::ImapSettingsIncorrect, detail)
     }
 }
 
