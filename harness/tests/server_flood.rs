@@ -38,12 +38,15 @@ fn peak_rss_of_children_kib() -> i64 {
     usage.ru_maxrss
 }
 
-fn check_smtp(port: u16) -> (String, Duration) {
-    // Nothing listens on the IMAP port: its rows end at once.
+/// A port nothing listens on: its rows end at once.
+fn closed_port() -> u16 {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
-    let imap = format!("127.0.0.1:{}", closed.local_addr().unwrap().port());
-    drop(closed);
-    let smtp = format!("127.0.0.1:{port}");
+    closed.local_addr().unwrap().port()
+}
+
+/// `mailharness check` with both legs on STARTTLS ports.
+fn check(imap: u16, smtp: u16) -> (String, Duration) {
+    let (imap, smtp) = (format!("127.0.0.1:{imap}"), format!("127.0.0.1:{smtp}"));
     let started = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_mailharness"))
         .env("NO_COLOR", "1")
@@ -73,6 +76,10 @@ fn check_smtp(port: u16) -> (String, Duration) {
     )
 }
 
+fn check_smtp(port: u16) -> (String, Duration) {
+    check(closed_port(), port)
+}
+
 #[test]
 fn an_endless_line_or_reply_is_reply_too_long_in_bounded_memory() {
     // One line that never ends, from the greeting on.
@@ -87,6 +94,13 @@ fn an_endless_line_or_reply_is_reply_too_long_in_bounded_memory() {
     let (report, took) = check_smtp(flood(b"220 mx ESMTP\r\n", b"250-SIZE 1\r\n"));
     assert!(
         report.contains("smtp_settings_incorrect (reply-too-long)"),
+        "{report}"
+    );
+    assert!(took < Duration::from_secs(15), "{took:?}");
+    // check's own IMAP reader (over OpenSSL) is bounded too.
+    let (report, took) = check(flood(b"* OK ", b"a"), closed_port());
+    assert!(
+        report.contains("bytes without a command to answer"),
         "{report}"
     );
     assert!(took < Duration::from_secs(15), "{took:?}");

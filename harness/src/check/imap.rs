@@ -9,6 +9,8 @@ use async_imap::Client;
 use async_imap::imap_proto::{Response, Status};
 use openssl::ssl::SslVersion;
 use tokio::net::TcpStream;
+
+use crate::connector::reference::bounded::Bounded;
 use tokio::time::timeout;
 use tokio_openssl::SslStream;
 
@@ -21,7 +23,7 @@ use crate::connector::reference::imap::{capabilities, folders, reply_text};
 use crate::connector::reference::legacy_probe::{self, Protocol};
 use crate::outcome::{ErrorClass, Outcome};
 
-type Session = async_imap::Session<SslStream<TcpStream>>;
+type Session = async_imap::Session<Bounded<SslStream<TcpStream>>>;
 
 /// The vendor's maximum of simultaneous connections per inbox (seeds/003).
 pub const SESSIONS_WANTED: usize = 5;
@@ -165,7 +167,7 @@ struct Plaintext {
 
 /// Greeting, CAPABILITY and STARTTLS on a plaintext connection.
 async fn plaintext_phase(tcp: TcpStream) -> Result<Plaintext, Failure> {
-    let mut client = Client::new(tcp);
+    let mut client = Client::new(Bounded::new(tcp));
     let greeting = read_greeting(&mut client).await?;
     let caps = capabilities(&mut client)
         .await
@@ -283,7 +285,7 @@ async fn encryption_row(
 
 /// A logged-in session, or why not.
 struct Opened {
-    client: Client<SslStream<TcpStream>>,
+    client: Client<Bounded<SslStream<TcpStream>>>,
     /// The greeting, on an implicit-TLS port (a STARTTLS port greets in plaintext).
     greeting: Option<String>,
     capabilities: Vec<String>,
@@ -308,7 +310,7 @@ async fn open(target: &Target) -> Result<Opened, Failure> {
             format!("cannot open an IMAP session: {why}"),
         )
     })?;
-    let mut client = Client::new(stream);
+    let mut client = Client::new(Bounded::new(stream));
     let greeting = match target.security {
         ConnectionSecurity::ImplicitTls => Some(read_greeting(&mut client).await?),
         ConnectionSecurity::Starttls => None,

@@ -159,7 +159,8 @@ async fn first_line(target: &Target, limit: Duration) -> Option<String> {
         let tcp = tokio::net::TcpStream::connect((target.host.as_str(), target.port))
             .await
             .ok()?;
-        let mut reader = tokio::io::BufReader::new(tcp);
+        // One short line is all this looks for: a server that never ends it is cut off.
+        let mut reader = tokio::io::BufReader::new(tokio::io::AsyncReadExt::take(tcp, 4096));
         let mut line = String::new();
         reader.read_line(&mut line).await.ok()?;
         let line = line.trim_end().to_owned();

@@ -21,16 +21,26 @@ pub const MAX_REPLY_BYTES: usize = 1 << 20;
 /// quadratic in its lines (100,000 lines: 8 s) before its own 100,000-byte cap.
 pub const MAX_SMTP_REPLY_LINES: usize = 1_000;
 
-/// What a read fails with once the server sent more than [`MAX_REPLY_BYTES`] unasked.
+/// What a read fails with once the server sent more than [`MAX_REPLY_BYTES`] (or, with
+/// `lines`, [`MAX_SMTP_REPLY_LINES`] lines) unasked.
 #[derive(Debug)]
-pub struct ReplyTooLong;
+pub struct ReplyTooLong {
+    lines: bool,
+}
 
 impl std::fmt::Display for ReplyTooLong {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the server sent more than {MAX_REPLY_BYTES} bytes or {MAX_SMTP_REPLY_LINES} SMTP reply lines without a command to answer"
-        )
+        if self.lines {
+            write!(
+                f,
+                "the server sent more than {MAX_SMTP_REPLY_LINES} reply lines without a command to answer"
+            )
+        } else {
+            write!(
+                f,
+                "the server sent more than {MAX_REPLY_BYTES} bytes without a command to answer"
+            )
+        }
     }
 }
 
@@ -76,10 +86,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.unanswered > MAX_REPLY_BYTES || this.max_lines.is_some_and(|max| this.lines > max) {
+        let lines = this.max_lines.is_some_and(|max| this.lines > max);
+        if this.unanswered > MAX_REPLY_BYTES || lines {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                ReplyTooLong,
+                ReplyTooLong { lines },
             )));
         }
         let before = buf.filled().len();
