@@ -184,8 +184,7 @@ fn ensure(tree: Tree, dir: &Path) -> io::Result<()> {
 /// overwritten: the first one found is the error, before anything is written.
 fn write_tree(tree: Tree, dest: &Path, fresh_only: bool) -> io::Result<usize> {
     let files = files(tree);
-    let in_the_way = files.iter().find(|(path, _)| dest.join(path).exists());
-    if let (true, Some((path, _))) = (fresh_only, in_the_way) {
+    if fresh_only && let Some((path, _)) = files.iter().find(|(path, _)| dest.join(path).exists()) {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
             format!(

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use crate::check::{CheckReport, Verdict};
-use crate::outcome::{ErrorClass, Outcome};
+use crate::outcome::ErrorClass;
 use crate::report::RunReport;
 use crate::runner::ScenarioResult;
 
@@ -186,17 +186,6 @@ impl Cell {
             Cell::Skipped => "skipped",
         }
     }
-}
-
-/// What `[expect]` says, as an outcome reads.
-fn expected_text(result: &ScenarioResult) -> String {
-    Outcome {
-        class: result.expected.class,
-        step: result.expected.step,
-        detail: result.expected.detail.clone(),
-        response: None,
-    }
-    .to_string()
 }
 
 fn reported_text(result: &ScenarioResult) -> String {
@@ -409,7 +398,7 @@ pub fn run_page(reports: &[RunReport]) -> String {
             u8::from(problem),
             escape(&first.description),
             escape(id),
-            escape(&expected_text(first))
+            escape(&first.expected.to_string())
         );
         for (index, cell) in cells.iter().enumerate() {
             match cell {
@@ -521,7 +510,7 @@ fn detail(
         data_tags(result, tags),
         u8::from(kind != Cell::Match),
         escape(&result.id),
-        escape(&expected_text(result)),
+        escape(&result.expected.to_string()),
         escape(&reported_text(result)),
     );
     let mut item = |term: &str, text: &str| {
@@ -641,7 +630,7 @@ fn verdict_class_of(verdict: Verdict) -> &'static str {
 mod tests {
     use super::*;
     use crate::check::{Requirement, Row};
-    use crate::outcome::{ServerResponse, Step};
+    use crate::outcome::{Outcome, ServerResponse, Step};
     use crate::scenario::Expect;
 
     fn expect_ok() -> Expect {

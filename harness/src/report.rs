@@ -112,7 +112,7 @@ impl RunReport {
                 .map(|r| {
                     [
                         r.id.clone(),
-                        expected_text(r),
+                        r.expected.to_string(),
                         r.mismatch.clone().unwrap_or_default(),
                     ]
                 })
@@ -186,16 +186,6 @@ impl RunReport {
     }
 }
 
-fn expected_text(result: &ScenarioResult) -> String {
-    Outcome {
-        class: result.expected.class,
-        step: result.expected.step,
-        detail: result.expected.detail.clone(),
-        response: None,
-    }
-    .to_string()
-}
-
 /// The conformance matrix: one row per scenario, one column per connector, each cell the
 /// class (and detail) it reported, marked where it differs from `[expect]`. Markdown, so it
 /// can go into a pull request or a report.
@@ -211,11 +201,7 @@ pub fn matrix(reports: &[RunReport]) -> String {
         return out;
     };
     for (index, scenario) in first.scenarios.iter().enumerate() {
-        out.push_str(&format!(
-            "| {} | {} |",
-            scenario.id,
-            expected_text(scenario)
-        ));
+        out.push_str(&format!("| {} | {} |", scenario.id, scenario.expected));
         for report in reports {
             let cell = match report.scenarios.get(index) {
                 Some(result) if result.skipped.is_some() => "skipped".to_owned(),

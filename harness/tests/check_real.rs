@@ -4,31 +4,12 @@
 //! `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure (CI).
 
 mod check_support;
+mod tools;
 
 use check_support::{assert_row, assert_verdicts, setup};
 use mailharness::check::{Requirement as R, Verdict};
-use mailharness::containers::docker;
 use mailharness::outcome::ErrorClass;
-
-/// Whether Docker is here; panics when it is required and missing.
-fn docker_here(test: &str) -> bool {
-    match docker::daemon() {
-        Ok(_) => true,
-        Err(reason) if docker::required() => {
-            panic!(
-                "{test}: no Docker daemon ({reason}), and {} is set",
-                docker::REQUIRE_DOCKER
-            )
-        }
-        Err(reason) => {
-            eprintln!(
-                "{test}: skipped, no Docker daemon ({reason}); set {}=1 to make this a failure",
-                docker::REQUIRE_DOCKER
-            );
-            false
-        }
-    }
-}
+use tools::docker_here;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_dovecot_and_postfix_meet_every_requirement() {

@@ -5,15 +5,9 @@
 
 use std::process::Command;
 
-fn peak_rss_of_children_kib() -> i64 {
-    // SAFETY: getrusage only fills the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(
-        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
-        0
-    );
-    usage.ru_maxrss
-}
+mod tools;
+
+use tools::peak_rss_of_children_kib;
 
 #[test]
 fn a_flooding_connector_is_bounded_in_memory_and_time() {

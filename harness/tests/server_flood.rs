@@ -10,6 +10,10 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod tools;
+
+use tools::peak_rss_of_children_kib;
+
 /// Serves every connection with `first`, then endless copies of `chunk` until the client
 /// goes away.
 fn flood(first: &'static [u8], chunk: &'static [u8]) -> u16 {
@@ -26,16 +30,6 @@ fn flood(first: &'static [u8], chunk: &'static [u8]) -> u16 {
         }
     });
     port
-}
-
-fn peak_rss_of_children_kib() -> i64 {
-    // SAFETY: getrusage only fills the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(
-        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
-        0
-    );
-    usage.ru_maxrss
 }
 
 /// A port nothing listens on: its rows end at once.

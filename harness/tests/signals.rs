@@ -16,31 +16,14 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod tools;
+
 use mailharness::containers::{docker, images};
+use tools::docker_here;
 
 /// The repository's top, where `scenarios/` is.
 fn top() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Whether Docker is here; panics when it is required and missing.
-fn docker_here(test: &str) -> bool {
-    match docker::daemon() {
-        Ok(_) => true,
-        Err(reason) if docker::required() => {
-            panic!(
-                "{test}: no Docker daemon ({reason}), and {} is set",
-                docker::REQUIRE_DOCKER
-            )
-        }
-        Err(reason) => {
-            eprintln!(
-                "{test}: skipped, no Docker daemon ({reason}); set {}=1 to make this a failure",
-                docker::REQUIRE_DOCKER
-            );
-            false
-        }
-    }
 }
 
 /// The binary running as a child, leader of a session of its own, with what it printed

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use mailharness::outcome::Outcome;
 use mailharness::report::table;
 
 use super::select_scenarios;
@@ -32,17 +31,10 @@ pub fn run(args: &ListArgs) -> anyhow::Result<u8> {
     let rows: Vec<[String; 3]> = scenarios
         .iter()
         .map(|loaded| {
-            let expect = loaded.scenario.expect.get_ref();
-            let expected = Outcome {
-                class: expect.class,
-                step: expect.step,
-                detail: expect.detail.clone(),
-                response: None,
-            };
             [
                 loaded.id.clone(),
                 loaded.scenario.tags.join(","),
-                expected.to_string(),
+                loaded.scenario.expect.get_ref().to_string(),
             ]
         })
         .collect();

@@ -267,6 +267,19 @@ pub struct Expect {
     pub detail: Option<String>,
 }
 
+/// As an outcome reads: `unauthorized at imap-login (wrong-credentials)`.
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::outcome::Outcome {
+            class: self.class,
+            step: self.step,
+            detail: self.detail.clone(),
+            response: None,
+        }
+        .fmt(f)
+    }
+}
+
 /// The keys of `(is set, key)` pairs that are set.
 fn keys_set(pairs: &[(bool, &'static str)]) -> Vec<&'static str> {
     pairs

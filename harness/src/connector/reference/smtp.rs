@@ -9,6 +9,7 @@
 //! command at a time so that a refusal names the command that was refused.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
@@ -19,6 +20,7 @@ use lettre::transport::smtp::client::{
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, Message};
+use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -153,17 +155,21 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
         Step::SmtpConnect,
         ErrorClass::SmtpSettingsIncorrect,
         async {
-            let tls = tls_parameters(settings)?;
             let endpoint = &settings.smtp;
-            let implicit = endpoint.security == ConnectionSecurity::ImplicitTls;
-            let mut connection = if implicit {
+            // Each TLS configuration is built before connecting: a bad CA file is
+            // `tls-setup-failed` whatever the server does.
+            Ok(if endpoint.security == ConnectionSecurity::ImplicitTls {
+                let config = implicit_config(settings)?;
                 let tcp =
                     tcp_connect(&endpoint.host, endpoint.port, settings.source_address).await?;
-                greet(Box::new(Bounded::smtp(implicit_tls(tcp, settings).await?))).await?
+                greet(Box::new(Bounded::smtp(
+                    implicit_tls(tcp, settings, config).await?,
+                )))
+                .await?
             } else {
-                connect_plain(&endpoint.host, endpoint.port, settings.source_address).await?
-            };
-            if !implicit {
+                let tls = tls_parameters(settings)?;
+                let mut connection =
+                    connect_plain(&endpoint.host, endpoint.port, settings.source_address).await?;
                 if !connection.can_starttls() {
                     connection.abort().await;
                     return Err(Outcome::failed(
@@ -176,8 +182,8 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
                     .starttls(tls, &client_id())
                     .await
                     .map_err(|e| connect_error(&e))?;
-            }
-            Ok(connection)
+                connection
+            })
         },
     )
     .await
@@ -212,21 +218,26 @@ pub(crate) async fn connect_plain(
     .await
 }
 
-/// The TLS handshake of an implicit-TLS server, with the policy of IMAP's (`tls`): the
-/// same as lettre's `TlsParameters` above (TLS 1.2 and 1.3, the system roots unless
-/// switched off, the settings' CA, any certificate when insecure ones are allowed).
-async fn implicit_tls(
-    tcp: TcpStream,
-    settings: &Settings,
-) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Outcome> {
-    let config = super::tls::client_config(settings).map_err(|detail| {
+/// The TLS configuration for an implicit-TLS server: the policy of IMAP's (`tls`), the same
+/// as lettre's `TlsParameters` above (TLS 1.2 and 1.3, the system roots unless switched
+/// off, the settings' CA, any certificate when insecure ones are allowed).
+fn implicit_config(settings: &Settings) -> Result<Arc<ClientConfig>, Outcome> {
+    super::tls::client_config(settings).map_err(|detail| {
         Outcome::failed(
             ErrorClass::SmtpSettingsIncorrect,
             Step::SmtpConnect,
             "tls-setup-failed",
         )
         .with_response(None, detail)
-    })?;
+    })
+}
+
+/// The TLS handshake of an implicit-TLS server, classified as IMAP's is.
+async fn implicit_tls(
+    tcp: TcpStream,
+    settings: &Settings,
+    config: Arc<ClientConfig>,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Outcome> {
     let name = ServerName::try_from(settings.smtp.host.clone()).map_err(|_| {
         Outcome::failed(
             ErrorClass::SmtpSettingsIncorrect,
