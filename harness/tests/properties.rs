@@ -25,8 +25,9 @@ use mailharness::scenario::{
 use mailharness_certs::CertKind;
 use mailharness_mock_servers::smtp::SmtpReply;
 use mailharness_mock_servers::{
-    Faults, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, Milestone, Policy, Security,
-    SmtpAuth, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies, TlsVersion, TlsVersions,
+    Faults, Hostile, HostileAt, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, Milestone,
+    Policy, RawBytes, Security, SmtpAuth, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies,
+    Then, TlsVersion, TlsVersions,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -93,15 +94,47 @@ fn faults() -> impl Strategy<Value = Faults> {
             Milestone::AfterLogin,
         ])),
         any::<bool>(),
+        prop::option::of(1..100_000u32),
     )
         .prop_map(
-            |(delay_before_greeting_ms, stall, reset, close_mid_handshake)| Faults {
+            |(delay_before_greeting_ms, stall, reset, close_mid_handshake, trickle)| Faults {
                 delay_before_greeting_ms,
                 stall,
                 reset,
                 close_mid_handshake,
+                trickle_bytes_per_second: trickle,
             },
         )
+}
+
+/// Hostile rules that make sense for a server knowing `commands`: any bytes, any place.
+fn hostile(commands: &'static [&'static str]) -> impl Strategy<Value = Vec<Hostile>> {
+    let bytes = || prop::collection::vec(any::<u8>(), 0..24).prop_map(RawBytes);
+    let at = prop_oneof![
+        Just(HostileAt::Greeting),
+        select(commands).prop_map(|c| HostileAt::Reply(c.to_owned())),
+        select(commands).prop_map(|c| HostileAt::After(c.to_owned())),
+    ];
+    let rule = (
+        at,
+        bytes(),
+        prop::option::of(bytes()),
+        prop::option::of(1..1_000_000u64),
+        bytes(),
+        select(vec![Then::Continue, Then::Close, Then::Silence]),
+    )
+        .prop_map(|(at, send, repeat, times, end, then)| Hostile {
+            at,
+            send,
+            repeat,
+            times,
+            end,
+            then,
+        })
+        .prop_filter("a rule the loader accepts", move |rule| {
+            rule.check(commands).is_ok()
+        });
+    prop::collection::vec(rule, 0..3)
 }
 
 fn ip_net() -> impl Strategy<Value = IpNet> {
@@ -197,6 +230,7 @@ fn imap_section() -> impl Strategy<Value = ImapSection> {
         faults(),
         connector_security(),
         server_password(),
+        hostile(mailharness_mock_servers::hostile::IMAP_COMMANDS),
     );
     (server, behaviour).prop_map(
         |(
@@ -210,6 +244,7 @@ fn imap_section() -> impl Strategy<Value = ImapSection> {
                 faults,
                 connector_security,
                 server_password,
+                hostile,
             ),
         )| {
             let mut section = ImapSection {
@@ -224,12 +259,14 @@ fn imap_section() -> impl Strategy<Value = ImapSection> {
                 folders,
                 allowlist,
                 faults,
+                hostile,
                 connector_security,
                 server_password,
             };
             if !section.mock_only_keys().is_empty() {
                 // A real server takes none of the mock-only keys (parse refuses them).
                 let mock = ImapSection::default();
+                section.hostile = mock.hostile;
                 section.personality = mock.personality;
                 section.greeting = mock.greeting;
                 section.login = mock.login;
@@ -301,6 +338,7 @@ fn smtp_section() -> impl Strategy<Value = SmtpSection> {
         faults(),
         connector_security(),
         server_password(),
+        hostile(mailharness_mock_servers::hostile::SMTP_COMMANDS),
     );
     (server, behaviour).prop_map(
         |(
@@ -314,6 +352,7 @@ fn smtp_section() -> impl Strategy<Value = SmtpSection> {
                 faults,
                 connector_security,
                 server_password,
+                hostile,
             ),
         )| {
             let mut section = SmtpSection {
@@ -330,11 +369,13 @@ fn smtp_section() -> impl Strategy<Value = SmtpSection> {
                 replies,
                 allowlist,
                 faults,
+                hostile,
                 connector_security,
                 server_password,
             };
             if !section.mock_only_keys().is_empty() {
                 let mock = SmtpSection::default();
+                section.hostile = mock.hostile;
                 section.personality = mock.personality;
                 section.greeting = mock.greeting;
                 section.auth = mock.auth;

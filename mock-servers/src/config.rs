@@ -264,6 +264,10 @@ pub struct Faults {
     /// Read the client's first TLS handshake message, then close without answering.
     #[serde(default)]
     pub close_mid_handshake: bool,
+    /// Send everything at this many bytes a second (at least 1), as a server behind a
+    /// saturated link or a tarpit does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trickle_bytes_per_second: Option<u32>,
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //!
 //! The driver owns everything that touches the network and is the same for IMAP and SMTP:
 //! the allowlist drop at connect, implicit TLS and the STARTTLS upgrade, the network faults
-//! (delay, stall, reset at a milestone, close mid-handshake) and the transcript events for
-//! all of it. What to say is the session's business.
+//! (delay, stall, reset at a milestone, close mid-handshake, trickle), floods, and the
+//! transcript events for all of it. What to say is the session's business.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -70,6 +70,10 @@ pub(crate) async fn serve<P: Protocol>(
     // server's buffered output does: line-by-line writes would meet Nagle's algorithm and
     // delayed ACKs and cost ~40 ms per reply.
     let mut pending = Vec::new();
+    let trickle = faults.trickle_bytes_per_second;
+    if let Some(rate) = trickle {
+        transcript.event(format!("trickling everything at {rate} bytes a second"));
+    }
     loop {
         while let Some(action) = session.next_action() {
             if let Action::Send(bytes) = action {
@@ -77,11 +81,20 @@ pub(crate) async fn serve<P: Protocol>(
                 pending.extend_from_slice(&bytes);
                 continue;
             }
-            if let Err(e) = write_all(&mut stream, &mut pending).await {
+            if let Err(e) = write_all(&mut stream, &mut pending, trickle).await {
                 return transcript.event(format!("write failed: {e}"));
             }
             match action {
                 Action::Send(_) => unreachable!("sends are collected above"),
+                Action::Flood { bytes, times } => {
+                    transcript.event(match times {
+                        Some(n) => format!("flooding: {n} times {}", preview(&bytes)),
+                        None => format!("flooding forever: {}", preview(&bytes)),
+                    });
+                    if let Err(e) = flood(&mut stream, &bytes, times, trickle).await {
+                        return transcript.event(format!("flood ended: {e}"));
+                    }
+                }
                 Action::Close => {
                     let _ = stream.shutdown().await;
                     return transcript.event("closed by server");
@@ -117,7 +130,7 @@ pub(crate) async fn serve<P: Protocol>(
                 }
             }
         }
-        if let Err(e) = write_all(&mut stream, &mut pending).await {
+        if let Err(e) = write_all(&mut stream, &mut pending, trickle).await {
             return transcript.event(format!("write failed: {e}"));
         }
         match stream.read(&mut buf).await {
@@ -144,13 +157,74 @@ fn first_words(bytes: &[u8]) -> String {
 }
 
 /// Writes and empties `pending`, if there is anything in it.
-async fn write_all(stream: &mut ServerStream, pending: &mut Vec<u8>) -> std::io::Result<()> {
+async fn write_all(
+    stream: &mut ServerStream,
+    pending: &mut Vec<u8>,
+    trickle: Option<u32>,
+) -> std::io::Result<()> {
     if pending.is_empty() {
         return Ok(());
     }
-    stream.write_all(pending).await?;
+    write_paced(stream, pending, trickle).await?;
     pending.clear();
-    stream.flush().await
+    Ok(())
+}
+
+/// Writes `bytes` at once, or at `trickle` bytes a second: a tenth of a second's worth at a
+/// time (one byte at a time below ten a second).
+async fn write_paced(
+    stream: &mut ServerStream,
+    bytes: &[u8],
+    trickle: Option<u32>,
+) -> std::io::Result<()> {
+    let Some(rate) = trickle.map(|r| r.max(1) as usize) else {
+        stream.write_all(bytes).await?;
+        return stream.flush().await;
+    };
+    let chunk = (rate / 10).max(1);
+    let pause = Duration::from_secs_f64(chunk as f64 / rate as f64);
+    for piece in bytes.chunks(chunk) {
+        stream.write_all(piece).await?;
+        stream.flush().await?;
+        tokio::time::sleep(pause).await;
+    }
+    Ok(())
+}
+
+/// Largest write of a flood: repeats are batched up to this size.
+const FLOOD_CHUNK: usize = 64 * 1024;
+
+/// Writes `bytes` `times` times, or forever: until the client goes away, which ends it with
+/// the write's error. Memory stays at one batch whatever the count.
+async fn flood(
+    stream: &mut ServerStream,
+    bytes: &[u8],
+    times: Option<u64>,
+    trickle: Option<u32>,
+) -> std::io::Result<()> {
+    let per_batch = (FLOOD_CHUNK / bytes.len().max(1)).max(1) as u64;
+    let batch = bytes.repeat(per_batch as usize);
+    let mut left = times;
+    loop {
+        let n = left.map_or(per_batch, |left| left.min(per_batch));
+        if n == 0 {
+            return Ok(());
+        }
+        write_paced(stream, &batch[..bytes.len() * n as usize], trickle).await?;
+        if let Some(left) = &mut left {
+            *left -= n;
+        }
+    }
+}
+
+/// The start of a flood's bytes, escaped, for the transcript.
+fn preview(bytes: &[u8]) -> String {
+    let shown = &bytes[..bytes.len().min(60)];
+    let mut text = crate::hostile::RawBytes(shown.to_vec()).encode();
+    if shown.len() < bytes.len() {
+        text.push('…');
+    }
+    format!("\"{text}\" ({} bytes)", bytes.len())
 }
 
 /// Runs the server side of a TLS handshake on a plain stream, recording how it went.

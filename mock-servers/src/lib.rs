@@ -24,6 +24,8 @@
 //! - [`imap`] and [`smtp`]: each protocol's configuration, its personalities (the real
 //!   servers' texts) and its session: the protocol state machine, bytes in and actions out,
 //!   with no socket in sight, so it is tested with byte literals.
+//! - [`hostile`]: rules that replace a greeting or reply with raw bytes, floods and
+//!   silences, for the hostile-server catalogue.
 //! - `sasl`: the PLAIN and LOGIN exchanges both protocols use.
 //! - `lines`: CRLF framing with a length limit.
 //! - `session`: the interface between a protocol state machine and the connection driver.
@@ -37,6 +39,7 @@
 
 pub mod config;
 mod connection;
+pub mod hostile;
 pub mod imap;
 mod legacy_tls;
 mod lines;
@@ -54,6 +57,7 @@ pub mod transcript;
 pub use config::{
     Faults, ImapRefusal, Milestone, Policy, Security, SmtpRefusal, TlsVersion, TlsVersions, User,
 };
+pub use hostile::{Hostile, HostileAt, RawBytes, Then};
 pub use imap::{ImapConfig, ImapGreeting, ImapLogin, ImapPersonality};
 pub use server::{MockConfig, MockServer, ReceivedMessage};
 pub use smtp::{SmtpAuth, SmtpConfig, SmtpGreeting, SmtpPersonality, SmtpReplies};

@@ -159,6 +159,9 @@ fn drive(mut session: impl Session, longest_command: usize, chunks: &[&[u8]]) {
                 }
                 Action::Close => return true,
                 Action::Reached(_) => {}
+                Action::Flood { .. } => {
+                    panic!("a flood without a hostile rule (the configurations here set none)")
+                }
             }
         }
         false

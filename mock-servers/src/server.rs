@@ -76,7 +76,7 @@ impl MockServer {
         let messages = Messages::default();
         let task = match config.into() {
             MockConfig::Imap(config) => spawn(
-                ImapService::new(config),
+                ImapService::new(config)?,
                 &certs,
                 listener,
                 transcripts.clone(),

@@ -9,10 +9,13 @@ use crate::transcript::TranscriptHandle;
 use mailharness_certs::CertKind;
 
 /// What a session asks its driver to do, in order.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Action {
     /// Write these bytes.
     Send(Vec<u8>),
+    /// Write these bytes `times` times, or until the client goes away (a hostile server,
+    /// see `hostile`); never held in memory as a whole.
+    Flood { bytes: Vec<u8>, times: Option<u64> },
     /// Everything before this has been sent: now run the server side of a TLS handshake
     /// and report back with [`Session::tls_started`]. The session reads no input until then.
     StartTls,

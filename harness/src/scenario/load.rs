@@ -129,7 +129,30 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         ));
     }
     check_values(&scenario).map_err(|(key, message)| at(spans.value(key), message))?;
+    check_hostile(&scenario, &spans).map_err(|(span, message)| at(span, message))?;
     Ok(scenario)
+}
+
+/// Each hostile rule makes sense for its protocol; an error points at the rule's `at`.
+fn check_hostile(
+    scenario: &Scenario,
+    spans: &Spans<'_>,
+) -> Result<(), (Option<Range<usize>>, String)> {
+    use mailharness_mock_servers::hostile::{IMAP_COMMANDS, SMTP_COMMANDS};
+    for (table, rules, commands) in [
+        ("imap", &scenario.imap.hostile, IMAP_COMMANDS),
+        ("smtp", &scenario.smtp.hostile, SMTP_COMMANDS),
+    ] {
+        for (index, rule) in rules.iter().enumerate() {
+            rule.check(commands).map_err(|e| {
+                (
+                    spans.element_key(&[table, "hostile"], index, "at"),
+                    format!("[[{table}.hostile]] at = \"{}\": {e}", rule.at),
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The longest step timeout a scenario may set: ten minutes.
@@ -168,6 +191,17 @@ fn check_values(scenario: &Scenario) -> Result<(), (&'static [&'static str], Str
                 "`source-address` is {address}; expected a loopback address (127.0.0.0/8 or ::1): every server of a run listens on loopback"
             ),
         ));
+    }
+    for (key, faults) in [
+        (&["imap", "faults"], &scenario.imap.faults),
+        (&["smtp", "faults"], &scenario.smtp.faults),
+    ] {
+        if faults.trickle_bytes_per_second == Some(0) {
+            return Err((
+                key,
+                "`trickle-bytes-per-second` is 0; expected at least 1".into(),
+            ));
+        }
     }
     if scenario.twin.is_some() && !scenario.needs_containers() {
         return Err((

@@ -33,9 +33,9 @@ use std::net::IpAddr;
 
 use mailharness_certs::CertKind;
 use mailharness_mock_servers::{
-    Faults, ImapConfig, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, Policy, Security,
-    SmtpAuth, SmtpConfig, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies, TlsVersions,
-    User,
+    Faults, Hostile, ImapConfig, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, Policy,
+    Security, SmtpAuth, SmtpConfig, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies,
+    TlsVersions, User,
 };
 use serde::{Deserialize, Serialize};
 
@@ -119,6 +119,10 @@ pub struct ImapSection {
     pub allowlist: Option<Policy<ImapRefusal>>,
     #[serde(default)]
     pub faults: Faults,
+    /// Hostile rules: raw bytes, floods and silences instead of or after a reply
+    /// (`[[imap.hostile]]`, see `mailharness_mock_servers::hostile`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hostile: Vec<Hostile>,
     /// How the connector connects; by default implicit TLS for an implicit-TLS server and
     /// STARTTLS for any other.
     #[serde(default)]
@@ -160,6 +164,9 @@ pub struct SmtpSection {
     pub allowlist: Option<Policy<SmtpRefusal>>,
     #[serde(default)]
     pub faults: Faults,
+    /// Hostile rules, as `[[imap.hostile]]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hostile: Vec<Hostile>,
     #[serde(default)]
     pub connector_security: Option<ConnectionSecurity>,
     #[serde(default)]
@@ -309,6 +316,7 @@ impl ImapSection {
             (!self.folders.is_empty(), "folders"),
             (self.allowlist.is_some(), "allowlist"),
             (self.faults != Faults::default(), "faults"),
+            (!self.hostile.is_empty(), "hostile"),
         ])
     }
 }
@@ -334,6 +342,7 @@ impl SmtpSection {
             (self.replies != SmtpReplies::default(), "replies"),
             (self.allowlist.is_some(), "allowlist"),
             (self.faults != Faults::default(), "faults"),
+            (!self.hostile.is_empty(), "hostile"),
         ])
     }
 }
@@ -378,6 +387,7 @@ impl Scenario {
             folders: imap.folders.clone(),
             allowlist: imap.allowlist.clone(),
             faults: imap.faults.clone(),
+            hostile: imap.hostile.clone(),
         }
     }
 
@@ -398,6 +408,7 @@ impl Scenario {
             replies: smtp.replies.clone(),
             allowlist: smtp.allowlist.clone(),
             faults: smtp.faults.clone(),
+            hostile: smtp.hostile.clone(),
         }
     }
 

@@ -31,6 +31,21 @@ impl<'i> Spans<'i> {
         self.entry(path).map(|(_, value)| value.span())
     }
 
+    /// The key `key` in the `index`-th table of the array at `path` (`[[imap.hostile]]`).
+    pub fn element_key(&self, path: &[&str], index: usize, key: &str) -> Option<Range<usize>> {
+        let (_, value) = self.entry(path)?;
+        let DeValue::Array(elements) = value.get_ref() else {
+            return None;
+        };
+        let DeValue::Table(table) = elements.get(index)?.get_ref() else {
+            return None;
+        };
+        table
+            .iter()
+            .find(|(name, _)| name.get_ref() == key)
+            .map(|(name, _)| name.span())
+    }
+
     /// Whether the value at `path` is an array (`[[expect]]` where `[expect]` was meant).
     pub fn is_array(&self, path: &[&str]) -> bool {
         self.entry(path)
@@ -74,5 +89,13 @@ mod tests {
         let spans = Spans::parse("[[expect]]\nclass = \"ok\"\n");
         assert!(spans.is_array(&["expect"]));
         assert!(Spans::parse("= broken").key(&["x"]).is_none());
+        let text = "[[smtp.hostile]]\nat = \"a\"\n[[smtp.hostile]]\nsend = \"x\"\nat = \"b\"\n";
+        let spans = Spans::parse(text);
+        let second = spans.element_key(&["smtp", "hostile"], 1, "at").unwrap();
+        assert_eq!(
+            (&text[second.clone()], second.start),
+            ("at", text.rfind("at").unwrap())
+        );
+        assert!(spans.element_key(&["smtp", "hostile"], 2, "at").is_none());
     }
 }

@@ -17,6 +17,7 @@ pub use personality::ImapPersonality;
 pub(crate) use session::ImapSession;
 
 use crate::config::{Faults, ImapRefusal, Policy, Security, TlsVersions, User};
+use crate::hostile::Hostile;
 use crate::session::{Listener, Protocol};
 use crate::transcript::TranscriptHandle;
 
@@ -74,6 +75,9 @@ pub struct ImapConfig {
     pub folders: Vec<String>,
     pub allowlist: Option<Policy<ImapRefusal>>,
     pub faults: Faults,
+    /// Hostile rules (see `hostile`): raw bytes instead of or after a reply.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hostile: Vec<Hostile>,
 }
 
 impl Default for ImapConfig {
@@ -90,6 +94,7 @@ impl Default for ImapConfig {
             folders: Vec::new(),
             allowlist: None,
             faults: Faults::default(),
+            hostile: Vec::new(),
         }
     }
 }
@@ -105,11 +110,15 @@ pub(crate) struct ImapService {
 }
 
 impl ImapService {
-    pub(crate) fn new(config: ImapConfig) -> ImapService {
-        ImapService {
+    pub(crate) fn new(config: ImapConfig) -> Result<ImapService, crate::Error> {
+        for rule in &config.hostile {
+            rule.check(crate::hostile::IMAP_COMMANDS)
+                .map_err(|e| crate::Error::Config(format!("hostile rule at {}: {e}", rule.at)))?;
+        }
+        Ok(ImapService {
             config: Arc::new(config),
             sessions: SessionCounts::default(),
-        }
+        })
     }
 }
 

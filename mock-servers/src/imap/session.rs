@@ -13,6 +13,7 @@ use super::command::{self, Arg, Command};
 use super::personality::{self, ImapTexts};
 use super::{ImapConfig, ImapGreeting, ImapLogin, SessionCounts};
 use crate::config::{ImapRefusal, Milestone};
+use crate::hostile::{Hostility, Point, Then};
 use crate::lines::InputBuffer;
 use crate::sasl::{Credentials, SaslExchange, SaslStep};
 use crate::session::{Action, Session};
@@ -70,6 +71,7 @@ pub(crate) struct ImapSession {
     actions: VecDeque<Action>,
     counts: SessionCounts,
     slot: Option<SessionSlot>,
+    hostility: Hostility,
     transcript: TranscriptHandle,
 }
 
@@ -82,6 +84,7 @@ impl ImapSession {
         transcript: TranscriptHandle,
     ) -> ImapSession {
         ImapSession {
+            hostility: Hostility::new(&config.hostile),
             texts: config.personality.texts(),
             config,
             peer,
@@ -245,7 +248,42 @@ impl ImapSession {
         }
     }
 
+    /// Queues the configured greeting.
+    fn greet(&mut self) {
+        match &self.config.greeting {
+            ImapGreeting::Standard => self.send_line(self.greeting()),
+            ImapGreeting::Custom(line) => self.send_line(line.clone()),
+            ImapGreeting::None => return,
+            ImapGreeting::Garbage => {
+                self.actions
+                    .push_back(Action::Send(GARBAGE_GREETING.to_vec()));
+                self.state = State::Mute;
+            }
+        }
+        self.actions
+            .push_back(Action::Reached(Milestone::AfterGreeting));
+    }
+
+    /// Answers one command, then lets a hostile rule for it rewrite the answer.
     fn command(&mut self, bytes: &[u8]) {
+        let from = self.actions.len();
+        self.dispatch(bytes);
+        let mut words = bytes.split(|&b| b == b' ' || b == b'\r' || b == b'\n');
+        let tag = String::from_utf8_lossy(words.next().unwrap_or_default()).into_owned();
+        let name = String::from_utf8_lossy(words.next().unwrap_or_default()).to_ascii_uppercase();
+        self.hostile_at(Point::Command(&name), Some(&tag), from);
+    }
+
+    /// Applies the first hostile rule for `point` to the actions queued from `from` on.
+    fn hostile_at(&mut self, point: Point<'_>, tag: Option<&str>, from: usize) {
+        match self.hostility.apply(point, tag, &mut self.actions, from) {
+            Some(Then::Close) => self.state = State::LoggedOut,
+            Some(Then::Silence) => self.state = State::Mute,
+            Some(Then::Continue) | None => {}
+        }
+    }
+
+    fn dispatch(&mut self, bytes: &[u8]) {
         let command = match command::parse(bytes) {
             Ok(command) => command,
             Err(error) => {
@@ -563,18 +601,8 @@ fn quote(name: &str) -> String {
 
 impl Session for ImapSession {
     fn start(&mut self) {
-        match &self.config.greeting {
-            ImapGreeting::Standard => self.send_line(self.greeting()),
-            ImapGreeting::Custom(line) => self.send_line(line.clone()),
-            ImapGreeting::None => return,
-            ImapGreeting::Garbage => {
-                self.actions
-                    .push_back(Action::Send(GARBAGE_GREETING.to_vec()));
-                self.state = State::Mute;
-            }
-        }
-        self.actions
-            .push_back(Action::Reached(Milestone::AfterGreeting));
+        self.greet();
+        self.hostile_at(Point::Greeting, None, 0);
     }
 
     fn feed(&mut self, bytes: &[u8]) {

@@ -18,6 +18,7 @@ pub(crate) use session::SmtpSession;
 
 use crate::Error;
 use crate::config::{Faults, Policy, Security, SmtpRefusal, TlsVersions, User};
+use crate::hostile::Hostile;
 use crate::session::{Listener, Protocol};
 use crate::transcript::TranscriptHandle;
 
@@ -92,6 +93,9 @@ pub struct SmtpConfig {
     pub replies: SmtpReplies,
     pub allowlist: Option<Policy<SmtpRefusal>>,
     pub faults: Faults,
+    /// Hostile rules (see `hostile`): raw bytes instead of or after a reply.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hostile: Vec<Hostile>,
 }
 
 impl Default for SmtpConfig {
@@ -110,6 +114,7 @@ impl Default for SmtpConfig {
             replies: SmtpReplies::default(),
             allowlist: None,
             faults: Faults::default(),
+            hostile: Vec::new(),
         }
     }
 }
@@ -161,6 +166,10 @@ impl SmtpService {
         {
             SmtpReply::parse(text)
                 .map_err(|e| Error::Config(format!("allowlist refusal-text: {e}")))?;
+        }
+        for rule in &config.hostile {
+            rule.check(crate::hostile::SMTP_COMMANDS)
+                .map_err(|e| Error::Config(format!("hostile rule at {}: {e}", rule.at)))?;
         }
         Ok(SmtpService {
             config: Arc::new(config),

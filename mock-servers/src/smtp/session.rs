@@ -12,6 +12,7 @@ use super::personality::{self, SmtpTexts};
 use super::reply::SmtpReply;
 use super::{ReceivedMessage, SmtpAuth, SmtpConfig, SmtpGreeting};
 use crate::config::{Milestone, Security, SmtpRefusal};
+use crate::hostile::{Hostility, Point, Then};
 use crate::lines::InputBuffer;
 use crate::sasl::{Credentials, SaslExchange, SaslStep};
 use crate::session::{Action, Session};
@@ -58,6 +59,7 @@ pub(crate) struct SmtpSession {
     input: InputBuffer,
     actions: VecDeque<Action>,
     messages: Arc<Mutex<Vec<ReceivedMessage>>>,
+    hostility: Hostility,
     transcript: TranscriptHandle,
 }
 
@@ -70,6 +72,7 @@ impl SmtpSession {
         transcript: TranscriptHandle,
     ) -> SmtpSession {
         SmtpSession {
+            hostility: Hostility::new(&config.hostile),
             texts: config.personality.texts(),
             config,
             peer,
@@ -158,7 +161,51 @@ impl SmtpSession {
         self.close();
     }
 
+    /// Queues the configured greeting.
+    fn greet(&mut self) {
+        match &self.config.greeting {
+            SmtpGreeting::Standard => self.reply(self.texts.greeting),
+            SmtpGreeting::Custom(reply) => {
+                let reply = reply.clone();
+                self.send(&reply);
+                if !reply.is_positive() {
+                    // RFC 5321 §3.1: a 554 greeting means the server will not talk.
+                    self.state = State::Mute;
+                }
+            }
+            SmtpGreeting::None => return,
+            SmtpGreeting::Garbage => {
+                self.actions
+                    .push_back(Action::Send(GARBAGE_GREETING.to_vec()));
+                self.state = State::Mute;
+            }
+        }
+        self.actions
+            .push_back(Action::Reached(Milestone::AfterGreeting));
+    }
+
+    /// Answers one command, then lets a hostile rule for it rewrite the answer.
     fn command(&mut self, line: &[u8]) {
+        let from = self.actions.len();
+        self.dispatch(line);
+        let verb = line
+            .split(|&b| b == b' ')
+            .next()
+            .map(|verb| String::from_utf8_lossy(verb).to_ascii_uppercase())
+            .unwrap_or_default();
+        self.hostile_at(Point::Command(&verb), from);
+    }
+
+    /// Applies the first hostile rule for `point` to the actions queued from `from` on.
+    fn hostile_at(&mut self, point: Point<'_>, from: usize) {
+        match self.hostility.apply(point, None, &mut self.actions, from) {
+            Some(Then::Close) => self.state = State::Closed,
+            Some(Then::Silence) => self.state = State::Mute,
+            Some(Then::Continue) | None => {}
+        }
+    }
+
+    fn dispatch(&mut self, line: &[u8]) {
         let text = String::from_utf8_lossy(line).into_owned();
         let (verb, argument) = match text.split_once(' ') {
             Some((verb, argument)) => (verb.to_ascii_uppercase(), argument.trim().to_owned()),
@@ -410,7 +457,9 @@ impl SmtpSession {
                 .client(format!("<message, {} bytes>", self.message.len()));
             self.transcript.client(".");
             self.state = State::Ready;
-            return self.finish_message(overflow);
+            let from = self.actions.len();
+            self.finish_message(overflow);
+            return self.hostile_at(Point::Command("MESSAGE"), from);
         }
         let line = line.strip_prefix(b".").unwrap_or(&line);
         if self.message.len() + line.len() + 2 > MAX_MESSAGE {
@@ -493,25 +542,8 @@ fn parse_headers(data: &[u8]) -> Vec<(String, String)> {
 
 impl Session for SmtpSession {
     fn start(&mut self) {
-        match &self.config.greeting {
-            SmtpGreeting::Standard => self.reply(self.texts.greeting),
-            SmtpGreeting::Custom(reply) => {
-                let reply = reply.clone();
-                self.send(&reply);
-                if !reply.is_positive() {
-                    // RFC 5321 §3.1: a 554 greeting means the server will not talk.
-                    self.state = State::Mute;
-                }
-            }
-            SmtpGreeting::None => return,
-            SmtpGreeting::Garbage => {
-                self.actions
-                    .push_back(Action::Send(GARBAGE_GREETING.to_vec()));
-                self.state = State::Mute;
-            }
-        }
-        self.actions
-            .push_back(Action::Reached(Milestone::AfterGreeting));
+        self.greet();
+        self.hostile_at(Point::Greeting, 0);
     }
 
     fn feed(&mut self, bytes: &[u8]) {
