@@ -18,11 +18,16 @@ import aioimaplib  # noqa: E402
 import aiosmtplib  # noqa: E402
 
 
+# The harness keeps the last 1 MiB of what a connector prints: a server's reply (which a
+# hostile server makes megabytes long) is cut here so that the outcome always fits.
+TEXT_MAX = 4096
+
+
 class Failure(Exception):
     def __init__(self, cls, step, detail, code=None, text=None):
         super().__init__(detail)
         self.outcome = {"class": cls, "step": step, "detail": detail,
-                        "response": {"code": code, "text": text} if text else None}
+                        "response": {"code": code, "text": text[:TEXT_MAX]} if text else None}
 
 
 def tls_context(settings):

@@ -158,6 +158,12 @@ impl Outcome {
         }
     }
 
+    /// The same outcome with a finer detail.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Outcome {
+        self.detail = Some(detail.into());
+        self
+    }
+
     pub fn with_response(mut self, code: Option<String>, text: impl Into<String>) -> Outcome {
         self.response = Some(ServerResponse {
             code,

@@ -5,7 +5,9 @@
 //!
 //! The connectors shipped under `connectors/` run the same catalogue, each with its own
 //! snapshot set (`snapshots/<connector>/`, test names `<connector>::tls::…`): their
-//! snapshots record what each client does, `[expect]` is the reference connector's. A
+//! snapshots record what each client does, `[expect]` is the reference connector's; a
+//! connector that hangs or prints no outcome (on a hostile server, say) is snapshotted as
+//! class `connector-error`, detail `hung` or `no-outcome`. A
 //! connector whose tools are missing is ignored with a note, unless
 //! `MAILHARNESS_REQUIRE_CONNECTORS=1` makes that a failure.
 //!
@@ -72,20 +74,36 @@ fn run(
 ) -> Result<(), Failed> {
     let reference = connector.name() == "reference";
     let result = runtime.block_on(run_scenario(loaded, connector, env, false));
-    let Some(outcome) = &result.outcome else {
-        return Err(result
-            .mismatch
-            .unwrap_or_else(|| "the scenario did not run".into())
-            .into());
-    };
-    if reference {
-        check_parity(loaded, outcome, env, runtime)?;
-    }
-    let snapshot = Snapshot {
-        description: &result.description,
-        class: outcome.class.to_string(),
-        step: outcome.step.map(|s| s.to_string()),
-        detail: outcome.detail.as_deref(),
+    let snapshot = match (&result.outcome, &result.connector_error) {
+        (Some(outcome), _) => {
+            if reference {
+                check_parity(loaded, outcome, env, runtime)?;
+            }
+            Snapshot {
+                description: &result.description,
+                class: outcome.class.to_string(),
+                step: outcome.step.map(|s| s.to_string()),
+                detail: outcome.detail.as_deref(),
+            }
+        }
+        // A shipped connector that hangs or crashes on a hostile server: that is what the
+        // client does, snapshotted as such (never for the built-in one).
+        (None, Some(error)) if !reference => Snapshot {
+            description: &result.description,
+            class: "connector-error".into(),
+            step: None,
+            detail: Some(if error.contains("did not finish within") {
+                "hung"
+            } else {
+                "no-outcome"
+            }),
+        },
+        (None, _) => {
+            return Err(result
+                .mismatch
+                .unwrap_or_else(|| "the scenario did not run".into())
+                .into());
+        }
     };
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(format!("snapshots/{}", connector.name()));
@@ -97,11 +115,8 @@ fn run(
     }));
     if let (true, Some(mismatch)) = (reference, result.mismatch) {
         let transcripts: String = result.transcripts.iter().map(|t| t.to_string()).collect();
-        return Err(format!(
-            "{mismatch}\nserver response: {:?}\n{transcripts}",
-            outcome.response
-        )
-        .into());
+        let response = result.outcome.as_ref().map(|o| &o.response);
+        return Err(format!("{mismatch}\nserver response: {response:?}\n{transcripts}").into());
     }
     snapshot_result
         .map_err(|_| Failed::from("snapshot differs (see above; review with `cargo insta review`)"))

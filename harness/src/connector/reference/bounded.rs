@@ -1,13 +1,21 @@
-//! The reference connector's server connections, bounded in what the server may send: at
-//! most [`MAX_REPLY_BYTES`] between two writes of the client (one reply, however many lines
-//! it has). lettre and async-imap buffer a line until its end, so a server that sends an
-//! endless line or an endless reply grew memory without bound and kept the parser busy past
-//! the step timeout; bounded, the read fails with [`ReplyTooLong`], which
-//! `classify::net::io_detail` names `reply-too-long`.
+//! The reference connector's server connections, bounded in what the server may send: a
+//! line of at most [`MAX_LINE_BYTES`], and at most [`MAX_REPLY_BYTES`] between two writes of
+//! the client (one reply, however many lines it has). lettre and async-imap buffer a line
+//! until its end, so a server that sends an endless line or an endless reply grew memory
+//! without bound; async-imap also parses its whole buffer again at each read of 4 KiB, so
+//! a 900 KB line cost seconds of CPU that no step timeout can interrupt. Bounded, the read
+//! fails with [`ReplyTooLong`], which `classify::net::io_detail` names `reply-too-long`.
+//!
+//! The bounds count plaintext: for IMAP the stream sits above TLS. lettre runs STARTTLS on
+//! the stream it is given, so after an SMTP STARTTLS they count ciphertext: the byte bound
+//! still holds (ciphertext is a little longer), the line bounds are lettre's own there
+//! (1,000 bytes a line, 100,000 a reply).
 
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -16,65 +24,110 @@ use tokio::net::TcpStream;
 /// The most a server may send between two writes of the client: 1 MiB.
 pub const MAX_REPLY_BYTES: usize = 1 << 20;
 
+/// The longest line a server may send: 64 KiB (Dovecot's own limit on a command line;
+/// RFC 5321 allows an SMTP reply line 512 bytes).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
 /// The most lines of an SMTP reply (real EHLO replies have a dozen or two): lettre parses
 /// the whole reply again at each line, so an endless multi-line reply cost time
 /// quadratic in its lines (100,000 lines: 8 s) before its own 100,000-byte cap.
 pub const MAX_SMTP_REPLY_LINES: usize = 1_000;
 
-/// What a read fails with once the server sent more than [`MAX_REPLY_BYTES`] (or, with
-/// `lines`, [`MAX_SMTP_REPLY_LINES`] lines) unasked.
+/// Which bound a server went past.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    /// [`MAX_REPLY_BYTES`].
+    ReplyBytes,
+    /// [`MAX_LINE_BYTES`].
+    LineBytes,
+    /// [`MAX_SMTP_REPLY_LINES`].
+    ReplyLines,
+}
+
+/// What a read fails with once the server went past a bound.
 #[derive(Debug)]
 pub struct ReplyTooLong {
-    lines: bool,
+    pub bound: Bound,
 }
 
 impl std::fmt::Display for ReplyTooLong {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.lines {
-            write!(
-                f,
-                "the server sent more than {MAX_SMTP_REPLY_LINES} reply lines without a command to answer"
-            )
-        } else {
-            write!(
+        match self.bound {
+            Bound::ReplyBytes => write!(
                 f,
                 "the server sent more than {MAX_REPLY_BYTES} bytes without a command to answer"
-            )
+            ),
+            Bound::LineBytes => write!(
+                f,
+                "the server sent a line longer than {MAX_LINE_BYTES} bytes"
+            ),
+            Bound::ReplyLines => write!(
+                f,
+                "the server sent more than {MAX_SMTP_REPLY_LINES} reply lines without a command to answer"
+            ),
         }
     }
 }
 
 impl std::error::Error for ReplyTooLong {}
 
-/// A stream whose reads fail once the server sent more than [`MAX_REPLY_BYTES`] (or, for
-/// SMTP, [`MAX_SMTP_REPLY_LINES`] lines) since the client last wrote. The line count is
-/// meant for plaintext; under TLS (lettre's STARTTLS runs over this stream) it counts line
-/// feeds in the ciphertext, about one in 256 bytes, which only a reply of hundreds of KB
-/// reaches.
+/// A stream whose reads fail once the server went past a bound (see the module doc).
 #[derive(Debug)]
 pub struct Bounded<S> {
     inner: S,
     unanswered: usize,
     max_lines: Option<usize>,
     lines: usize,
+    /// Bytes since the last line feed.
+    line: usize,
+    /// Raised at the client's first write, for telling a refused greeting from a refused
+    /// EHLO once lettre owns the stream.
+    spoke: Option<Arc<AtomicBool>>,
 }
 
 impl<S> Bounded<S> {
-    /// Bounded in bytes.
+    /// Bounded in bytes and line length.
     pub fn new(inner: S) -> Bounded<S> {
         Bounded {
             inner,
             unanswered: 0,
             max_lines: None,
             lines: 0,
+            line: 0,
+            spoke: None,
         }
     }
 
-    /// Bounded in bytes and in SMTP reply lines.
+    /// Raises `flag` when the client first writes.
+    pub fn flag_writes(self, flag: Arc<AtomicBool>) -> Bounded<S> {
+        Bounded {
+            spoke: Some(flag),
+            ..self
+        }
+    }
+
+    /// Bounded in bytes, line length and SMTP reply lines.
     pub fn smtp(inner: S) -> Bounded<S> {
         Bounded {
             max_lines: Some(MAX_SMTP_REPLY_LINES),
             ..Bounded::new(inner)
+        }
+    }
+
+    /// The stream underneath.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
+    fn past(&self) -> Option<Bound> {
+        if self.unanswered > MAX_REPLY_BYTES {
+            Some(Bound::ReplyBytes)
+        } else if self.line > MAX_LINE_BYTES {
+            Some(Bound::LineBytes)
+        } else if self.max_lines.is_some_and(|max| self.lines > max) {
+            Some(Bound::ReplyLines)
+        } else {
+            None
         }
     }
 }
@@ -86,11 +139,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let lines = this.max_lines.is_some_and(|max| this.lines > max);
-        if this.unanswered > MAX_REPLY_BYTES || lines {
+        if let Some(bound) = this.past() {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                ReplyTooLong { lines },
+                ReplyTooLong { bound },
             )));
         }
         let before = buf.filled().len();
@@ -99,6 +151,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
             let new = &buf.filled()[before..];
             this.unanswered += new.len();
             this.lines += new.iter().filter(|&&b| b == b'\n').count();
+            this.line = match new.iter().rposition(|&b| b == b'\n') {
+                Some(end) => new.len() - end - 1,
+                None => this.line + new.len(),
+            };
         }
         poll
     }
@@ -117,6 +173,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Bounded<S> {
         {
             this.unanswered = 0;
             this.lines = 0;
+            if let Some(flag) = &this.spoke {
+                flag.store(true, Ordering::Relaxed);
+            }
         }
         poll
     }
@@ -161,12 +220,33 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+    /// Reads until a read fails: what was read, and the bound the failure names.
+    async fn read_to_bound<S: AsyncRead + AsyncWrite + Unpin>(
+        client: &mut Bounded<S>,
+        buf: &mut [u8],
+        write_between: bool,
+    ) -> (Vec<u8>, Bound) {
+        let mut read = Vec::new();
+        loop {
+            match client.read(buf).await {
+                Ok(n) => read.extend_from_slice(&buf[..n]),
+                Err(error) => {
+                    let bound = error.get_ref().unwrap().downcast_ref::<ReplyTooLong>();
+                    return (read, bound.unwrap().bound);
+                }
+            }
+            if write_between {
+                client.write_all(b"a NOOP\r\n").await.unwrap();
+            }
+        }
+    }
+
     #[tokio::test]
     async fn a_reply_past_the_bound_fails_and_a_write_starts_a_new_one() {
         let (client, mut server) = tokio::io::duplex(64 * 1024);
         let mut client = Bounded::new(client);
         let sender = tokio::spawn(async move {
-            let chunk = vec![b'x'; 64 * 1024];
+            let chunk = [b"x".repeat(1023), b"\n".to_vec()].concat().repeat(64);
             for _ in 0..(MAX_REPLY_BYTES / chunk.len()) {
                 server.write_all(&chunk).await.unwrap();
             }
@@ -185,18 +265,31 @@ mod tests {
             read += client.read(&mut buf).await.unwrap();
         }
         client.write_all(b"NOOP").await.unwrap();
-        let mut read = 0;
-        let error = loop {
-            match client.read(&mut buf).await {
-                Ok(n) => read += n,
-                Err(error) => break error,
-            }
-        };
-        assert!(read > MAX_REPLY_BYTES, "{read}");
-        assert!(read <= MAX_REPLY_BYTES + buf.len(), "{read}");
-        assert!(error.get_ref().unwrap().is::<ReplyTooLong>());
+        let (read, bound) = read_to_bound(&mut client, &mut buf, false).await;
+        assert!(read.len() > MAX_REPLY_BYTES, "{}", read.len());
+        assert!(read.len() <= MAX_REPLY_BYTES + buf.len(), "{}", read.len());
+        assert_eq!(bound, Bound::ReplyBytes);
         drop(client);
         let _ = sender.await;
+    }
+
+    #[tokio::test]
+    async fn a_line_past_the_bound_fails_whatever_the_writes() {
+        let (client, mut server) = tokio::io::duplex(16 * 1024);
+        let mut client = Bounded::new(client);
+        tokio::spawn(async move {
+            server.write_all(b"* OK short\r\n* OK ").await.unwrap();
+            let chunk = [b'a'; 4096];
+            while server.write_all(&chunk).await.is_ok() {}
+        });
+        // A write of the client ends a reply, not a line.
+        let (read, bound) = read_to_bound(&mut client, &mut [0u8; 4096], true).await;
+        assert_eq!(bound, Bound::LineBytes);
+        let read = read.len();
+        assert!(
+            read > MAX_LINE_BYTES && read <= MAX_LINE_BYTES + 2 * 4096,
+            "{read}"
+        );
     }
 
     #[tokio::test]
@@ -207,15 +300,9 @@ mod tests {
             let lines = "250-SIZE 1\r\n".repeat(100);
             while server.write_all(lines.as_bytes()).await.is_ok() {}
         });
-        let mut text = Vec::new();
         let mut buf = [0u8; 4096];
-        let error = loop {
-            match client.read(&mut buf).await {
-                Ok(n) => text.extend_from_slice(&buf[..n]),
-                Err(error) => break error,
-            }
-        };
-        assert!(error.get_ref().unwrap().is::<ReplyTooLong>());
+        let (text, bound) = read_to_bound(&mut client, &mut buf, false).await;
+        assert_eq!(bound, Bound::ReplyLines);
         // Past the bound by at most one read.
         let lines = text.iter().filter(|&&b| b == b'\n').count();
         assert!(lines > MAX_SMTP_REPLY_LINES, "{lines}");

@@ -29,7 +29,7 @@ use crate::classify::tls::TlsFailure;
 use crate::connector::{ConnectionSecurity, Settings};
 use crate::outcome::{ErrorClass, Outcome, Step};
 
-type TlsStream = tokio_rustls::client::TlsStream<Bounded<TcpStream>>;
+type TlsStream = Bounded<tokio_rustls::client::TlsStream<TcpStream>>;
 pub(super) type ImapSession = Session<TlsStream>;
 
 /// Where `imap-connect` was when its time ran out.
@@ -103,7 +103,6 @@ async fn connect_steps(
     let endpoint = &settings.imap;
     let tcp = tcp_connect(&endpoint.host, endpoint.port, settings.source_address)
         .await
-        .map(Bounded::new)
         .map_err(|(class, detail)| connect_failure(class, detail))?;
     match endpoint.security {
         ConnectionSecurity::ImplicitTls => {
@@ -118,7 +117,7 @@ async fn connect_steps(
         }
         ConnectionSecurity::Starttls => {
             *progress = Progress::Greeting;
-            let mut client = Client::new(tcp);
+            let mut client = Client::new(Bounded::new(tcp));
             greeting(&mut client).await?;
             *progress = Progress::Capabilities;
             let caps = capabilities(&mut client).await?;
@@ -134,7 +133,7 @@ async fn connect_steps(
                 return Err(command_failure(&error, "starttls-refused"));
             }
             *progress = Progress::Handshake;
-            let stream = handshake(client.into_inner(), &endpoint.host, tls).await?;
+            let stream = handshake(client.into_inner().into_inner(), &endpoint.host, tls).await?;
             *progress = Progress::Capabilities;
             let mut client = Client::new(stream);
             check_capabilities(&capabilities(&mut client).await?)?;
@@ -187,23 +186,24 @@ pub(super) async fn tcp_connect(
     Err(last)
 }
 
-/// The TLS handshake, classified when it fails.
+/// The TLS handshake, classified when it fails; the session above it is bounded.
 async fn handshake(
-    tcp: Bounded<TcpStream>,
+    tcp: TcpStream,
     host: &str,
     config: &Arc<ClientConfig>,
 ) -> Result<TlsStream, Outcome> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|_| connect_failure(ErrorClass::ImapSettingsIncorrect, "invalid-host"))?;
     let connector = tokio_rustls::TlsConnector::from(config.clone());
-    connector.connect(name, tcp).await.map_err(|error| {
+    let tls = connector.connect(name, tcp).await.map_err(|error| {
         tls_failure(
             &error,
             ErrorClass::ImapValidationError,
             ErrorClass::ImapSettingsIncorrect,
             Step::ImapConnect,
         )
-    })
+    })?;
+    Ok(Bounded::new(tls))
 }
 
 /// Class and detail of a failed handshake. `validation` is the protocol's class for a
@@ -265,19 +265,25 @@ fn closed() -> Outcome {
     connect_failure(ErrorClass::ImapSettingsIncorrect, "connection-closed")
 }
 
-/// A failed read or write before login: async-imap reports what it cannot parse as an `Other` I/O
-/// error (the server does not speak IMAP), and a reply past the bound (see `bounded`) is no
-/// usable server either; anything else is the connection failing.
-fn read_failure(error: &std::io::Error) -> Outcome {
+/// A failed read or write at `step`: async-imap reports what it cannot parse as an `Other`
+/// I/O error (the server does not speak IMAP), and a reply past the bound (see `bounded`) is
+/// no usable server either: both `imap_validation_error`. Anything else is the connection
+/// failing, `lost`: before login a settings problem, after a good connect how some servers
+/// enforce limits (an authentication error).
+fn io_failure(error: &std::io::Error, step: Step, lost: ErrorClass) -> Outcome {
     let detail = classify::net::io_detail(error);
     if error.kind() == std::io::ErrorKind::Other {
-        connect_failure(ErrorClass::ImapValidationError, "not-imap")
+        Outcome::failed(ErrorClass::ImapValidationError, step, "not-imap")
     } else if detail == "reply-too-long" {
-        // Connected, but what answers is no IMAP server a connector can use.
-        connect_failure(ErrorClass::ImapValidationError, detail)
+        Outcome::failed(ErrorClass::ImapValidationError, step, detail)
     } else {
-        connect_failure(ErrorClass::ImapSettingsIncorrect, detail)
+        Outcome::failed(lost, step, detail)
     }
+}
+
+/// A failed read or write before login.
+fn read_failure(error: &std::io::Error) -> Outcome {
+    io_failure(error, Step::ImapConnect, ErrorClass::ImapSettingsIncorrect)
 }
 
 fn capability_name(cap: &imap_proto::Capability<'_>) -> String {
@@ -315,6 +321,16 @@ where
             .ok_or_else(closed)?;
         match response.parsed() {
             Response::Capabilities(list) => caps.extend(list.iter().map(capability_name)),
+            // The server is closing the connection: as a BYE greeting is.
+            Response::Data {
+                status: Status::Bye,
+                outcome,
+            } => {
+                return Err(lost("server-refused").with_response(
+                    Some("BYE".into()),
+                    outcome.information.as_deref().unwrap_or_default(),
+                ));
+            }
             Response::Done {
                 tag: done, status, ..
             } if done.0 == CAPABILITY_TAG => {
@@ -385,10 +401,7 @@ async fn login(client: Client<TlsStream>, settings: &Settings) -> Result<ImapSes
             let (class, detail) = classify::imap::login_refusal(&text);
             Err(login_failure(class, detail).with_response(Some("NO".into()), reply_text(&text)))
         }
-        Err((Error::Io(io), _)) => Err(login_failure(
-            ErrorClass::ImapAuthenticationError,
-            classify::net::io_detail(&io),
-        )),
+        Err((Error::Io(io), _)) => Err(io_after_connect(&io)),
         Err((Error::Validate(_), _)) => Err(login_failure(
             ErrorClass::Unauthorized,
             "credentials-not-sendable",
@@ -478,10 +491,11 @@ async fn login_steps(
     match session.id([("name", Some("mailharness"))]).await {
         Ok(Some(id)) if classify::imap::is_courier_id(&id) => return Err(courier_after_login(&id)),
         Err(error) if is_connection_error(&error) => {
-            return Err(session_failure(&error, "id-failed"));
+            return Err(failed_after_login(&session, &error, "id-failed"));
         }
         _ => {}
     }
+    check_bye(&session)?;
     if let Ok(caps) = session.capabilities().await {
         let names: Vec<String> = caps
             .iter()
@@ -498,13 +512,14 @@ async fn login_steps(
             ));
         }
     }
+    check_bye(&session)?;
     let folders = folders(&mut session)
         .await
-        .map_err(|e| session_failure(&e, "list-failed"))?;
-    session
-        .select("INBOX")
-        .await
-        .map_err(|e| session_failure(&e, "select-failed"))?;
+        .map_err(|e| failed_after_login(&session, &e, "list-failed"))?;
+    check_bye(&session)?;
+    let selected = session.select("INBOX").await;
+    selected.map_err(|e| failed_after_login(&session, &e, "select-failed"))?;
+    check_bye(&session)?;
 
     // The sync sessions, all at once: Sent, and a third for the further folders.
     let mut wanted = vec![folders.sent.clone().unwrap_or_else(|| "INBOX".into())];
@@ -547,10 +562,7 @@ fn is_connection_error(error: &async_imap::error::Error) -> bool {
 fn session_failure(error: &async_imap::error::Error, refused: &str) -> Outcome {
     use async_imap::error::Error;
     match error {
-        Error::Io(io) => login_failure(
-            ErrorClass::ImapAuthenticationError,
-            classify::net::io_detail(io),
-        ),
+        Error::Io(io) => io_after_connect(io),
         Error::ConnectionLost => {
             login_failure(ErrorClass::ImapAuthenticationError, "connection-closed")
         }
@@ -560,6 +572,56 @@ fn session_failure(error: &async_imap::error::Error, refused: &str) -> Outcome {
         }
         _ => login_failure(ErrorClass::ImapValidationError, refused),
     }
+}
+
+/// A failed read or write at `imap-login`.
+fn io_after_connect(error: &std::io::Error) -> Outcome {
+    io_failure(error, Step::ImapLogin, ErrorClass::ImapAuthenticationError)
+}
+
+/// The text of an unsolicited `* BYE` the session has received, if any: the server ended
+/// the session (an autologout, an expired token) whether or not it closed the connection.
+fn bye(session: &ImapSession) -> Option<String> {
+    while let Ok(response) = session.unsolicited_responses.try_recv() {
+        if let async_imap::types::UnsolicitedResponse::Other(data) = response
+            && let Response::Data {
+                status: Status::Bye,
+                outcome,
+            } = data.parsed()
+        {
+            return Some(
+                outcome
+                    .information
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+    }
+    None
+}
+
+/// Fails on a BYE received after login: the session is over. Like a connection dropped
+/// after login, an authentication error.
+fn check_bye(session: &ImapSession) -> Result<(), Outcome> {
+    match bye(session) {
+        Some(text) => Err(
+            login_failure(ErrorClass::ImapAuthenticationError, "server-bye")
+                .with_response(Some("BYE".into()), text),
+        ),
+        None => Ok(()),
+    }
+}
+
+/// A command after login failed: a BYE before the failure says why, else `session_failure`.
+fn failed_after_login(
+    session: &ImapSession,
+    error: &async_imap::error::Error,
+    refused: &str,
+) -> Outcome {
+    check_bye(session)
+        .err()
+        .unwrap_or_else(|| session_failure(error, refused))
 }
 
 fn courier_after_login(id: &HashMap<String, String>) -> Outcome {
@@ -586,10 +648,9 @@ async fn open_sync_session(
             outcome
         })?;
     let mut session = login(client, settings).await?;
-    session
-        .select(mailbox)
-        .await
-        .map_err(|e| session_failure(&e, "select-failed"))?;
+    let selected = session.select(mailbox).await;
+    selected.map_err(|e| failed_after_login(&session, &e, "select-failed"))?;
+    check_bye(&session)?;
     Ok(session)
 }
 

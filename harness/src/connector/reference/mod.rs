@@ -5,6 +5,8 @@
 //! - `tls`: the rustls client configuration (roots, insecure mode).
 //! - `imap`: imap-connect and imap-login (async-imap).
 //! - `smtp`: smtp-connect, smtp-login and test-send (lettre).
+//! - `starttls`: SMTP STARTTLS with the connector's own TLS, taking the socket back from lettre.
+//! - `bounded`: the bounds on what a server may send.
 //! - `legacy_probe`: telling a TLS 1.0/1.1-only server that closes the connection on a
 //!   modern ClientHello from one that drops connections; its OpenSSL handshake at chosen
 //!   versions also serves `mailharness check`, which reuses these steps too.
@@ -13,6 +15,7 @@ pub(crate) mod bounded;
 pub(crate) mod imap;
 pub(crate) mod legacy_probe;
 pub(crate) mod smtp;
+mod starttls;
 mod tls;
 
 use crate::connector::{BoxFuture, Connector, ConnectorError, Settings};

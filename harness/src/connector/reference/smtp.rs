@@ -1,23 +1,21 @@
 //! The reference connector's SMTP steps, with lettre's step-by-step async connection.
 //!
 //! `smtp-connect`: implicit TLS or STARTTLS (refused when the server does not offer it),
-//! trusting the system roots plus the settings' CA. The harness makes the connection (and an
-//! implicit-TLS handshake, with the policy of `tls`) and hands it to lettre bounded (see
-//! `bounded`); lettre runs the greeting, EHLO and STARTTLS (its rustls backend, the same
-//! policy through `TlsParameters`).
+//! trusting the system roots plus the settings' CA. The harness makes the connection and
+//! the TLS handshake (the policy of `tls`, implicit or after STARTTLS, see `starttls`) and
+//! hands it to lettre bounded (see `bounded`); lettre runs the greeting, EHLO and STARTTLS.
 //! `smtp-login`: AUTH PLAIN or LOGIN. `test-send`: MAIL, RCPT, DATA and the message, one
 //! command at a time so that a refusal names the command that was refused.
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{
-    AsyncSmtpConnection, AsyncTokioStream, Certificate, CertificateStore, TlsParameters, TlsVersion,
-};
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Starttls};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, Message};
 use rustls::ClientConfig;
@@ -31,7 +29,7 @@ use crate::connector::{ConnectionSecurity, Settings};
 use crate::outcome::{ErrorClass, Outcome, Step};
 
 use super::bounded::Bounded;
-use super::tls::extra_roots;
+use super::starttls::{AfterStarttls, Handover};
 use super::{imap, legacy_probe};
 
 /// The name the connector gives in EHLO.
@@ -39,33 +37,6 @@ const HELLO_NAME: &str = "mailharness.localhost";
 
 pub(crate) fn client_id() -> ClientId {
     ClientId::Domain(HELLO_NAME.into())
-}
-
-fn tls_parameters(settings: &Settings) -> Result<TlsParameters, Outcome> {
-    let config_error = |detail: String| {
-        Outcome::failed(
-            ErrorClass::SmtpSettingsIncorrect,
-            Step::SmtpConnect,
-            "tls-setup-failed",
-        )
-        .with_response(None, detail)
-    };
-    let mut builder = TlsParameters::builder(settings.smtp.host.clone())
-        .certificate_store(if settings.trust_system_roots {
-            CertificateStore::Default
-        } else {
-            CertificateStore::None
-        })
-        .set_min_tls_version(TlsVersion::Tlsv12)
-        .dangerous_accept_invalid_certs(settings.allow_insecure_certificate)
-        .dangerous_accept_invalid_hostnames(settings.allow_insecure_certificate);
-    for der in extra_roots(settings).map_err(config_error)? {
-        let cert = Certificate::from_der(der.to_vec()).map_err(|e| config_error(e.to_string()))?;
-        builder = builder.add_root_certificate(cert);
-    }
-    builder
-        .build_rustls()
-        .map_err(|e| config_error(e.to_string()))
 }
 
 /// The server's reply text inside a lettre error (the message of a negative reply).
@@ -94,20 +65,64 @@ pub(crate) fn connect_error(error: &lettre::transport::smtp::Error) -> Outcome {
         return fail(ErrorClass::SmtpSettingsIncorrect, "greeting-refused")
             .with_response(Some(code.to_string()), reply_text(error));
     }
-    if error.is_response() {
-        // lettre reports both garbage and a connection closed before a full reply as
-        // response errors; only the latter says "incomplete".
-        let detail = if reply_text(error).contains("incomplete") {
-            "connection-closed"
-        } else {
-            "not-smtp"
-        };
-        return fail(ErrorClass::SmtpSettingsIncorrect, detail);
+    if let Some(problem) = response_problem(error) {
+        return fail(
+            ErrorClass::SmtpSettingsIncorrect,
+            problem.detail("connection-closed"),
+        );
     }
     let detail = classify::net::find_io_error(error)
-        .map(classify::net::io_detail)
+        .map(io_detail)
         .unwrap_or("connection-failed");
     fail(ErrorClass::SmtpSettingsIncorrect, detail)
+}
+
+/// The detail of an I/O error under lettre: bytes it cannot read as text (not UTF-8) are no
+/// SMTP reply; the rest as `classify::net::io_detail`.
+fn io_detail(error: &std::io::Error) -> &'static str {
+    match classify::net::io_detail(error) {
+        "connection-failed" if error.kind() == std::io::ErrorKind::InvalidData => "not-smtp",
+        detail => detail,
+    }
+}
+
+/// What lettre's response error (no reply code) says was wrong with a reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ResponseProblem {
+    /// The connection ended before a whole reply.
+    Incomplete,
+    /// Past lettre's own bounds: a line over 1,000 bytes (RFC 5321 allows 512) or a reply
+    /// over 100,000; the same as ours in `bounded`.
+    TooLong,
+    /// Not an SMTP reply: no code, a code outside 2xx–5xx, lines with different codes.
+    NotSmtp,
+}
+
+impl ResponseProblem {
+    /// The detail, with the step's own word for an incomplete reply.
+    fn detail(self, incomplete: &'static str) -> &'static str {
+        match self {
+            ResponseProblem::Incomplete => incomplete,
+            ResponseProblem::TooLong => "reply-too-long",
+            ResponseProblem::NotSmtp => "not-smtp",
+        }
+    }
+}
+
+/// lettre reports garbage, overlong replies and a connection closed before a full reply as
+/// response errors without a code, told apart only by their message.
+fn response_problem(error: &lettre::transport::smtp::Error) -> Option<ResponseProblem> {
+    if !error.is_response() || reply_code(error).is_some() {
+        return None;
+    }
+    let text = reply_text(error);
+    Some(if text.contains("incomplete") {
+        ResponseProblem::Incomplete
+    } else if text.contains("too long") || text.contains("too large") {
+        ResponseProblem::TooLong
+    } else {
+        ResponseProblem::NotSmtp
+    })
 }
 
 async fn bounded<T>(
@@ -162,27 +177,41 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
                 let config = implicit_config(settings)?;
                 let tcp =
                     tcp_connect(&endpoint.host, endpoint.port, settings.source_address).await?;
-                greet(Box::new(Bounded::smtp(
-                    implicit_tls(tcp, settings, config).await?,
-                )))
-                .await?
+                greet(implicit_tls(tcp, settings, config).await?).await?
             } else {
-                let tls = tls_parameters(settings)?;
-                let mut connection =
-                    connect_plain(&endpoint.host, endpoint.port, settings.source_address).await?;
-                if !connection.can_starttls() {
-                    connection.abort().await;
+                let config = implicit_config(settings)?;
+                let handover = Handover::new(
+                    tcp_connect(&endpoint.host, endpoint.port, settings.source_address).await?,
+                );
+                let mut plain = greet(handover.clone()).await?;
+                if !plain.can_starttls() {
+                    plain.abort().await;
                     return Err(Outcome::failed(
                         ErrorClass::SmtpSettingsIncorrect,
                         Step::SmtpConnect,
                         "tls-required",
                     ));
                 }
-                connection
-                    .starttls(tls, &client_id())
-                    .await
-                    .map_err(|e| connect_error(&e))?;
-                connection
+                if let Err(error) = plain.command(Starttls).await {
+                    let outcome = connect_error(&error);
+                    return Err(match reply_code(&error) {
+                        Some(_) => outcome.with_detail("starttls-refused"),
+                        None => outcome,
+                    });
+                }
+                // Whatever lettre read past the 220 goes with it (see `starttls`).
+                drop(plain);
+                let tcp = handover.take_socket().ok_or_else(|| {
+                    Outcome::failed(
+                        ErrorClass::SmtpSettingsIncorrect,
+                        Step::SmtpConnect,
+                        "connection-closed",
+                    )
+                })?;
+                greet(AfterStarttls::new(
+                    implicit_tls(tcp, settings, config).await?,
+                ))
+                .await?
             })
         },
     )
@@ -198,11 +227,24 @@ async fn tcp_connect(host: &str, port: u16, source: Option<IpAddr>) -> Result<Tc
         })
 }
 
-/// The greeting and EHLO over `stream`, by lettre.
-async fn greet(stream: Box<dyn AsyncTokioStream>) -> Result<AsyncSmtpConnection, Outcome> {
+/// The greeting and EHLO over `stream` bounded (see `bounded`), by lettre. A refusal after
+/// the client spoke refused the EHLO, not the connection.
+async fn greet<S: 'static>(stream: S) -> Result<AsyncSmtpConnection, Outcome>
+where
+    Bounded<S>: AsyncTokioStream,
+{
+    let spoke = Arc::new(AtomicBool::new(false));
+    let stream = Box::new(Bounded::smtp(stream).flag_writes(spoke.clone()));
     AsyncSmtpConnection::connect_with_transport(stream, &client_id())
         .await
-        .map_err(|e| connect_error(&e))
+        .map_err(|error| {
+            let outcome = connect_error(&error);
+            if reply_code(&error).is_some() && spoke.load(Ordering::Relaxed) {
+                outcome.with_detail("ehlo-refused")
+            } else {
+                outcome
+            }
+        })
 }
 
 /// A plaintext connection, greeted: connections are made here, not by lettre, so that what
@@ -212,10 +254,7 @@ pub(crate) async fn connect_plain(
     port: u16,
     source: Option<IpAddr>,
 ) -> Result<AsyncSmtpConnection, Outcome> {
-    greet(Box::new(Bounded::smtp(
-        tcp_connect(host, port, source).await?,
-    )))
-    .await
+    greet(tcp_connect(host, port, source).await?).await
 }
 
 /// The TLS configuration for an implicit-TLS server: the policy of IMAP's (`tls`), the same
@@ -293,9 +332,12 @@ pub(crate) async fn login(
                         Some(code) => classify::smtp::auth_refusal(code, &text),
                         None => (
                             ErrorClass::SmtpSettingsIncorrect,
-                            classify::net::find_io_error(&error)
-                                .map(classify::net::io_detail)
-                                .unwrap_or("auth-failed"),
+                            match response_problem(&error) {
+                                Some(problem) => problem.detail("connection-closed"),
+                                None => classify::net::find_io_error(&error)
+                                    .map(io_detail)
+                                    .unwrap_or("auth-failed"),
+                            },
                         ),
                     };
                     Err(Outcome::failed(class, Step::SmtpLogin, detail)
@@ -370,7 +412,13 @@ pub(crate) async fn send(
                     None => Outcome::failed(
                         ErrorClass::TestEmailFailed,
                         Step::TestSend,
-                        "connection-lost",
+                        match response_problem(error) {
+                            Some(problem) => problem.detail("connection-lost"),
+                            None => classify::net::find_io_error(error)
+                                .map(io_detail)
+                                .filter(|&detail| matches!(detail, "reply-too-long" | "not-smtp"))
+                                .unwrap_or("connection-lost"),
+                        },
                     )
                     .with_response(None, reply_text(error)),
                 };
@@ -390,10 +438,24 @@ pub(crate) async fn send(
                 .command(Rcpt::new(to, vec![]))
                 .await
                 .map_err(|e| refused("rcpt-refused", &e))?;
-            connection
+            let go_ahead = connection
                 .command(Data)
                 .await
                 .map_err(|e| refused("data-refused", &e))?;
+            // RFC 5321 §4.3.2: DATA is answered 354; any other positive reply leaves client
+            // and server disagreeing on whether the message has begun.
+            if u16::from(go_ahead.code()) != 354 {
+                // No QUIT: the server may be reading the message by now.
+                return Err(Outcome::failed(
+                    ErrorClass::TestEmailFailed,
+                    Step::TestSend,
+                    "unexpected-reply",
+                )
+                .with_response(
+                    Some(go_ahead.code().to_string()),
+                    go_ahead.message().collect::<Vec<_>>().join("\n"),
+                ));
+            }
             connection
                 .command(MessageData(&message))
                 .await
