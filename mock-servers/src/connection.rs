@@ -20,6 +20,9 @@ use crate::transcript::TranscriptHandle;
 /// How long the close-mid-handshake fault waits for the client's first handshake bytes.
 const HANDSHAKE_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a server that closed reads on until the client closes too (see `Action::Close`).
+const CLOSE_DRAIN: Duration = Duration::from_secs(10);
+
 /// Serves one connection until either side closes it.
 pub(crate) async fn serve<P: Protocol>(
     protocol: &P,
@@ -97,7 +100,14 @@ pub(crate) async fn serve<P: Protocol>(
                 }
                 Action::Close => {
                     let _ = stream.shutdown().await;
-                    return transcript.event("closed by server");
+                    transcript.event("closed by server");
+                    // Read what the client still sends until it closes, so that it always
+                    // reads what came before the close and then EOF; closing with its bytes
+                    // unread would reset the connection, and a reset makes the client's
+                    // kernel discard what it had not read yet (a BYE, a 421): which of the
+                    // two the client saw would depend on timing.
+                    let _ = tokio::time::timeout(CLOSE_DRAIN, drain(&mut stream)).await;
+                    return;
                 }
                 Action::Reached(milestone) => {
                     if faults.reset == Some(milestone) {
@@ -277,6 +287,16 @@ fn reset(stream: ServerStream, milestone: Milestone, transcript: &TranscriptHand
     }
     drop(stream);
     transcript.event(format!("connection reset {name}"));
+}
+
+/// Reads and ignores everything until the client goes away, on any stream.
+async fn drain(stream: &mut ServerStream) {
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+    }
 }
 
 /// Reads and ignores everything until the client goes away.

@@ -433,22 +433,21 @@ fn is_sent(name: &str, attributes: &[NameAttribute<'_>]) -> bool {
         .any(|known| known.eq_ignore_ascii_case(name))
 }
 
+/// LIST's folders, taken one response at a time: async-imap gives each response a buffer of
+/// its own (4 KiB at least), so collecting a hostile server's 1 MiB of tiny LIST lines
+/// first held over 150 MB.
 pub(crate) async fn folders<T>(
     session: &mut Session<T>,
 ) -> Result<Folders, async_imap::error::Error>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug,
 {
-    let names: Vec<_> = session
-        .list(Some(""), Some("*"))
-        .await?
-        .try_collect()
-        .await?;
     let mut folders = Folders {
         sent: None,
         further: Vec::new(),
     };
-    for name in &names {
+    let mut names = session.list(Some(""), Some("*")).await?;
+    while let Some(name) = names.try_next().await? {
         let selectable = !name
             .attributes()
             .iter()
