@@ -240,7 +240,7 @@ mod tests {
         Outcome::failed(
             ErrorClass::ImapSettingsIncorrect,
             Step::ImapConnect,
-            "timeout",
+            crate::outcome::Detail::Timeout,
         )
     }
 
@@ -270,7 +270,7 @@ mod tests {
             Outcome::failed(
                 ErrorClass::ImapSettingsIncorrect,
                 Step::ImapConnect,
-                "connection-reset",
+                crate::outcome::Detail::ConnectionReset,
             ),
             Outcome::ok(),
         );
@@ -282,7 +282,7 @@ mod tests {
             Outcome::failed(
                 ErrorClass::Unauthorized,
                 Step::ImapLogin,
-                "wrong-credentials",
+                crate::outcome::Detail::WrongCredentials,
             ),
             Outcome::ok(),
         );

@@ -649,8 +649,10 @@ mod tests {
         let mut outcome = Outcome::failed(
             ErrorClass::ImapAuthenticationError,
             Step::ImapLogin,
-            "server-said-no",
+            crate::outcome::Detail::Unspecified,
         );
+        // An external connector's own detail.
+        outcome.detail = Some("server-said-no".into());
         outcome.response = Some(ServerResponse {
             code: Some("NO".into()),
             text: "<script>alert('x')</script> & \"quotes\"".into(),

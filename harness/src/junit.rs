@@ -188,7 +188,7 @@ mod tests {
         failed.outcome = Some(Outcome::failed(
             ErrorClass::Unauthorized,
             Step::ImapLogin,
-            "wrong-credentials",
+            crate::outcome::Detail::WrongCredentials,
         ));
         failed.mismatch = Some("expected ok, got unauthorized <&>".into());
         let mut error = result("smtp/x");

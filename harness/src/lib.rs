@@ -26,6 +26,7 @@ pub mod check;
 pub mod classify;
 pub mod connector;
 pub mod containers;
+pub mod detail;
 pub mod file_error;
 pub mod github;
 pub mod html;

@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::detail::Detail;
+
 /// The nine classes a connector run ends in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,7 +135,8 @@ pub struct Outcome {
     pub class: ErrorClass,
     /// The step that failed; for `ok`, none.
     pub step: Option<Step>,
-    /// A finer reason: `certificate-expired`, `courier-imap`, `tls-required`, …
+    /// A finer reason: a [`Detail`]'s name (`certificate-expired`, …), or an external
+    /// connector's own text.
     pub detail: Option<String>,
     pub response: Option<ServerResponse>,
 }
@@ -149,7 +152,7 @@ impl Outcome {
         }
     }
 
-    pub fn failed(class: ErrorClass, step: Step, detail: impl Into<String>) -> Outcome {
+    pub fn failed(class: ErrorClass, step: Step, detail: Detail) -> Outcome {
         Outcome {
             class,
             step: Some(step),
@@ -159,7 +162,7 @@ impl Outcome {
     }
 
     /// The same outcome with a finer detail.
-    pub fn with_detail(mut self, detail: impl Into<String>) -> Outcome {
+    pub fn with_detail(mut self, detail: Detail) -> Outcome {
         self.detail = Some(detail.into());
         self
     }
@@ -208,7 +211,7 @@ mod tests {
         let outcome = Outcome::failed(
             ErrorClass::ImapValidationError,
             Step::ImapConnect,
-            "courier-imap",
+            crate::outcome::Detail::CourierImap,
         );
         assert_eq!(
             outcome.to_string(),

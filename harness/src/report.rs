@@ -296,7 +296,7 @@ mod tests {
             outcome: Some(Outcome::failed(
                 ErrorClass::Unauthorized,
                 Step::ImapLogin,
-                "wrong-credentials",
+                crate::outcome::Detail::WrongCredentials,
             )),
             passed,
             mismatch: (!passed).then(|| "expected x, got y".to_owned()),

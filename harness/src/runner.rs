@@ -617,7 +617,7 @@ mod tests {
         let outcome = Outcome::failed(
             ErrorClass::Unauthorized,
             Step::ImapLogin,
-            "wrong-credentials",
+            crate::outcome::Detail::WrongCredentials,
         );
         let expect = |class, step, detail: Option<&str>| Expect {
             class,

@@ -775,7 +775,7 @@ proptest! {
         let (class, detail) = classify::imap::login_refusal(&reply);
         prop_assert!(ErrorClass::ALL.contains(&class));
         prop_assert_ne!(class, ErrorClass::Ok);
-        prop_assert_eq!(refusal_classes().get(detail).copied(), Some(class), "detail {}", detail);
+        prop_assert_eq!(refusal_classes().get(detail.as_str()).copied(), Some(class), "detail {}", detail);
         prop_assert_eq!(classify::imap::login_refusal(&flip_ascii_case(&reply)), (class, detail));
     }
 
@@ -784,11 +784,11 @@ proptest! {
         let (class, detail) = classify::smtp::auth_refusal(code, &text);
         prop_assert!(ErrorClass::ALL.contains(&class));
         prop_assert_ne!(class, ErrorClass::Ok);
-        prop_assert_eq!(refusal_classes().get(detail).copied(), Some(class), "detail {}", detail);
+        prop_assert_eq!(refusal_classes().get(detail.as_str()).copied(), Some(class), "detail {}", detail);
         prop_assert_eq!(classify::smtp::auth_refusal(code, &flip_ascii_case(&text)), (class, detail));
         // A 4xx reply is temporary unless the text names the cause.
         if (400..500).contains(&code) && class == ErrorClass::Unauthorized {
-            prop_assert_eq!(detail, "web-login-required");
+            prop_assert_eq!(detail, mailharness::outcome::Detail::WebLoginRequired);
         }
     }
 }

@@ -3,6 +3,7 @@
 //! version the server speaks, so that a legacy-only server is still checked past its TLS —
 //! for Courier-IMAP detection, login, five simultaneous sessions and LIST.
 
+use crate::detail::Detail;
 use std::time::Duration;
 
 use async_imap::Client;
@@ -36,10 +37,10 @@ struct Failure {
 }
 
 impl Failure {
-    fn new(class: ErrorClass, detail: &str, evidence: impl Into<String>) -> Failure {
+    fn new(class: ErrorClass, detail: impl AsRef<str>, evidence: impl Into<String>) -> Failure {
         Failure {
             class,
-            detail: detail.to_owned(),
+            detail: detail.as_ref().to_owned(),
             evidence: evidence.into(),
         }
     }
@@ -102,7 +103,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
                 rows.push(Row::fail(
                     Requirement::ImapEncryption,
                     ErrorClass::ImapValidationError,
-                    "no-greeting",
+                    Detail::NoGreeting,
                     format!("no greeting or no answer to CAPABILITY/STARTTLS within {limit:?}"),
                 ));
                 skip_rest(&mut rows, "not checked: no encrypted IMAP connection");
@@ -175,7 +176,7 @@ async fn plaintext_phase(tcp: TcpStream) -> Result<Plaintext, Failure> {
     if !caps.iter().any(|cap| cap.eq_ignore_ascii_case("STARTTLS")) {
         return Err(Failure::new(
             ErrorClass::ImapValidationError,
-            "tls-required",
+            Detail::TlsRequired,
             format!(
                 "STARTTLS is not offered: CAPABILITY {}\nthe port offers plaintext only",
                 caps.join(" ")
@@ -185,7 +186,7 @@ async fn plaintext_phase(tcp: TcpStream) -> Result<Plaintext, Failure> {
     if let Err(error) = client.run_command_and_check_ok("STARTTLS", None).await {
         return Err(Failure::new(
             ErrorClass::ImapValidationError,
-            "starttls-refused",
+            Detail::StarttlsRefused,
             format!("STARTTLS refused: {}", reply_text(&error.to_string())),
         ));
     }
@@ -206,14 +207,14 @@ where
         .map_err(|error| {
             Failure::new(
                 ErrorClass::ImapValidationError,
-                "not-imap",
+                Detail::NotImap,
                 format!("no IMAP greeting: {error}"),
             )
         })?
         .ok_or_else(|| {
             Failure::new(
                 ErrorClass::ImapSettingsIncorrect,
-                "connection-closed",
+                Detail::ConnectionClosed,
                 "the server closed the connection before its greeting",
             )
         })?;
@@ -231,7 +232,7 @@ where
             outcome,
         } => Err(Failure::new(
             ErrorClass::ImapValidationError,
-            "server-refused",
+            Detail::ServerRefused,
             format!(
                 "greeting: * BYE {}",
                 outcome.information.as_deref().unwrap_or_default()
@@ -239,7 +240,7 @@ where
         )),
         _ => Err(Failure::new(
             ErrorClass::ImapValidationError,
-            "not-imap",
+            Detail::NotImap,
             "the greeting is not an IMAP greeting",
         )),
     }
@@ -272,13 +273,13 @@ async fn encryption_row(
     if let Some(line) = super::first_line(target, limit).await {
         return Err(Failure::new(
             ErrorClass::ImapValidationError,
-            "tls-required",
+            Detail::TlsRequired,
             format!("the implicit-TLS port answers in plaintext: {line}"),
         ));
     }
     Err(Failure::new(
         ErrorClass::ImapValidationError,
-        "tls-handshake-failed",
+        Detail::TlsHandshakeFailed,
         format!("no TLS handshake completed\n{}", tls::refusals(probes)),
     ))
 }
@@ -306,7 +307,7 @@ async fn open(target: &Target) -> Result<Opened, Failure> {
     .map_err(|why| {
         Failure::new(
             ErrorClass::ImapSettingsIncorrect,
-            "connection-failed",
+            Detail::ConnectionFailed,
             format!("cannot open an IMAP session: {why}"),
         )
     })?;
@@ -344,7 +345,7 @@ async fn login(opened: Opened, config: &CheckConfig) -> Result<Session, Failure>
         }
         Err((error, _)) => Err(Failure::new(
             ErrorClass::ImapAuthenticationError,
-            "connection-lost",
+            Detail::ConnectionLost,
             format!("LOGIN: {error}"),
         )),
     }
@@ -365,7 +366,7 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
             rows.push(Row::fail(
                 Requirement::ImapServerSoftware,
                 ErrorClass::ImapValidationError,
-                "no-greeting",
+                Detail::NoGreeting,
                 format!("no IMAP greeting within {limit:?}"),
             ));
             skip_rest(&mut rows, "not checked: no IMAP session could be opened");
@@ -396,7 +397,7 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
         .unwrap_or_else(|_| {
             Err(Failure::new(
                 ErrorClass::ImapAuthenticationError,
-                "timeout",
+                Detail::Timeout,
                 format!("no answer to LOGIN within {limit:?}"),
             ))
         });
@@ -447,7 +448,7 @@ fn software_row(evidence: Vec<String>, courier: Option<&str>) -> Row {
         Some(why) => Row::fail(
             Requirement::ImapServerSoftware,
             ErrorClass::ImapValidationError,
-            "courier-imap",
+            Detail::CourierImap,
             format!(
                 "{}\n{why}: Courier-IMAP is not supported",
                 evidence.join("\n")
@@ -470,7 +471,7 @@ async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<
             Ok(result) => result,
             Err(_) => Err(Failure::new(
                 ErrorClass::ImapAuthenticationError,
-                "timeout",
+                Detail::Timeout,
                 format!("no session within {limit:?}"),
             )),
         }
@@ -500,7 +501,7 @@ async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<
             Row::fail(
                 Requirement::ImapSessions,
                 class,
-                "too-many-connections",
+                Detail::TooManyConnections,
                 format!(
                     "{allowed} of {SESSIONS_WANTED} sessions authenticated at once; the next \
                      was refused\n{}",
@@ -528,7 +529,7 @@ fn folders_row(
             return Row::fail(
                 Requirement::ImapFolders,
                 ErrorClass::ImapValidationError,
-                "list-failed",
+                Detail::ListFailed,
                 format!("LIST refused: {}", reply_text(&error.to_string())),
             );
         }
@@ -536,7 +537,7 @@ fn folders_row(
             return Row::fail(
                 Requirement::ImapFolders,
                 ErrorClass::ImapAuthenticationError,
-                "timeout",
+                Detail::Timeout,
                 format!("no answer to LIST within {limit:?}"),
             );
         }
@@ -560,7 +561,7 @@ fn folders_row(
         Row::fail(
             Requirement::ImapFolders,
             ErrorClass::ImapAuthenticationError,
-            "too-many-connections",
+            Detail::TooManyConnections,
             format!("{evidence}\nbut the server allowed only {allowed} simultaneous session(s)"),
         )
     } else {

@@ -15,6 +15,7 @@ pub mod report;
 mod smtp;
 mod tls;
 
+use crate::detail::Detail;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -145,7 +146,7 @@ async fn reach(
         Err(_) => Err(Row::fail(
             requirement,
             class,
-            "timeout",
+            Detail::Timeout,
             format!("TCP connection to {target}: no answer within {limit:?}"),
         )),
     }

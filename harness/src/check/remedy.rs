@@ -3,12 +3,13 @@
 //! requirements (seeds/003), in our own words, chosen by requirement and detail.
 
 use super::report::Requirement;
-use crate::outcome::ErrorClass;
+use crate::outcome::{Detail, ErrorClass};
 
 /// Advice for a failed requirement that stops a connector with `class` (`detail`).
 pub fn remedy(requirement: Requirement, class: ErrorClass, detail: &str) -> String {
     use Requirement as R;
-    let text = match (requirement, detail) {
+    // An unknown detail (an external connector's own) gets the requirement's advice.
+    let text = match (requirement, Detail::parse(detail)) {
         (R::ImapReachable, _) => {
             "Check the IMAP host name and port (usually 993 for implicit TLS or 143 for \
              STARTTLS), that the IMAP service is running, and that the firewall lets in the \
@@ -21,14 +22,20 @@ pub fn remedy(requirement: Requirement, class: ErrorClass, detail: &str) -> Stri
         }
         (
             R::ImapEncryption | R::SmtpEncryption,
-            "not-imap" | "not-smtp" | "no-greeting" | "server-refused" | "greeting-refused"
-            | "connection-closed",
+            Some(
+                Detail::NotImap
+                | Detail::NotSmtp
+                | Detail::NoGreeting
+                | Detail::ServerRefused
+                | Detail::GreetingRefused
+                | Detail::ConnectionClosed,
+            ),
         ) => {
             "The port does not answer like a mail server of that protocol: check the port \
              number (IMAP 993/143, SMTP 465/587) and its security setting, and that no other \
              service or proxy listens there."
         }
-        (R::ImapEncryption | R::SmtpEncryption, "starttls-refused") => {
+        (R::ImapEncryption | R::SmtpEncryption, Some(Detail::StarttlsRefused)) => {
             "The server advertises STARTTLS but refuses it: configure its TLS certificate and \
              key, or use the implicit-TLS port."
         }
@@ -42,15 +49,15 @@ pub fn remedy(requirement: Requirement, class: ErrorClass, detail: &str) -> Stri
              speaks TLS 1.0 to 1.2; a server that offers only TLS 1.3 (or only versions \
              below what the connector accepts) cannot be connected."
         }
-        (R::ImapCertificate | R::SmtpCertificate, "certificate-expired") => {
+        (R::ImapCertificate | R::SmtpCertificate, Some(Detail::CertificateExpired)) => {
             "Renew the certificate. Until then, users can only connect by ticking \"allow \
              insecure certificate\"."
         }
-        (R::ImapCertificate | R::SmtpCertificate, "certificate-not-yet-valid") => {
+        (R::ImapCertificate | R::SmtpCertificate, Some(Detail::CertificateNotYetValid)) => {
             "The certificate is not valid yet: check the server's clock and the certificate's \
              start date."
         }
-        (R::ImapCertificate | R::SmtpCertificate, "certificate-wrong-host") => {
+        (R::ImapCertificate | R::SmtpCertificate, Some(Detail::CertificateWrongHost)) => {
             "Install a certificate whose subject alternative names (or, for old clients, CN) \
              contain the exact host name users enter, or tell users to enter the name the \
              certificate carries."
@@ -60,7 +67,7 @@ pub fn remedy(requirement: Requirement, class: ErrorClass, detail: &str) -> Stri
              the full chain (server certificate and intermediates). Otherwise each user has \
              to tick \"allow insecure certificate\" when connecting."
         }
-        (R::ImapServerSoftware, "courier-imap") => {
+        (R::ImapServerSoftware, Some(Detail::CourierImap)) => {
             "Courier-IMAP is not supported: replies to mail in such an inbox cannot be logged. \
              Serve the mailbox from other IMAP software (Dovecot, Cyrus, Exchange, …)."
         }
@@ -73,7 +80,7 @@ pub fn remedy(requirement: Requirement, class: ErrorClass, detail: &str) -> Stri
             "The provider requires an app-specific password: create one in the account's \
              security settings and use it instead of the account password."
         }
-        (R::ImapLogin, "too-many-connections") | (R::ImapSessions, _) => {
+        (R::ImapLogin, Some(Detail::TooManyConnections)) | (R::ImapSessions, _) => {
             "Allow at least five simultaneous IMAP connections per user from one address \
              (Dovecot: mail_max_userip_connections; Courier: MAXPERIP): the connector keeps \
              up to three open and opens two more when sending."
@@ -93,7 +100,7 @@ pub fn remedy(requirement: Requirement, class: ErrorClass, detail: &str) -> Stri
              third permanent connection when there are further folders: allow LIST and \
              enough connections per user."
         }
-        (R::SmtpAuth, "auth-not-offered") => {
+        (R::SmtpAuth, Some(Detail::AuthNotOffered)) => {
             "Offer SMTP AUTH (PLAIN or LOGIN) on this port once TLS is up; the connector \
              always authenticates before sending."
         }

@@ -2,6 +2,7 @@
 //! words as evidence, the class a connector would report, the remedy), the summary a
 //! connector would give, and the human and JSON renderings.
 
+use crate::detail::Detail;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -170,13 +171,15 @@ impl Row {
         Row::new(requirement, Verdict::Skipped, why)
     }
 
-    /// A failure: a connector would stop with `class` (`detail`).
+    /// A failure: a connector would stop with `class` (`detail`: a [`crate::detail::Detail`],
+    /// or the detail of a reference connector's outcome).
     pub fn fail(
         requirement: Requirement,
         class: ErrorClass,
-        detail: &str,
+        detail: impl AsRef<str>,
         evidence: impl Into<String>,
     ) -> Row {
+        let detail = detail.as_ref();
         let mut row = Row::new(requirement, Verdict::Fail, evidence);
         row.class = Some(class);
         row.detail = Some(detail.to_owned());
@@ -250,11 +253,12 @@ impl CheckReport {
             .find(|row| row.verdict == Verdict::Fail)
             .map_or_else(Outcome::ok, |row| {
                 let class = row.class.unwrap_or(ErrorClass::ImapValidationError);
-                Outcome::failed(
+                Outcome {
                     class,
-                    row.requirement.step(),
-                    row.detail.clone().unwrap_or_default(),
-                )
+                    step: Some(row.requirement.step()),
+                    detail: row.detail.clone(),
+                    response: None,
+                }
             });
         let test_send_ran = rows
             .iter()
@@ -386,13 +390,13 @@ mod tests {
             Row::fail(
                 Requirement::ImapServerSoftware,
                 ErrorClass::ImapValidationError,
-                "courier-imap",
+                Detail::CourierImap,
                 "* OK Courier-IMAP ready.",
             ),
             Row::fail(
                 Requirement::SmtpAuth,
                 ErrorClass::SmtpSettingsIncorrect,
-                "auth-not-offered",
+                Detail::AuthNotOffered,
                 "",
             ),
         ];

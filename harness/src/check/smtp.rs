@@ -2,6 +2,7 @@
 //! certificate (see `tls`), then the reference connector's own SMTP steps (lettre) for
 //! AUTH and — only when asked — the test message.
 
+use crate::detail::Detail;
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Mechanism;
@@ -120,7 +121,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
                 rows.push(Row::fail(
                     Requirement::SmtpEncryption,
                     ErrorClass::SmtpSettingsIncorrect,
-                    "no-greeting",
+                    Detail::NoGreeting,
                     format!("no greeting or EHLO reply within {limit:?}"),
                 ));
                 skip_rest(&mut rows, "not checked: no encrypted SMTP connection");
@@ -143,7 +144,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
         rows.push(Row::fail(
             Requirement::SmtpEncryption,
             ErrorClass::SmtpSettingsIncorrect,
-            "tls-required",
+            Detail::TlsRequired,
             format!("STARTTLS is not offered\n{}", describe(info)),
         ));
         skip_rest(&mut rows, "not checked: no encrypted SMTP connection");
@@ -158,11 +159,11 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
         };
         let (detail, evidence) = match plaintext {
             Some(line) => (
-                "tls-required",
+                Detail::TlsRequired,
                 format!("the implicit-TLS port answers in plaintext: {line}"),
             ),
             None => (
-                "tls-handshake-failed",
+                Detail::TlsHandshakeFailed,
                 format!("no TLS handshake completed\n{}", tls::refusals(&probes)),
             ),
         };
@@ -209,7 +210,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     let settings = settings(config);
     let mut connection = match steps::connect(&settings).await {
         Ok(connection) => connection,
-        Err(outcome) if outcome.detail.as_deref() == Some("tls-version") => {
+        Err(outcome) if outcome.detail == Detail::TlsVersion => {
             skip_rest(
                 &mut rows,
                 "not checked: the server speaks no TLS 1.2 or 1.3, which this check's SMTP \

@@ -3,6 +3,7 @@
 //! accepted — judged as the reference connector judges it (rustls), with the facts behind
 //! the judgement (names, dates, the chain the server sent) read with OpenSSL and webpki.
 
+use crate::detail::Detail;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -158,13 +159,13 @@ pub fn versions_row(
             Row::pass(requirement, evidence)
         }
         None if accepted.is_empty() => {
-            Row::fail(requirement, class, "tls-handshake-failed", evidence)
+            Row::fail(requirement, class, Detail::TlsHandshakeFailed, evidence)
         }
         None => {
             evidence.push_str(&format!(
                 "\nnone of these is in the connector's range {connector} (--connector-tls)"
             ));
-            Row::fail(requirement, class, "tls-version", evidence)
+            Row::fail(requirement, class, Detail::TlsVersion, evidence)
         }
     }
 }
@@ -309,7 +310,7 @@ pub fn certificate_row(
         return Row::fail(
             requirement,
             ErrorClass::UnauthorizedUntrustedCertificate,
-            "certificate-malformed",
+            Detail::CertificateMalformed,
             "the server's certificate could not be parsed",
         );
     }
@@ -366,7 +367,7 @@ pub fn certificate_row(
                 let advice = super::remedy::remedy(
                     requirement,
                     ErrorClass::UnauthorizedUntrustedCertificate,
-                    detail,
+                    detail.as_str(),
                 );
                 Row::warn(requirement, evidence.join("\n"), &advice)
             } else {
@@ -383,7 +384,7 @@ pub fn certificate_row(
 
 /// rustls's verdict, as the reference connector would get it: the outcome detail of the
 /// first problem found, or none.
-fn verify(chain: &[Vec<u8>], host: &str, trust: &Trust) -> Result<(), &'static str> {
+fn verify(chain: &[Vec<u8>], host: &str, trust: &Trust) -> Result<(), Detail> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = match rustls::client::WebPkiServerVerifier::builder_with_provider(
         trust.roots.clone(),
@@ -393,14 +394,14 @@ fn verify(chain: &[Vec<u8>], host: &str, trust: &Trust) -> Result<(), &'static s
     {
         Ok(verifier) => verifier,
         // No roots at all: nothing can be trusted.
-        Err(_) => return Err("certificate-unknown-authority"),
+        Err(_) => return Err(Detail::CertificateUnknownAuthority),
     };
     let leaf = CertificateDer::from(chain[0].clone());
     let intermediates: Vec<CertificateDer<'_>> = chain[1..]
         .iter()
         .map(|der| CertificateDer::from(der.clone()))
         .collect();
-    let name = ServerName::try_from(host.to_owned()).map_err(|_| "invalid-host")?;
+    let name = ServerName::try_from(host.to_owned()).map_err(|_| Detail::InvalidHost)?;
     verifier
         .verify_server_cert(&leaf, &intermediates, &name, &[], UnixTime::now())
         .map(drop)

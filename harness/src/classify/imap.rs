@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::outcome::ErrorClass;
+use crate::outcome::{Detail, ErrorClass};
 
 /// Courier-IMAP names itself in its greeting (unless an administrator hid it).
 pub fn is_courier_greeting(text: &str) -> bool {
@@ -29,7 +29,7 @@ pub fn is_courier_id(fields: &HashMap<String, String>) -> bool {
 
 /// Class and detail of a refused LOGIN/AUTHENTICATE, from the server's reply (response code
 /// and text, in whatever form the client library gives them).
-pub fn login_refusal(reply: &str) -> (ErrorClass, &'static str) {
+pub fn login_refusal(reply: &str) -> (ErrorClass, Detail) {
     let text = reply.to_ascii_lowercase();
     let has = |needles: &[&str]| needles.iter().any(|needle| text.contains(needle));
     if has(&[
@@ -39,42 +39,48 @@ pub fn login_refusal(reply: &str) -> (ErrorClass, &'static str) {
     ]) {
         (
             ErrorClass::UnauthorizedAppPasswordRequired,
-            "app-password-required",
+            Detail::AppPasswordRequired,
         )
     } else if has(&[
         "web login required",
         "log in via your web browser",
         "webalert",
     ]) {
-        (ErrorClass::Unauthorized, "web-login-required")
+        (ErrorClass::Unauthorized, Detail::WebLoginRequired)
     } else if has(&[
         "maximum number of connections",
         "too many simultaneous connections",
         "too many connections",
         "[limit]",
     ]) {
-        (ErrorClass::ImapAuthenticationError, "too-many-connections")
+        (
+            ErrorClass::ImapAuthenticationError,
+            Detail::TooManyConnections,
+        )
     } else if has(&[
         "privacyrequired",
         "starttls required",
         "plaintext authentication",
         "cleartext authentication",
     ]) {
-        (ErrorClass::ImapValidationError, "tls-required")
+        (ErrorClass::ImapValidationError, Detail::TlsRequired)
     } else if has(&[
         "not enabled for imap",
         "imap access is disabled",
         "basic authentication is disabled",
     ]) {
-        (ErrorClass::ImapAuthenticationError, "imap-disabled")
+        (ErrorClass::ImapAuthenticationError, Detail::ImapDisabled)
     } else if has(&[
         "address is not allowed",
         "this address is not allowed",
         "contactadmin",
     ]) {
-        (ErrorClass::ImapAuthenticationError, "address-not-allowed")
+        (
+            ErrorClass::ImapAuthenticationError,
+            Detail::AddressNotAllowed,
+        )
     } else if has(&["unavailable", "temporary", "try again later"]) {
-        (ErrorClass::ImapAuthenticationError, "unavailable")
+        (ErrorClass::ImapAuthenticationError, Detail::Unavailable)
     } else if has(&[
         "authenticationfailed",
         "invalid credentials",
@@ -84,9 +90,9 @@ pub fn login_refusal(reply: &str) -> (ErrorClass, &'static str) {
         "incorrect username or password",
         "authenticate failed",
     ]) {
-        (ErrorClass::Unauthorized, "wrong-credentials")
+        (ErrorClass::Unauthorized, Detail::WrongCredentials)
     } else {
-        (ErrorClass::ImapAuthenticationError, "unspecified")
+        (ErrorClass::ImapAuthenticationError, Detail::Unspecified)
     }
 }
 
@@ -121,87 +127,87 @@ mod tests {
             (
                 "NO [ALERT] Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)",
                 ErrorClass::UnauthorizedAppPasswordRequired,
-                "app-password-required",
+                Detail::AppPasswordRequired,
             ),
             (
                 "NO [ALERT] Please log in via your web browser: https://support.google.com/mail/accounts/answer/78754 (Failure)",
                 ErrorClass::Unauthorized,
-                "web-login-required",
+                Detail::WebLoginRequired,
             ),
             (
                 "NO [UNAVAILABLE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=16)",
                 ErrorClass::ImapAuthenticationError,
-                "too-many-connections",
+                Detail::TooManyConnections,
             ),
             (
                 "NO [ALERT] Too many simultaneous connections. (Failure)",
                 ErrorClass::ImapAuthenticationError,
-                "too-many-connections",
+                Detail::TooManyConnections,
             ),
             (
                 "NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
                 ErrorClass::ImapValidationError,
-                "tls-required",
+                Detail::TlsRequired,
             ),
             (
                 "NO STARTTLS required",
                 ErrorClass::ImapValidationError,
-                "tls-required",
+                Detail::TlsRequired,
             ),
             (
                 "NO [ALERT] Your account is not enabled for IMAP use.",
                 ErrorClass::ImapAuthenticationError,
-                "imap-disabled",
+                Detail::ImapDisabled,
             ),
             (
                 "NO Basic authentication is disabled.",
                 ErrorClass::ImapAuthenticationError,
-                "imap-disabled",
+                Detail::ImapDisabled,
             ),
             (
                 "NO [CONTACTADMIN] Login from this address is not allowed.",
                 ErrorClass::ImapAuthenticationError,
-                "address-not-allowed",
+                Detail::AddressNotAllowed,
             ),
             (
                 "NO [UNAVAILABLE] Temporary authentication failure.",
                 ErrorClass::ImapAuthenticationError,
-                "unavailable",
+                Detail::Unavailable,
             ),
             (
                 "NO Server Unavailable. 15",
                 ErrorClass::ImapAuthenticationError,
-                "unavailable",
+                Detail::Unavailable,
             ),
             (
                 "NO [AUTHENTICATIONFAILED] Authentication failed.",
                 ErrorClass::Unauthorized,
-                "wrong-credentials",
+                Detail::WrongCredentials,
             ),
             (
                 "NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)",
                 ErrorClass::Unauthorized,
-                "wrong-credentials",
+                Detail::WrongCredentials,
             ),
             (
                 "NO Login failed.",
                 ErrorClass::Unauthorized,
-                "wrong-credentials",
+                Detail::WrongCredentials,
             ),
             (
                 "NO LOGIN failed.",
                 ErrorClass::Unauthorized,
-                "wrong-credentials",
+                Detail::WrongCredentials,
             ),
             (
                 "NO Incorrect username or password.",
                 ErrorClass::Unauthorized,
-                "wrong-credentials",
+                Detail::WrongCredentials,
             ),
             (
                 "NO something else entirely",
                 ErrorClass::ImapAuthenticationError,
-                "unspecified",
+                Detail::Unspecified,
             ),
         ];
         for (reply, class, detail) in cases {

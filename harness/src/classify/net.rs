@@ -1,27 +1,30 @@
 //! TCP-level failures, the same for both protocols: the class is the protocol's "settings
 //! incorrect" class, the detail says what happened.
 
+use crate::detail::Detail;
 use std::io;
 
 /// The detail for an I/O error on connect or while waiting for the server's first words.
-pub fn io_detail(error: &io::Error) -> &'static str {
+pub fn io_detail(error: &io::Error) -> Detail {
     if error
         .get_ref()
         .is_some_and(|inner| inner.is::<crate::connector::reference::bounded::ReplyTooLong>())
     {
-        return "reply-too-long";
+        return Detail::ReplyTooLong;
     }
     match error.kind() {
-        io::ErrorKind::ConnectionRefused => "connection-refused",
-        io::ErrorKind::TimedOut => "timeout",
+        io::ErrorKind::ConnectionRefused => Detail::ConnectionRefused,
+        io::ErrorKind::TimedOut => Detail::Timeout,
         // Writing to a socket the peer reset gives EPIPE: a reset too.
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe => "connection-reset",
-        io::ErrorKind::UnexpectedEof => "connection-closed",
-        io::ErrorKind::AddrNotAvailable | io::ErrorKind::AddrInUse => "source-address-unavailable",
-        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => "unreachable",
-        _ => "connection-failed",
+        | io::ErrorKind::BrokenPipe => Detail::ConnectionReset,
+        io::ErrorKind::UnexpectedEof => Detail::ConnectionClosed,
+        io::ErrorKind::AddrNotAvailable | io::ErrorKind::AddrInUse => {
+            Detail::SourceAddressUnavailable
+        }
+        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => Detail::Unreachable,
+        _ => Detail::ConnectionFailed,
     }
 }
 
@@ -67,18 +70,24 @@ mod tests {
         let detail = |kind| io_detail(&io::Error::from(kind));
         assert_eq!(
             detail(io::ErrorKind::ConnectionRefused),
-            "connection-refused"
+            Detail::ConnectionRefused
         );
-        assert_eq!(detail(io::ErrorKind::TimedOut), "timeout");
-        assert_eq!(detail(io::ErrorKind::ConnectionReset), "connection-reset");
-        assert_eq!(detail(io::ErrorKind::BrokenPipe), "connection-reset");
-        assert_eq!(detail(io::ErrorKind::UnexpectedEof), "connection-closed");
+        assert_eq!(detail(io::ErrorKind::TimedOut), Detail::Timeout);
+        assert_eq!(
+            detail(io::ErrorKind::ConnectionReset),
+            Detail::ConnectionReset
+        );
+        assert_eq!(detail(io::ErrorKind::BrokenPipe), Detail::ConnectionReset);
+        assert_eq!(
+            detail(io::ErrorKind::UnexpectedEof),
+            Detail::ConnectionClosed
+        );
         assert_eq!(
             detail(io::ErrorKind::AddrNotAvailable),
-            "source-address-unavailable"
+            Detail::SourceAddressUnavailable
         );
-        assert_eq!(detail(io::ErrorKind::HostUnreachable), "unreachable");
-        assert_eq!(detail(io::ErrorKind::Other), "connection-failed");
+        assert_eq!(detail(io::ErrorKind::HostUnreachable), Detail::Unreachable);
+        assert_eq!(detail(io::ErrorKind::Other), Detail::ConnectionFailed);
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! SMTP: the class of a refused AUTH, from the reply code and the enhanced status code in
 //! the text (`5.7.8`, `5.7.9`, `5.7.139` …).
 
-use crate::outcome::ErrorClass;
+use crate::outcome::{Detail, ErrorClass};
 
-pub fn auth_refusal(code: u16, text: &str) -> (ErrorClass, &'static str) {
+pub fn auth_refusal(code: u16, text: &str) -> (ErrorClass, Detail) {
     let lower = text.to_ascii_lowercase();
     let has = |needles: &[&str]| needles.iter().any(|needle| lower.contains(needle));
     if has(&["application-specific password", "invalidsecondfactor"]) {
         (
             ErrorClass::UnauthorizedAppPasswordRequired,
-            "app-password-required",
+            Detail::AppPasswordRequired,
         )
     } else if has(&[
         "5.7.14",
@@ -17,21 +17,24 @@ pub fn auth_refusal(code: u16, text: &str) -> (ErrorClass, &'static str) {
         "log in via your web browser",
         "log in with your web browser",
     ]) {
-        (ErrorClass::Unauthorized, "web-login-required")
+        (ErrorClass::Unauthorized, Detail::WebLoginRequired)
     } else if has(&[
         "smtpclientauthentication is disabled",
         "basic authentication is disabled",
         "authentication not enabled",
     ]) {
-        (ErrorClass::SmtpSettingsIncorrect, "auth-disabled")
+        (ErrorClass::SmtpSettingsIncorrect, Detail::AuthDisabled)
     } else if has(&[
         "did not meet the criteria",
         "client host rejected",
         "not allowed",
     ]) {
-        (ErrorClass::SmtpSettingsIncorrect, "policy-refused")
+        (ErrorClass::SmtpSettingsIncorrect, Detail::PolicyRefused)
     } else if (400..500).contains(&code) {
-        (ErrorClass::SmtpSettingsIncorrect, "temporarily-unavailable")
+        (
+            ErrorClass::SmtpSettingsIncorrect,
+            Detail::TemporarilyUnavailable,
+        )
     } else if has(&[
         "5.7.8",
         "5.7.3",
@@ -43,9 +46,9 @@ pub fn auth_refusal(code: u16, text: &str) -> (ErrorClass, &'static str) {
         "too many bad auth attempts",
     ]) || code == 535
     {
-        (ErrorClass::Unauthorized, "wrong-credentials")
+        (ErrorClass::Unauthorized, Detail::WrongCredentials)
     } else {
-        (ErrorClass::SmtpSettingsIncorrect, "auth-refused")
+        (ErrorClass::SmtpSettingsIncorrect, Detail::AuthRefused)
     }
 }
 
@@ -61,73 +64,73 @@ mod tests {
                 534,
                 "5.7.9 Application-specific password required. Learn more at\n5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor o13sm2119833lfg.90 - gsmtp",
                 ErrorClass::UnauthorizedAppPasswordRequired,
-                "app-password-required",
+                Detail::AppPasswordRequired,
             ),
             (
                 534,
                 "5.7.14 <https://accounts.google.com/signin/continue?sarp=1> Please log in via your web browser and",
                 ErrorClass::Unauthorized,
-                "web-login-required",
+                Detail::WebLoginRequired,
             ),
             (
                 535,
                 "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
                 ErrorClass::SmtpSettingsIncorrect,
-                "auth-disabled",
+                Detail::AuthDisabled,
             ),
             (
                 503,
                 "5.5.1 Error: authentication not enabled",
                 ErrorClass::SmtpSettingsIncorrect,
-                "auth-disabled",
+                Detail::AuthDisabled,
             ),
             (
                 535,
                 "5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.",
                 ErrorClass::SmtpSettingsIncorrect,
-                "policy-refused",
+                Detail::PolicyRefused,
             ),
             (
                 454,
                 "4.7.0 Too many login attempts, please try again later. f67sm20755463wmd.0 - gsmtp",
                 ErrorClass::SmtpSettingsIncorrect,
-                "temporarily-unavailable",
+                Detail::TemporarilyUnavailable,
             ),
             (
                 535,
                 "5.7.8 Error: authentication failed: authentication failure",
                 ErrorClass::Unauthorized,
-                "wrong-credentials",
+                Detail::WrongCredentials,
             ),
             (
                 535,
                 "5.7.8 Username and Password not accepted. For more information, go to",
                 ErrorClass::Unauthorized,
-                "wrong-credentials",
+                Detail::WrongCredentials,
             ),
             (
                 535,
                 "5.7.3 Authentication unsuccessful [ROAP284CA0191.BRAP284.PROD.OUTLOOK.COM]",
                 ErrorClass::Unauthorized,
-                "wrong-credentials",
+                Detail::WrongCredentials,
             ),
             (
                 535,
                 "Incorrect authentication data",
                 ErrorClass::Unauthorized,
-                "wrong-credentials",
+                Detail::WrongCredentials,
             ),
             (
                 535,
                 "5.7.0 (#AUTH005) Too many bad auth attempts.",
                 ErrorClass::Unauthorized,
-                "wrong-credentials",
+                Detail::WrongCredentials,
             ),
             (
                 504,
                 "5.7.4 Unrecognized authentication type.",
                 ErrorClass::SmtpSettingsIncorrect,
-                "auth-refused",
+                Detail::AuthRefused,
             ),
         ];
         for (code, text, class, detail) in cases {

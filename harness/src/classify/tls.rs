@@ -3,13 +3,14 @@
 //! self-signed certificate, an unknown CA and a chain missing its intermediate alike, as
 //! `UnknownIssuer`, so the detail cannot tell them apart.
 
+use crate::detail::Detail;
 use rustls::{AlertDescription, CertificateError, InvalidMessage};
 
 /// What went wrong in a handshake, independent of the protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TlsFailure {
     /// The certificate is not acceptable; the detail names why.
-    Certificate(&'static str),
+    Certificate(Detail),
     /// No TLS version in common (e.g. a TLS 1.0-only server and a TLS 1.2+ client).
     Version,
     /// The peer does not speak TLS at all (e.g. a plaintext greeting on an implicit-TLS port).
@@ -20,12 +21,12 @@ pub enum TlsFailure {
 
 impl TlsFailure {
     /// The outcome detail.
-    pub fn detail(self) -> &'static str {
+    pub fn detail(self) -> Detail {
         match self {
             TlsFailure::Certificate(detail) => detail,
-            TlsFailure::Version => "tls-version",
-            TlsFailure::NotTls => "tls-required",
-            TlsFailure::Other => "tls-handshake-failed",
+            TlsFailure::Version => Detail::TlsVersion,
+            TlsFailure::NotTls => Detail::TlsRequired,
+            TlsFailure::Other => Detail::TlsHandshakeFailed,
         }
     }
 }
@@ -44,24 +45,24 @@ pub fn classify(error: &rustls::Error) -> TlsFailure {
     }
 }
 
-fn certificate_detail(error: &CertificateError) -> &'static str {
+fn certificate_detail(error: &CertificateError) -> Detail {
     match error {
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-            "certificate-expired"
+            Detail::CertificateExpired
         }
         CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-            "certificate-not-yet-valid"
+            Detail::CertificateNotYetValid
         }
-        CertificateError::UnknownIssuer => "certificate-unknown-authority",
+        CertificateError::UnknownIssuer => Detail::CertificateUnknownAuthority,
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-            "certificate-wrong-host"
+            Detail::CertificateWrongHost
         }
         CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
-            "certificate-invalid-purpose"
+            Detail::CertificateInvalidPurpose
         }
-        CertificateError::BadEncoding => "certificate-malformed",
-        CertificateError::Revoked => "certificate-revoked",
-        _ => "certificate-invalid",
+        CertificateError::BadEncoding => Detail::CertificateMalformed,
+        CertificateError::Revoked => Detail::CertificateRevoked,
+        _ => Detail::CertificateInvalid,
     }
 }
 
@@ -72,26 +73,32 @@ mod tests {
     #[test]
     fn certificate_errors() {
         let cert = |e| classify(&rustls::Error::InvalidCertificate(e)).detail();
-        assert_eq!(cert(CertificateError::Expired), "certificate-expired");
+        assert_eq!(cert(CertificateError::Expired), Detail::CertificateExpired);
         assert_eq!(
             cert(CertificateError::NotValidYet),
-            "certificate-not-yet-valid"
+            Detail::CertificateNotYetValid
         );
         assert_eq!(
             cert(CertificateError::UnknownIssuer),
-            "certificate-unknown-authority"
+            Detail::CertificateUnknownAuthority
         );
         assert_eq!(
             cert(CertificateError::NotValidForName),
-            "certificate-wrong-host"
+            Detail::CertificateWrongHost
         );
         assert_eq!(
             cert(CertificateError::InvalidPurpose),
-            "certificate-invalid-purpose"
+            Detail::CertificateInvalidPurpose
         );
-        assert_eq!(cert(CertificateError::BadEncoding), "certificate-malformed");
-        assert_eq!(cert(CertificateError::Revoked), "certificate-revoked");
-        assert_eq!(cert(CertificateError::BadSignature), "certificate-invalid");
+        assert_eq!(
+            cert(CertificateError::BadEncoding),
+            Detail::CertificateMalformed
+        );
+        assert_eq!(cert(CertificateError::Revoked), Detail::CertificateRevoked);
+        assert_eq!(
+            cert(CertificateError::BadSignature),
+            Detail::CertificateInvalid
+        );
     }
 
     #[test]
@@ -116,7 +123,7 @@ mod tests {
         );
         assert_eq!(
             classify(&rustls::Error::DecryptError).detail(),
-            "tls-handshake-failed"
+            Detail::TlsHandshakeFailed
         );
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::Scenario;
 use super::spans::Spans;
 use crate::file_error::FileError;
-use crate::outcome::ErrorClass;
+use crate::outcome::{Detail, ErrorClass};
 
 /// A scenario read from a file.
 #[derive(Clone, Debug)]
@@ -105,6 +105,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         }
         _ => {}
     }
+    if let Some(detail) = &expect.detail
+        && Detail::parse(detail).is_none()
+    {
+        return Err(at(
+            spans.value(&["expect", "detail"]).or(span),
+            unknown_detail(detail),
+        ));
+    }
     for (table, keys) in [
         ("imap", scenario.imap.mock_only_keys()),
         ("smtp", scenario.smtp.mock_only_keys()),
@@ -153,6 +161,20 @@ fn check_hostile(
         }
     }
     Ok(())
+}
+
+/// What to say about a detail the reference connector does not know: the nearest one.
+fn unknown_detail(detail: &str) -> String {
+    let nearest = Detail::ALL
+        .iter()
+        .map(|known| (strsim::levenshtein(detail, known.as_str()), known))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, known)| known.as_str())
+        .unwrap_or_default();
+    format!(
+        "unknown detail `{detail}`; expected one of the reference connector's {} details (docs/outcomes.md lists them), such as `{nearest}`",
+        Detail::ALL.len()
+    )
 }
 
 /// The longest step timeout a scenario may set: ten minutes.
@@ -557,6 +579,26 @@ mod tests {
                 "scenarios/x.toml:2:1",
                 "duplicate key `description`",
             ),
+            (
+                "[[smtp.hostile]]\nsend = 'x'\nat = \"ehlo\"\n[[smtp.hostile]]\nat = \"lgoin\"\nsend = 'x'\n",
+                "scenarios/x.toml:6:1",
+                "`lgoin`, which this protocol does not have",
+            ),
+            (
+                "[[imap.hostile]]\nat = \"login\"\nrepeat = 'x'\ntimes = 0\n",
+                "scenarios/x.toml:3:1",
+                "`times` is 0",
+            ),
+            (
+                "[[imap.hostile]]\nat = \"login\"\nsend = '\\q'\n",
+                "scenarios/x.toml:4:9",
+                "unknown escape",
+            ),
+            (
+                "[smtp]\nfaults = { trickle-bytes-per-second = 0 }\n",
+                "scenarios/x.toml:3:10",
+                "expected at least 1",
+            ),
         ];
         for (extra, location, expected) in cases {
             let text = format!("description = \"d\"\n{extra}[expect]\nclass = \"ok\"\n");
@@ -566,6 +608,25 @@ mod tests {
         }
         let ok = "description = \"d\"\nstep-timeout-ms = 600000\n[account]\nsource-address = \"127.0.0.2\"\n[expect]\nclass = \"ok\"\n";
         assert!(parse(Path::new("x.toml"), ok).is_ok());
+    }
+
+    #[test]
+    fn an_expected_detail_must_be_one_the_reference_connector_gives() {
+        let text = "description = \"d\"\n[expect]\nclass = \"unauthorized\"\nstep = \"imap-login\"\ndetail = \"wrong-credential\"\n";
+        let e = error(text);
+        assert_eq!(e.location, "scenarios/x.toml:5:10");
+        assert!(
+            e.message.contains("unknown detail `wrong-credential`"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("such as `wrong-credentials`"),
+            "{}",
+            e.message
+        );
+        let known = text.replace("wrong-credential\"", "wrong-credentials\"");
+        assert!(parse(Path::new("x.toml"), &known).is_ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! the sessions the connector keeps for syncing, opened at the same time: INBOX, Sent, and a
 //! third when LIST shows further folders.
 
+use crate::detail::Detail;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -42,7 +43,7 @@ enum Progress {
     Starttls,
 }
 
-fn connect_failure(class: ErrorClass, detail: &str) -> Outcome {
+fn connect_failure(class: ErrorClass, detail: Detail) -> Outcome {
     Outcome::failed(class, Step::ImapConnect, detail)
 }
 
@@ -66,11 +67,13 @@ pub(super) async fn connect(
         Ok(result) => result,
         Err(_elapsed) => Err(match progress {
             Progress::Connecting | Progress::Handshake => {
-                connect_failure(ErrorClass::ImapSettingsIncorrect, "timeout")
+                connect_failure(ErrorClass::ImapSettingsIncorrect, Detail::Timeout)
             }
-            Progress::Greeting => connect_failure(ErrorClass::ImapValidationError, "no-greeting"),
+            Progress::Greeting => {
+                connect_failure(ErrorClass::ImapValidationError, Detail::NoGreeting)
+            }
             Progress::Capabilities | Progress::Starttls => {
-                connect_failure(ErrorClass::ImapValidationError, "no-response")
+                connect_failure(ErrorClass::ImapValidationError, Detail::NoResponse)
             }
         }),
     }
@@ -89,7 +92,7 @@ async fn diagnose_dropped_handshake(outcome: Outcome, settings: &Settings) -> Ou
     )
     .await;
     if legacy {
-        connect_failure(ErrorClass::ImapValidationError, "tls-version")
+        connect_failure(ErrorClass::ImapValidationError, Detail::TlsVersion)
     } else {
         outcome
     }
@@ -125,12 +128,12 @@ async fn connect_steps(
             if !caps.iter().any(|cap| cap.eq_ignore_ascii_case("STARTTLS")) {
                 return Err(connect_failure(
                     ErrorClass::ImapValidationError,
-                    "tls-required",
+                    Detail::TlsRequired,
                 ));
             }
             *progress = Progress::Starttls;
             if let Err(error) = client.run_command_and_check_ok("STARTTLS", None).await {
-                return Err(command_failure(&error, "starttls-refused"));
+                return Err(command_failure(&error, Detail::StarttlsRefused));
             }
             *progress = Progress::Handshake;
             let stream = handshake(client.into_inner().into_inner(), &endpoint.host, tls).await?;
@@ -148,13 +151,13 @@ pub(super) async fn tcp_connect(
     host: &str,
     port: u16,
     source: Option<IpAddr>,
-) -> Result<TcpStream, (ErrorClass, &'static str)> {
+) -> Result<TcpStream, (ErrorClass, Detail)> {
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|_| (ErrorClass::ImapSettingsIncorrect, "dns"))?
+        .map_err(|_| (ErrorClass::ImapSettingsIncorrect, Detail::Dns))?
         .filter(|addr| source.is_none_or(|source| source.is_ipv4() == addr.is_ipv4()))
         .collect();
-    let mut last = (ErrorClass::ImapSettingsIncorrect, "dns");
+    let mut last = (ErrorClass::ImapSettingsIncorrect, Detail::Dns);
     for addr in addrs {
         let socket = if addr.is_ipv4() {
             TcpSocket::new_v4()
@@ -193,7 +196,7 @@ async fn handshake(
     config: &Arc<ClientConfig>,
 ) -> Result<TlsStream, Outcome> {
     let name = ServerName::try_from(host.to_owned())
-        .map_err(|_| connect_failure(ErrorClass::ImapSettingsIncorrect, "invalid-host"))?;
+        .map_err(|_| connect_failure(ErrorClass::ImapSettingsIncorrect, Detail::InvalidHost))?;
     let connector = tokio_rustls::TlsConnector::from(config.clone());
     let tls = connector.connect(name, tcp).await.map_err(|error| {
         tls_failure(
@@ -241,7 +244,7 @@ where
             let text = outcome.information.as_deref().unwrap_or_default();
             if classify::imap::is_courier_greeting(text) {
                 return Err(
-                    connect_failure(ErrorClass::ImapValidationError, "courier-imap")
+                    connect_failure(ErrorClass::ImapValidationError, Detail::CourierImap)
                         .with_response(Some("OK".into()), text),
                 );
             }
@@ -251,18 +254,21 @@ where
             status: Status::Bye,
             outcome,
         } => Err(
-            connect_failure(ErrorClass::ImapValidationError, "server-refused").with_response(
+            connect_failure(ErrorClass::ImapValidationError, Detail::ServerRefused).with_response(
                 Some("BYE".into()),
                 outcome.information.as_deref().unwrap_or_default(),
             ),
         ),
-        _ => Err(connect_failure(ErrorClass::ImapValidationError, "not-imap")),
+        _ => Err(connect_failure(
+            ErrorClass::ImapValidationError,
+            Detail::NotImap,
+        )),
     }
 }
 
 /// The connection ended where a response was due.
 fn closed() -> Outcome {
-    connect_failure(ErrorClass::ImapSettingsIncorrect, "connection-closed")
+    connect_failure(ErrorClass::ImapSettingsIncorrect, Detail::ConnectionClosed)
 }
 
 /// A failed read or write at `step`: async-imap reports what it cannot parse as an `Other`
@@ -273,8 +279,8 @@ fn closed() -> Outcome {
 fn io_failure(error: &std::io::Error, step: Step, lost: ErrorClass) -> Outcome {
     let detail = classify::net::io_detail(error);
     if error.kind() == std::io::ErrorKind::Other {
-        Outcome::failed(ErrorClass::ImapValidationError, step, "not-imap")
-    } else if detail == "reply-too-long" {
+        Outcome::failed(ErrorClass::ImapValidationError, step, Detail::NotImap)
+    } else if detail == Detail::ReplyTooLong {
         Outcome::failed(ErrorClass::ImapValidationError, step, detail)
     } else {
         Outcome::failed(lost, step, detail)
@@ -326,7 +332,7 @@ where
                 status: Status::Bye,
                 outcome,
             } => {
-                return Err(lost("server-refused").with_response(
+                return Err(lost(Detail::ServerRefused).with_response(
                     Some("BYE".into()),
                     outcome.information.as_deref().unwrap_or_default(),
                 ));
@@ -336,7 +342,7 @@ where
             } if done.0 == CAPABILITY_TAG => {
                 return match status {
                     Status::Ok => Ok(caps),
-                    _ => Err(lost("capability-refused")),
+                    _ => Err(lost(Detail::CapabilityRefused)),
                 };
             }
             _ => {}
@@ -348,20 +354,20 @@ fn check_capabilities(caps: &[String]) -> Result<(), Outcome> {
     if classify::imap::is_courier_capabilities(caps) {
         return Err(connect_failure(
             ErrorClass::ImapValidationError,
-            "courier-imap",
+            Detail::CourierImap,
         ));
     }
     if !caps.iter().any(|cap| cap.eq_ignore_ascii_case("IMAP4rev1")) {
         return Err(connect_failure(
             ErrorClass::ImapValidationError,
-            "missing-capability",
+            Detail::MissingCapability,
         ));
     }
     Ok(())
 }
 
 /// The outcome of a failed command, from async-imap's error.
-fn command_failure(error: &async_imap::error::Error, refused: &str) -> Outcome {
+fn command_failure(error: &async_imap::error::Error, refused: Detail) -> Outcome {
     use async_imap::error::Error;
     match error {
         Error::No(text) | Error::Bad(text) => {
@@ -372,7 +378,7 @@ fn command_failure(error: &async_imap::error::Error, refused: &str) -> Outcome {
             ErrorClass::ImapSettingsIncorrect,
             classify::net::io_detail(io),
         ),
-        _ => connect_failure(ErrorClass::ImapValidationError, "connection-lost"),
+        _ => connect_failure(ErrorClass::ImapValidationError, Detail::ConnectionLost),
     }
 }
 
@@ -385,7 +391,7 @@ pub(crate) fn reply_text(error: &str) -> String {
     }
 }
 
-fn login_failure(class: ErrorClass, detail: &str) -> Outcome {
+fn login_failure(class: ErrorClass, detail: Detail) -> Outcome {
     Outcome::failed(class, Step::ImapLogin, detail)
 }
 
@@ -404,11 +410,11 @@ async fn login(client: Client<TlsStream>, settings: &Settings) -> Result<ImapSes
         Err((Error::Io(io), _)) => Err(io_after_connect(&io)),
         Err((Error::Validate(_), _)) => Err(login_failure(
             ErrorClass::Unauthorized,
-            "credentials-not-sendable",
+            Detail::CredentialsNotSendable,
         )),
         Err(_) => Err(login_failure(
             ErrorClass::ImapAuthenticationError,
-            "connection-lost",
+            Detail::ConnectionLost,
         )),
     }
 }
@@ -474,7 +480,7 @@ pub(super) async fn login_and_open(
         Ok(result) => result,
         Err(_elapsed) => Err(login_failure(
             ErrorClass::ImapAuthenticationError,
-            "timeout",
+            Detail::Timeout,
         )),
     }
 }
@@ -490,7 +496,7 @@ async fn login_steps(
     match session.id([("name", Some("mailharness"))]).await {
         Ok(Some(id)) if classify::imap::is_courier_id(&id) => return Err(courier_after_login(&id)),
         Err(error) if is_connection_error(&error) => {
-            return Err(failed_after_login(&session, &error, "id-failed"));
+            return Err(failed_after_login(&session, &error, Detail::IdFailed));
         }
         _ => {}
     }
@@ -507,17 +513,17 @@ async fn login_steps(
         if classify::imap::is_courier_capabilities(&names) {
             return Err(login_failure(
                 ErrorClass::ImapValidationError,
-                "courier-imap",
+                Detail::CourierImap,
             ));
         }
     }
     check_bye(&session)?;
     let folders = folders(&mut session)
         .await
-        .map_err(|e| failed_after_login(&session, &e, "list-failed"))?;
+        .map_err(|e| failed_after_login(&session, &e, Detail::ListFailed))?;
     check_bye(&session)?;
     let selected = session.select("INBOX").await;
-    selected.map_err(|e| failed_after_login(&session, &e, "select-failed"))?;
+    selected.map_err(|e| failed_after_login(&session, &e, Detail::SelectFailed))?;
     check_bye(&session)?;
 
     // The sync sessions, all at once: Sent, and a third for the further folders.
@@ -558,13 +564,14 @@ fn is_connection_error(error: &async_imap::error::Error) -> bool {
 /// A command after login failed. A connection dropped right after a successful login is
 /// how some servers enforce limits: an authentication error. A refused command means the
 /// server cannot serve the connector: a validation error.
-fn session_failure(error: &async_imap::error::Error, refused: &str) -> Outcome {
+fn session_failure(error: &async_imap::error::Error, refused: Detail) -> Outcome {
     use async_imap::error::Error;
     match error {
         Error::Io(io) => io_after_connect(io),
-        Error::ConnectionLost => {
-            login_failure(ErrorClass::ImapAuthenticationError, "connection-closed")
-        }
+        Error::ConnectionLost => login_failure(
+            ErrorClass::ImapAuthenticationError,
+            Detail::ConnectionClosed,
+        ),
         Error::No(text) | Error::Bad(text) => {
             login_failure(ErrorClass::ImapValidationError, refused)
                 .with_response(None, reply_text(text))
@@ -605,7 +612,7 @@ fn bye(session: &ImapSession) -> Option<String> {
 fn check_bye(session: &ImapSession) -> Result<(), Outcome> {
     match bye(session) {
         Some(text) => Err(
-            login_failure(ErrorClass::ImapAuthenticationError, "server-bye")
+            login_failure(ErrorClass::ImapAuthenticationError, Detail::ServerBye)
                 .with_response(Some("BYE".into()), text),
         ),
         None => Ok(()),
@@ -616,7 +623,7 @@ fn check_bye(session: &ImapSession) -> Result<(), Outcome> {
 fn failed_after_login(
     session: &ImapSession,
     error: &async_imap::error::Error,
-    refused: &str,
+    refused: Detail,
 ) -> Outcome {
     check_bye(session)
         .err()
@@ -629,7 +636,7 @@ fn courier_after_login(id: &HashMap<String, String>) -> Outcome {
         .map(|(k, v)| format!("\"{k}\" \"{v}\""))
         .collect::<Vec<_>>()
         .join(" ");
-    login_failure(ErrorClass::ImapValidationError, "courier-imap")
+    login_failure(ErrorClass::ImapValidationError, Detail::CourierImap)
         .with_response(Some("ID".into()), format!("({text})"))
 }
 
@@ -648,7 +655,7 @@ async fn open_sync_session(
         })?;
     let mut session = login(client, settings).await?;
     let selected = session.select(mailbox).await;
-    selected.map_err(|e| failed_after_login(&session, &e, "select-failed"))?;
+    selected.map_err(|e| failed_after_login(&session, &e, Detail::SelectFailed))?;
     check_bye(&session)?;
     Ok(session)
 }

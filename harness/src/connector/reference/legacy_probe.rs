@@ -6,6 +6,7 @@
 //! alert — a second connection offering only TLS 1.0/1.1 (OpenSSL at security level 0)
 //! tells a legacy-only server from one that drops connections.
 
+use crate::detail::Detail;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::time::Duration;
@@ -21,10 +22,7 @@ use crate::outcome::Outcome;
 /// Whether the server closed or reset the connection (rather than saying why): the case
 /// this probe is for.
 pub(super) fn is_dropped(outcome: &Outcome) -> bool {
-    matches!(
-        outcome.detail.as_deref(),
-        Some("connection-closed" | "connection-reset")
-    )
+    outcome.detail == Detail::ConnectionClosed || outcome.detail == Detail::ConnectionReset
 }
 
 /// Which protocol's STARTTLS dance precedes the handshake.
@@ -142,7 +140,7 @@ async fn tls_over(
 /// `unsupported protocol`), or what happened to the connection.
 fn describe_ssl_error(error: &openssl::ssl::Error) -> String {
     if let Some(io) = error.io_error() {
-        return crate::classify::net::io_detail(io).to_owned();
+        return crate::classify::net::io_detail(io).to_string();
     }
     if let Some(stack) = error.ssl_error() {
         let reasons: Vec<&str> = stack.errors().iter().filter_map(|e| e.reason()).collect();
@@ -152,7 +150,7 @@ fn describe_ssl_error(error: &openssl::ssl::Error) -> String {
     }
     match error.code() {
         openssl::ssl::ErrorCode::SYSCALL | openssl::ssl::ErrorCode::ZERO_RETURN => {
-            "connection-closed".to_owned()
+            Detail::ConnectionClosed.to_string()
         }
         _ => error.to_string(),
     }

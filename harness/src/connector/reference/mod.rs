@@ -19,6 +19,7 @@ mod starttls;
 mod tls;
 
 use crate::connector::{BoxFuture, Connector, ConnectorError, Settings};
+use crate::detail::Detail;
 use crate::outcome::{ErrorClass, Outcome, Step};
 
 /// The built-in reference connector.
@@ -33,7 +34,7 @@ impl ReferenceConnector {
                 return Outcome::failed(
                     ErrorClass::ImapSettingsIncorrect,
                     Step::ImapConnect,
-                    "tls-setup-failed",
+                    Detail::TlsSetupFailed,
                 )
                 .with_response(None, error);
             }

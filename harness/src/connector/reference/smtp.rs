@@ -7,6 +7,7 @@
 //! `smtp-login`: AUTH PLAIN or LOGIN. `test-send`: MAIL, RCPT, DATA and the message, one
 //! command at a time so that a refusal names the command that was refused.
 
+use crate::detail::Detail;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,7 +53,7 @@ fn reply_code(error: &lettre::transport::smtp::Error) -> Option<u16> {
 
 /// Class and detail of a failed connect, STARTTLS or greeting.
 pub(crate) fn connect_error(error: &lettre::transport::smtp::Error) -> Outcome {
-    let fail = |class, detail: &str| Outcome::failed(class, Step::SmtpConnect, detail);
+    let fail = |class, detail: Detail| Outcome::failed(class, Step::SmtpConnect, detail);
     if let Some(rustls) = classify::net::find_rustls_error(error) {
         return match classify::tls::classify(rustls) {
             TlsFailure::Certificate(detail) => {
@@ -62,26 +63,28 @@ pub(crate) fn connect_error(error: &lettre::transport::smtp::Error) -> Outcome {
         };
     }
     if let Some(code) = reply_code(error) {
-        return fail(ErrorClass::SmtpSettingsIncorrect, "greeting-refused")
+        return fail(ErrorClass::SmtpSettingsIncorrect, Detail::GreetingRefused)
             .with_response(Some(code.to_string()), reply_text(error));
     }
     if let Some(problem) = response_problem(error) {
         return fail(
             ErrorClass::SmtpSettingsIncorrect,
-            problem.detail("connection-closed"),
+            problem.detail(Detail::ConnectionClosed),
         );
     }
     let detail = classify::net::find_io_error(error)
         .map(io_detail)
-        .unwrap_or("connection-failed");
+        .unwrap_or(Detail::ConnectionFailed);
     fail(ErrorClass::SmtpSettingsIncorrect, detail)
 }
 
 /// The detail of an I/O error under lettre: bytes it cannot read as text (not UTF-8) are no
 /// SMTP reply; the rest as `classify::net::io_detail`.
-fn io_detail(error: &std::io::Error) -> &'static str {
+fn io_detail(error: &std::io::Error) -> Detail {
     match classify::net::io_detail(error) {
-        "connection-failed" if error.kind() == std::io::ErrorKind::InvalidData => "not-smtp",
+        Detail::ConnectionFailed if error.kind() == std::io::ErrorKind::InvalidData => {
+            Detail::NotSmtp
+        }
         detail => detail,
     }
 }
@@ -100,11 +103,11 @@ enum ResponseProblem {
 
 impl ResponseProblem {
     /// The detail, with the step's own word for an incomplete reply.
-    fn detail(self, incomplete: &'static str) -> &'static str {
+    fn detail(self, incomplete: Detail) -> Detail {
         match self {
             ResponseProblem::Incomplete => incomplete,
-            ResponseProblem::TooLong => "reply-too-long",
-            ResponseProblem::NotSmtp => "not-smtp",
+            ResponseProblem::TooLong => Detail::ReplyTooLong,
+            ResponseProblem::NotSmtp => Detail::NotSmtp,
         }
     }
 }
@@ -133,7 +136,7 @@ async fn bounded<T>(
 ) -> Result<T, Outcome> {
     timeout(limit, work)
         .await
-        .unwrap_or_else(|_| Err(Outcome::failed(class, step, "timeout")))
+        .unwrap_or_else(|_| Err(Outcome::failed(class, step, Detail::Timeout)))
 }
 
 /// Runs `smtp-connect`; a connection the server dropped is checked for a legacy-only
@@ -154,7 +157,7 @@ pub(crate) async fn connect(settings: &Settings) -> Result<AsyncSmtpConnection, 
                 Outcome::failed(
                     ErrorClass::SmtpSettingsIncorrect,
                     Step::SmtpConnect,
-                    "tls-version",
+                    Detail::TlsVersion,
                 )
             } else {
                 outcome
@@ -189,13 +192,13 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
                     return Err(Outcome::failed(
                         ErrorClass::SmtpSettingsIncorrect,
                         Step::SmtpConnect,
-                        "tls-required",
+                        Detail::TlsRequired,
                     ));
                 }
                 if let Err(error) = plain.command(Starttls).await {
                     let outcome = connect_error(&error);
                     return Err(match reply_code(&error) {
-                        Some(_) => outcome.with_detail("starttls-refused"),
+                        Some(_) => outcome.with_detail(Detail::StarttlsRefused),
                         None => outcome,
                     });
                 }
@@ -205,7 +208,7 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
                     Outcome::failed(
                         ErrorClass::SmtpSettingsIncorrect,
                         Step::SmtpConnect,
-                        "connection-closed",
+                        Detail::ConnectionClosed,
                     )
                 })?;
                 greet(AfterStarttls::new(
@@ -240,7 +243,7 @@ where
         .map_err(|error| {
             let outcome = connect_error(&error);
             if reply_code(&error).is_some() && spoke.load(Ordering::Relaxed) {
-                outcome.with_detail("ehlo-refused")
+                outcome.with_detail(Detail::EhloRefused)
             } else {
                 outcome
             }
@@ -265,7 +268,7 @@ fn implicit_config(settings: &Settings) -> Result<Arc<ClientConfig>, Outcome> {
         Outcome::failed(
             ErrorClass::SmtpSettingsIncorrect,
             Step::SmtpConnect,
-            "tls-setup-failed",
+            Detail::TlsSetupFailed,
         )
         .with_response(None, detail)
     })
@@ -281,7 +284,7 @@ async fn implicit_tls(
         Outcome::failed(
             ErrorClass::SmtpSettingsIncorrect,
             Step::SmtpConnect,
-            "invalid-host",
+            Detail::InvalidHost,
         )
     })?;
     tokio_rustls::TlsConnector::from(config)
@@ -316,7 +319,7 @@ pub(crate) async fn login(
                 return Err(Outcome::failed(
                     ErrorClass::SmtpSettingsIncorrect,
                     Step::SmtpLogin,
-                    "auth-not-offered",
+                    Detail::AuthNotOffered,
                 ));
             }
             let credentials = Credentials::new(
@@ -333,10 +336,10 @@ pub(crate) async fn login(
                         None => (
                             ErrorClass::SmtpSettingsIncorrect,
                             match response_problem(&error) {
-                                Some(problem) => problem.detail("connection-closed"),
+                                Some(problem) => problem.detail(Detail::ConnectionClosed),
                                 None => classify::net::find_io_error(&error)
                                     .map(io_detail)
-                                    .unwrap_or("auth-failed"),
+                                    .unwrap_or(Detail::AuthFailed),
                             },
                         ),
                     };
@@ -404,7 +407,7 @@ pub(crate) async fn send(
         async {
             // A refusal names its command; a connection lost mid-send names no reply.
             let refused =
-                |detail: &str, error: &lettre::transport::smtp::Error| match reply_code(error) {
+                |detail: Detail, error: &lettre::transport::smtp::Error| match reply_code(error) {
                     Some(code) => {
                         Outcome::failed(ErrorClass::TestEmailFailed, Step::TestSend, detail)
                             .with_response(Some(code.to_string()), reply_text(error))
@@ -413,11 +416,13 @@ pub(crate) async fn send(
                         ErrorClass::TestEmailFailed,
                         Step::TestSend,
                         match response_problem(error) {
-                            Some(problem) => problem.detail("connection-lost"),
+                            Some(problem) => problem.detail(Detail::ConnectionLost),
                             None => classify::net::find_io_error(error)
                                 .map(io_detail)
-                                .filter(|&detail| matches!(detail, "reply-too-long" | "not-smtp"))
-                                .unwrap_or("connection-lost"),
+                                .filter(|&detail| {
+                                    matches!(detail, Detail::ReplyTooLong | Detail::NotSmtp)
+                                })
+                                .unwrap_or(Detail::ConnectionLost),
                         },
                     )
                     .with_response(None, reply_text(error)),
@@ -426,22 +431,22 @@ pub(crate) async fn send(
                 Outcome::failed(
                     ErrorClass::TestEmailFailed,
                     Step::TestSend,
-                    "invalid-address",
+                    Detail::InvalidAddress,
                 )
                 .with_response(None, e)
             })?;
             connection
                 .command(Mail::new(Some(from), vec![]))
                 .await
-                .map_err(|e| refused("mail-from-refused", &e))?;
+                .map_err(|e| refused(Detail::MailFromRefused, &e))?;
             connection
                 .command(Rcpt::new(to, vec![]))
                 .await
-                .map_err(|e| refused("rcpt-refused", &e))?;
+                .map_err(|e| refused(Detail::RcptRefused, &e))?;
             let go_ahead = connection
                 .command(Data)
                 .await
-                .map_err(|e| refused("data-refused", &e))?;
+                .map_err(|e| refused(Detail::DataRefused, &e))?;
             // RFC 5321 §4.3.2: DATA is answered 354; any other positive reply leaves client
             // and server disagreeing on whether the message has begun.
             if u16::from(go_ahead.code()) != 354 {
@@ -449,7 +454,7 @@ pub(crate) async fn send(
                 return Err(Outcome::failed(
                     ErrorClass::TestEmailFailed,
                     Step::TestSend,
-                    "unexpected-reply",
+                    Detail::UnexpectedReply,
                 )
                 .with_response(
                     Some(go_ahead.code().to_string()),
@@ -459,7 +464,7 @@ pub(crate) async fn send(
             connection
                 .command(MessageData(&message))
                 .await
-                .map_err(|e| refused("message-refused", &e))?;
+                .map_err(|e| refused(Detail::MessageRefused, &e))?;
             let _ = connection.quit().await;
             Ok(())
         },
