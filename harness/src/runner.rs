@@ -53,6 +53,9 @@ pub struct RunEnv {
     dir: std::sync::Mutex<Option<tempfile::TempDir>>,
     /// The CA file in that directory.
     ca_file: std::path::PathBuf,
+    /// What a server may send the built-in connector (`--max-line-bytes`,
+    /// `--max-reply-bytes`).
+    pub limits: crate::connector::reference::bounded::Limits,
 }
 
 impl RunEnv {
@@ -71,6 +74,7 @@ impl RunEnv {
             password: Secret::new(password.unwrap_or_else(random_password)),
             containers: ContainerPool::default(),
             docker: std::sync::OnceLock::new(),
+            limits: Default::default(),
         })
     }
 
@@ -447,6 +451,7 @@ async fn run_servers_and_connector(
         trust_system_roots: false,
         step_timeout,
         source_address: account.source_address,
+        limits: env.limits,
     };
     // Five steps, each bounded by the connector itself; the harness allows one more
     // step's time before it calls the connector hung.

@@ -40,6 +40,11 @@ fn closed_port() -> u16 {
 
 /// `mailharness check` with both legs on STARTTLS ports.
 fn check(imap: u16, smtp: u16) -> (String, Duration) {
+    check_with(imap, smtp, &[])
+}
+
+/// `check` with more arguments.
+fn check_with(imap: u16, smtp: u16, extra: &[&str]) -> (String, Duration) {
     let (imap, smtp) = (format!("127.0.0.1:{imap}"), format!("127.0.0.1:{smtp}"));
     let started = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_mailharness"))
@@ -61,6 +66,7 @@ fn check(imap: u16, smtp: u16) -> (String, Duration) {
             "alice@example.com",
         ])
         .args(["--password-env", "MH_FLOOD_PASSWORD", "--timeout", "20"])
+        .args(extra)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -128,6 +134,7 @@ fn an_endless_imap_greeting_is_reply_too_long() {
         trust_system_roots: false,
         step_timeout: Duration::from_secs(20),
         source_address: None,
+        limits: Default::default(),
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let started = Instant::now();
@@ -148,4 +155,54 @@ fn an_endless_imap_greeting_is_reply_too_long() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// `--max-line-bytes` and `--max-reply-bytes` move the bounds: a 60,000-byte greeting line
+/// passes at the default 64 KiB and is reply-too-long at 4 KiB; `check` takes them too.
+#[test]
+fn the_bounds_are_set_on_the_command_line() {
+    let top = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let run = |extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_mailharness"))
+            .current_dir(top)
+            .args([
+                "run",
+                "--format",
+                "json",
+                "scenarios/hostile/imap-greeting-long-line.toml",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let outcome = &report["scenarios"][0]["outcome"];
+        (
+            output.status.code(),
+            outcome["class"].clone(),
+            outcome["detail"].clone(),
+        )
+    };
+    assert_eq!(run(&[]), (Some(0), "ok".into(), serde_json::Value::Null));
+    assert_eq!(
+        run(&["--max-line-bytes", "4096"]),
+        (
+            Some(1),
+            "imap_validation_error".into(),
+            "reply-too-long".into()
+        )
+    );
+    assert_eq!(
+        run(&["--max-reply-bytes", "16384"]),
+        (
+            Some(1),
+            "imap_validation_error".into(),
+            "reply-too-long".into()
+        )
+    );
+    let (report, _) = check_with(
+        flood(b"* OK ", b"a"),
+        closed_port(),
+        &["--max-line-bytes", "1024"],
+    );
+    assert!(report.contains("a line longer than 1024 bytes"), "{report}");
 }

@@ -11,7 +11,7 @@ use async_imap::imap_proto::{Response, Status};
 use openssl::ssl::SslVersion;
 use tokio::net::TcpStream;
 
-use crate::connector::reference::bounded::Bounded;
+use crate::connector::reference::bounded::{Bounded, Limits};
 use tokio::time::timeout;
 use tokio_openssl::SslStream;
 
@@ -90,26 +90,28 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
 
     // 2. Encryption. On a STARTTLS port the plaintext greeting and capabilities say it.
     let plaintext = match target.security {
-        ConnectionSecurity::Starttls => match timeout(limit, plaintext_phase(tcp)).await {
-            Ok(Ok(seen)) => Some(seen),
-            Ok(Err(failure)) => {
-                rows.push(Row::pass(Requirement::ImapReachable, connected));
-                rows.push(failure.row(Requirement::ImapEncryption));
-                skip_rest(&mut rows, "not checked: no encrypted IMAP connection");
-                return rows;
+        ConnectionSecurity::Starttls => {
+            match timeout(limit, plaintext_phase(tcp, config.limits)).await {
+                Ok(Ok(seen)) => Some(seen),
+                Ok(Err(failure)) => {
+                    rows.push(Row::pass(Requirement::ImapReachable, connected));
+                    rows.push(failure.row(Requirement::ImapEncryption));
+                    skip_rest(&mut rows, "not checked: no encrypted IMAP connection");
+                    return rows;
+                }
+                Err(_) => {
+                    rows.push(Row::pass(Requirement::ImapReachable, connected));
+                    rows.push(Row::fail(
+                        Requirement::ImapEncryption,
+                        ErrorClass::ImapValidationError,
+                        Detail::NoGreeting,
+                        format!("no greeting or no answer to CAPABILITY/STARTTLS within {limit:?}"),
+                    ));
+                    skip_rest(&mut rows, "not checked: no encrypted IMAP connection");
+                    return rows;
+                }
             }
-            Err(_) => {
-                rows.push(Row::pass(Requirement::ImapReachable, connected));
-                rows.push(Row::fail(
-                    Requirement::ImapEncryption,
-                    ErrorClass::ImapValidationError,
-                    Detail::NoGreeting,
-                    format!("no greeting or no answer to CAPABILITY/STARTTLS within {limit:?}"),
-                ));
-                skip_rest(&mut rows, "not checked: no encrypted IMAP connection");
-                return rows;
-            }
-        },
+        }
         ConnectionSecurity::ImplicitTls => {
             drop(tcp);
             None
@@ -167,8 +169,8 @@ struct Plaintext {
 }
 
 /// Greeting, CAPABILITY and STARTTLS on a plaintext connection.
-async fn plaintext_phase(tcp: TcpStream) -> Result<Plaintext, Failure> {
-    let mut client = Client::new(Bounded::new(tcp));
+async fn plaintext_phase(tcp: TcpStream, limits: Limits) -> Result<Plaintext, Failure> {
+    let mut client = Client::new(Bounded::new(tcp, limits));
     let greeting = read_greeting(&mut client).await?;
     let caps = capabilities(&mut client)
         .await
@@ -293,7 +295,7 @@ struct Opened {
 }
 
 /// One encrypted connection, greeted and asked for its capabilities.
-async fn open(target: &Target) -> Result<Opened, Failure> {
+async fn open(target: &Target, limits: Limits) -> Result<Opened, Failure> {
     let stream = legacy_probe::handshake(
         &target.host,
         target.port,
@@ -311,7 +313,7 @@ async fn open(target: &Target) -> Result<Opened, Failure> {
             format!("cannot open an IMAP session: {why}"),
         )
     })?;
-    let mut client = Client::new(Bounded::new(stream));
+    let mut client = Client::new(Bounded::new(stream, limits));
     let greeting = match target.security {
         ConnectionSecurity::ImplicitTls => Some(read_greeting(&mut client).await?),
         ConnectionSecurity::Starttls => None,
@@ -355,7 +357,7 @@ async fn login(opened: Opened, config: &CheckConfig) -> Result<Session, Failure>
 async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Vec<Row> {
     let limit = config.step_timeout;
     let mut rows = Vec::new();
-    let opened = match timeout(limit, open(&config.imap)).await {
+    let opened = match timeout(limit, open(&config.imap, config.limits)).await {
         Ok(Ok(opened)) => opened,
         Ok(Err(failure)) => {
             rows.push(failure.row(Requirement::ImapServerSoftware));
@@ -464,7 +466,7 @@ async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<
     let limit = config.step_timeout;
     let attempts = (1..SESSIONS_WANTED).map(|_| async {
         match timeout(limit, async {
-            login(open(&config.imap).await?, config).await
+            login(open(&config.imap, config.limits).await?, config).await
         })
         .await
         {

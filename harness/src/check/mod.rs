@@ -85,6 +85,8 @@ pub struct CheckConfig {
     pub connector_tls: TlsVersions,
     /// The longest any one probe or step may take.
     pub step_timeout: Duration,
+    /// What a server may send (`--max-line-bytes`, `--max-reply-bytes`).
+    pub limits: crate::connector::reference::bounded::Limits,
 }
 
 impl CheckConfig {

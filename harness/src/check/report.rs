@@ -2,7 +2,6 @@
 //! words as evidence, the class a connector would report, the remedy), the summary a
 //! connector would give, and the human and JSON renderings.
 
-use crate::detail::Detail;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -373,6 +372,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::detail::Detail;
 
     #[test]
     fn requirements_are_numbered_one_to_fourteen_in_step_order() {

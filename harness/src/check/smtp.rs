@@ -97,7 +97,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     if target.security == ConnectionSecurity::Starttls {
         let plain = timeout(
             limit,
-            steps::connect_plain(target.host.as_str(), target.port, None),
+            steps::connect_plain(target.host.as_str(), target.port, None, config.limits),
         )
         .await;
         match plain {
@@ -283,5 +283,6 @@ fn settings(config: &CheckConfig) -> Settings {
         trust_system_roots: false,
         step_timeout: config.step_timeout,
         source_address: None,
+        limits: config.limits,
     }
 }

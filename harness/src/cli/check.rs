@@ -118,6 +118,9 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     timeout: u64,
 
+    #[command(flatten)]
+    limits: super::LimitArgs,
+
     /// Output format
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     format: CheckFormat,
@@ -284,6 +287,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         send_test_to: args.send_test_to.clone(),
         connector_tls: args.connector_tls.unwrap_or_else(check::vendor_tls),
         step_timeout: Duration::from_secs(args.timeout),
+        limits: args.limits.limits(),
     };
     if std::io::stderr().is_terminal() {
         errln!("checking {} and {} …", config.imap, config.smtp);

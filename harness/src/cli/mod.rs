@@ -27,6 +27,7 @@ mod serve;
 use std::path::{Path, PathBuf};
 
 use mailharness::builtin;
+use mailharness::connector::reference::bounded::Limits;
 use mailharness::partition::Partition;
 use mailharness::scenario::load::{LoadedScenario, ScenarioError, load_all_rooted, with_root};
 
@@ -34,6 +35,32 @@ use std::fmt;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// The bounds on what a server may send the built-in connector and `check`, shared by
+/// `run` and `check` (see `mailharness::connector::reference::bounded`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// The longest line a server may send the built-in connector; a longer one ends the
+    /// step as reply-too-long
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().line_bytes as u64,
+          value_parser = clap::value_parser!(u64).range(512..=1 << 30))]
+    max_line_bytes: u64,
+
+    /// The most a server may send the built-in connector between two of its commands
+    /// (one reply, however many lines); more ends the step as reply-too-long
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().reply_bytes as u64,
+          value_parser = clap::value_parser!(u64).range(4096..=1 << 32))]
+    max_reply_bytes: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            line_bytes: self.max_line_bytes as usize,
+            reply_bytes: self.max_reply_bytes as usize,
+        }
+    }
+}
 
 /// Exit code for success.
 const EXIT_OK: u8 = 0;

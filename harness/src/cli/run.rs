@@ -101,6 +101,9 @@ pub struct RunArgs {
     /// real and mock server must end in the same class and detail (a difference exits 1)
     #[arg(long)]
     parity: bool,
+
+    #[command(flatten)]
+    limits: super::LimitArgs,
 }
 
 /// The variable a test may set to fix the servers' password, so that it can search the
@@ -171,10 +174,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     // Caught before the run makes anything to clean up (its temporary directory first).
     let mut signals = StopSignals::catch(&runtime).context("cannot catch signals")?;
     let leftovers = mailharness::containers::server::remove_leftovers_in_background();
-    let env = Arc::new(
-        RunEnv::new(std::env::var(PASSWORD_VARIABLE).ok())
-            .map_err(|e| anyhow::anyhow!("cannot make certificates: {e}"))?,
-    );
+    let mut env = RunEnv::new(std::env::var(PASSWORD_VARIABLE).ok())
+        .map_err(|e| anyhow::anyhow!("cannot make certificates: {e}"))?;
+    env.limits = args.limits.limits();
+    let env = Arc::new(env);
     let work = async {
         let mut reports = Vec::new();
         for connector in &connectors {

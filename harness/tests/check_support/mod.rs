@@ -54,6 +54,7 @@ pub async fn setup_with_password(body: &str, password: Option<String>) -> Setup 
         allow_insecure_certificate: false,
         send_test_to: None,
         connector_tls: check::vendor_tls(),
+        limits: Default::default(),
         step_timeout: Duration::from_secs(10),
     };
     Setup {

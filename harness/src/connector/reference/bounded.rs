@@ -1,6 +1,6 @@
 //! The reference connector's server connections, bounded in what the server may send: a
-//! line of at most [`MAX_LINE_BYTES`], and at most [`MAX_REPLY_BYTES`] between two writes of
-//! the client (one reply, however many lines it has). lettre and async-imap buffer a line
+//! line of at most [`Limits::line_bytes`] (64 KiB), and at most [`Limits::reply_bytes`]
+//! (1 MiB) between two writes of the client (one reply, however many lines it has). lettre and async-imap buffer a line
 //! until its end, so a server that sends an endless line or an endless reply grew memory
 //! without bound; async-imap also parses its whole buffer again at each read of 4 KiB, so
 //! a 900 KB line cost seconds of CPU that no step timeout can interrupt. Bounded, the read
@@ -21,12 +21,25 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-/// The most a server may send between two writes of the client: 1 MiB.
-pub const MAX_REPLY_BYTES: usize = 1 << 20;
+/// The bounds in bytes, set with `--max-line-bytes` and `--max-reply-bytes` of `run` and
+/// `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest line a server may send: 64 KiB by default (Dovecot's own limit on a
+    /// command line; RFC 5321 allows an SMTP reply line 512 bytes).
+    pub line_bytes: usize,
+    /// The most a server may send between two writes of the client: 1 MiB by default.
+    pub reply_bytes: usize,
+}
 
-/// The longest line a server may send: 64 KiB (Dovecot's own limit on a command line;
-/// RFC 5321 allows an SMTP reply line 512 bytes).
-pub const MAX_LINE_BYTES: usize = 64 * 1024;
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            line_bytes: 64 * 1024,
+            reply_bytes: 1 << 20,
+        }
+    }
+}
 
 /// The most lines of an SMTP reply (real EHLO replies have a dozen or two, greetings a
 /// few): lettre parses the whole reply again at each line, so a reply costs time quadratic
@@ -37,9 +50,9 @@ pub const MAX_SMTP_REPLY_LINES: usize = 200;
 /// Which bound a server went past.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bound {
-    /// [`MAX_REPLY_BYTES`].
+    /// [`Limits::reply_bytes`].
     ReplyBytes,
-    /// [`MAX_LINE_BYTES`].
+    /// [`Limits::line_bytes`].
     LineBytes,
     /// [`MAX_SMTP_REPLY_LINES`].
     ReplyLines,
@@ -49,6 +62,8 @@ pub enum Bound {
 #[derive(Debug)]
 pub struct ReplyTooLong {
     pub bound: Bound,
+    /// The bound's value.
+    pub limit: usize,
 }
 
 impl std::fmt::Display for ReplyTooLong {
@@ -56,15 +71,16 @@ impl std::fmt::Display for ReplyTooLong {
         match self.bound {
             Bound::ReplyBytes => write!(
                 f,
-                "the server sent more than {MAX_REPLY_BYTES} bytes without a command to answer"
+                "the server sent more than {} bytes without a command to answer",
+                self.limit
             ),
-            Bound::LineBytes => write!(
-                f,
-                "the server sent a line longer than {MAX_LINE_BYTES} bytes"
-            ),
+            Bound::LineBytes => {
+                write!(f, "the server sent a line longer than {} bytes", self.limit)
+            }
             Bound::ReplyLines => write!(
                 f,
-                "the server sent more than {MAX_SMTP_REPLY_LINES} reply lines without a command to answer"
+                "the server sent more than {} reply lines without a command to answer",
+                self.limit
             ),
         }
     }
@@ -76,6 +92,7 @@ impl std::error::Error for ReplyTooLong {}
 #[derive(Debug)]
 pub struct Bounded<S> {
     inner: S,
+    limits: Limits,
     unanswered: usize,
     max_lines: Option<usize>,
     lines: usize,
@@ -88,9 +105,10 @@ pub struct Bounded<S> {
 
 impl<S> Bounded<S> {
     /// Bounded in bytes and line length.
-    pub fn new(inner: S) -> Bounded<S> {
+    pub fn new(inner: S, limits: Limits) -> Bounded<S> {
         Bounded {
             inner,
+            limits,
             unanswered: 0,
             max_lines: None,
             lines: 0,
@@ -108,10 +126,10 @@ impl<S> Bounded<S> {
     }
 
     /// Bounded in bytes, line length and SMTP reply lines.
-    pub fn smtp(inner: S) -> Bounded<S> {
+    pub fn smtp(inner: S, limits: Limits) -> Bounded<S> {
         Bounded {
             max_lines: Some(MAX_SMTP_REPLY_LINES),
-            ..Bounded::new(inner)
+            ..Bounded::new(inner, limits)
         }
     }
 
@@ -120,16 +138,18 @@ impl<S> Bounded<S> {
         self.inner
     }
 
-    fn past(&self) -> Option<Bound> {
-        if self.unanswered > MAX_REPLY_BYTES {
-            Some(Bound::ReplyBytes)
-        } else if self.line > MAX_LINE_BYTES {
-            Some(Bound::LineBytes)
-        } else if self.max_lines.is_some_and(|max| self.lines > max) {
-            Some(Bound::ReplyLines)
+    fn past(&self) -> Option<ReplyTooLong> {
+        let (bound, limit) = if self.unanswered > self.limits.reply_bytes {
+            (Bound::ReplyBytes, self.limits.reply_bytes)
+        } else if self.line > self.limits.line_bytes {
+            (Bound::LineBytes, self.limits.line_bytes)
         } else {
-            None
-        }
+            match self.max_lines {
+                Some(max) if self.lines > max => (Bound::ReplyLines, max),
+                _ => return None,
+            }
+        };
+        Some(ReplyTooLong { bound, limit })
     }
 }
 
@@ -140,11 +160,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if let Some(bound) = this.past() {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                ReplyTooLong { bound },
-            )));
+        if let Some(too_long) = this.past() {
+            return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, too_long)));
         }
         let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
@@ -245,16 +262,16 @@ mod tests {
     #[tokio::test]
     async fn a_reply_past_the_bound_fails_and_a_write_starts_a_new_one() {
         let (client, mut server) = tokio::io::duplex(64 * 1024);
-        let mut client = Bounded::new(client);
+        let mut client = Bounded::new(client, Limits::default());
         let sender = tokio::spawn(async move {
             let chunk = [b"x".repeat(1023), b"\n".to_vec()].concat().repeat(64);
-            for _ in 0..(MAX_REPLY_BYTES / chunk.len()) {
+            for _ in 0..(Limits::default().reply_bytes / chunk.len()) {
                 server.write_all(&chunk).await.unwrap();
             }
             let mut command = [0u8; 4];
             server.read_exact(&mut command).await.unwrap();
             // After the client's command, a new reply may be as long again.
-            for _ in 0..(MAX_REPLY_BYTES / chunk.len() + 2) {
+            for _ in 0..(Limits::default().reply_bytes / chunk.len() + 2) {
                 if server.write_all(&chunk).await.is_err() {
                     break;
                 }
@@ -262,13 +279,17 @@ mod tests {
         });
         let mut buf = vec![0u8; 64 * 1024];
         let mut read = 0;
-        while read < MAX_REPLY_BYTES {
+        while read < Limits::default().reply_bytes {
             read += client.read(&mut buf).await.unwrap();
         }
         client.write_all(b"NOOP").await.unwrap();
         let (read, bound) = read_to_bound(&mut client, &mut buf, false).await;
-        assert!(read.len() > MAX_REPLY_BYTES, "{}", read.len());
-        assert!(read.len() <= MAX_REPLY_BYTES + buf.len(), "{}", read.len());
+        assert!(read.len() > Limits::default().reply_bytes, "{}", read.len());
+        assert!(
+            read.len() <= Limits::default().reply_bytes + buf.len(),
+            "{}",
+            read.len()
+        );
         assert_eq!(bound, Bound::ReplyBytes);
         drop(client);
         let _ = sender.await;
@@ -277,7 +298,7 @@ mod tests {
     #[tokio::test]
     async fn a_line_past_the_bound_fails_whatever_the_writes() {
         let (client, mut server) = tokio::io::duplex(16 * 1024);
-        let mut client = Bounded::new(client);
+        let mut client = Bounded::new(client, Limits::default());
         tokio::spawn(async move {
             server.write_all(b"* OK short\r\n* OK ").await.unwrap();
             let chunk = [b'a'; 4096];
@@ -288,7 +309,7 @@ mod tests {
         assert_eq!(bound, Bound::LineBytes);
         let read = read.len();
         assert!(
-            read > MAX_LINE_BYTES && read <= MAX_LINE_BYTES + 2 * 4096,
+            read > Limits::default().line_bytes && read <= Limits::default().line_bytes + 2 * 4096,
             "{read}"
         );
     }
@@ -296,7 +317,7 @@ mod tests {
     #[tokio::test]
     async fn smtp_replies_are_bounded_in_lines_too() {
         let (client, mut server) = tokio::io::duplex(16 * 1024);
-        let mut client = Bounded::smtp(client);
+        let mut client = Bounded::smtp(client, Limits::default());
         tokio::spawn(async move {
             let lines = "250-SIZE 1\r\n".repeat(100);
             while server.write_all(lines.as_bytes()).await.is_ok() {}

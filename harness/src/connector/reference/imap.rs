@@ -21,7 +21,7 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpSocket, TcpStream};
 
-use super::bounded::Bounded;
+use super::bounded::{Bounded, Limits};
 use tokio::time::timeout;
 
 use super::legacy_probe;
@@ -110,7 +110,7 @@ async fn connect_steps(
     match endpoint.security {
         ConnectionSecurity::ImplicitTls => {
             *progress = Progress::Handshake;
-            let stream = handshake(tcp, &endpoint.host, tls).await?;
+            let stream = handshake(tcp, &endpoint.host, tls, settings.limits).await?;
             *progress = Progress::Greeting;
             let mut client = Client::new(stream);
             greeting(&mut client).await?;
@@ -120,7 +120,7 @@ async fn connect_steps(
         }
         ConnectionSecurity::Starttls => {
             *progress = Progress::Greeting;
-            let mut client = Client::new(Bounded::new(tcp));
+            let mut client = Client::new(Bounded::new(tcp, settings.limits));
             greeting(&mut client).await?;
             *progress = Progress::Capabilities;
             let caps = capabilities(&mut client).await?;
@@ -136,7 +136,8 @@ async fn connect_steps(
                 return Err(command_failure(&error, Detail::StarttlsRefused));
             }
             *progress = Progress::Handshake;
-            let stream = handshake(client.into_inner().into_inner(), &endpoint.host, tls).await?;
+            let tcp = client.into_inner().into_inner();
+            let stream = handshake(tcp, &endpoint.host, tls, settings.limits).await?;
             *progress = Progress::Capabilities;
             let mut client = Client::new(stream);
             check_capabilities(&capabilities(&mut client).await?)?;
@@ -194,6 +195,7 @@ async fn handshake(
     tcp: TcpStream,
     host: &str,
     config: &Arc<ClientConfig>,
+    limits: Limits,
 ) -> Result<TlsStream, Outcome> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|_| connect_failure(ErrorClass::ImapSettingsIncorrect, Detail::InvalidHost))?;
@@ -206,7 +208,7 @@ async fn handshake(
             Step::ImapConnect,
         )
     })?;
-    Ok(Bounded::new(tls))
+    Ok(Bounded::new(tls, limits))
 }
 
 /// Class and detail of a failed handshake. `validation` is the protocol's class for a

@@ -11,7 +11,7 @@
 //!   modern ClientHello from one that drops connections; its OpenSSL handshake at chosen
 //!   versions also serves `mailharness check`, which reuses these steps too.
 
-pub(crate) mod bounded;
+pub mod bounded;
 pub(crate) mod imap;
 pub(crate) mod legacy_probe;
 pub(crate) mod smtp;

@@ -29,7 +29,7 @@ use crate::classify::tls::TlsFailure;
 use crate::connector::{ConnectionSecurity, Settings};
 use crate::outcome::{ErrorClass, Outcome, Step};
 
-use super::bounded::Bounded;
+use super::bounded::{Bounded, Limits};
 use super::starttls::{AfterStarttls, Handover};
 use super::{imap, legacy_probe};
 
@@ -180,13 +180,13 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
                 let config = implicit_config(settings)?;
                 let tcp =
                     tcp_connect(&endpoint.host, endpoint.port, settings.source_address).await?;
-                greet(implicit_tls(tcp, settings, config).await?).await?
+                greet(implicit_tls(tcp, settings, config).await?, settings.limits).await?
             } else {
                 let config = implicit_config(settings)?;
                 let handover = Handover::new(
                     tcp_connect(&endpoint.host, endpoint.port, settings.source_address).await?,
                 );
-                let mut plain = greet(handover.clone()).await?;
+                let mut plain = greet(handover.clone(), settings.limits).await?;
                 if !plain.can_starttls() {
                     plain.abort().await;
                     return Err(Outcome::failed(
@@ -211,10 +211,8 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
                         Detail::ConnectionClosed,
                     )
                 })?;
-                greet(AfterStarttls::new(
-                    implicit_tls(tcp, settings, config).await?,
-                ))
-                .await?
+                let tls = implicit_tls(tcp, settings, config).await?;
+                greet(AfterStarttls::new(tls), settings.limits).await?
             })
         },
     )
@@ -232,12 +230,12 @@ async fn tcp_connect(host: &str, port: u16, source: Option<IpAddr>) -> Result<Tc
 
 /// The greeting and EHLO over `stream` bounded (see `bounded`), by lettre. A refusal after
 /// the client spoke refused the EHLO, not the connection.
-async fn greet<S: 'static>(stream: S) -> Result<AsyncSmtpConnection, Outcome>
+async fn greet<S: 'static>(stream: S, limits: Limits) -> Result<AsyncSmtpConnection, Outcome>
 where
     Bounded<S>: AsyncTokioStream,
 {
     let spoke = Arc::new(AtomicBool::new(false));
-    let stream = Box::new(Bounded::smtp(stream).flag_writes(spoke.clone()));
+    let stream = Box::new(Bounded::smtp(stream, limits).flag_writes(spoke.clone()));
     AsyncSmtpConnection::connect_with_transport(stream, &client_id())
         .await
         .map_err(|error| {
@@ -256,8 +254,9 @@ pub(crate) async fn connect_plain(
     host: &str,
     port: u16,
     source: Option<IpAddr>,
+    limits: Limits,
 ) -> Result<AsyncSmtpConnection, Outcome> {
-    greet(tcp_connect(host, port, source).await?).await
+    greet(tcp_connect(host, port, source).await?, limits).await
 }
 
 /// The TLS configuration for an implicit-TLS server: the policy of IMAP's (`tls`), the same
