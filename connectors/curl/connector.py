@@ -84,9 +84,14 @@ class Curl:
 
 
 def curl_message(err):
-    """curl's own error line (`curl: (60) SSL certificate problem: …`)."""
+    """curl's own error line (`curl: (60) SSL certificate problem: …`), else the last line
+    of what it printed: never the whole --verbose log, whose TLS lines mention the
+    certificate whatever went wrong."""
     lines = [l for l in err.splitlines() if l.startswith("curl: (")]
-    return lines[-1] if lines else err.strip()
+    if lines:
+        return lines[-1]
+    rest = err.strip().splitlines()
+    return rest[-1] if rest else ""
 
 
 def fail_common(code, err, step, settings_class, validation_class):

@@ -3,7 +3,6 @@
 //! version the server speaks, so that a legacy-only server is still checked past its TLS —
 //! for Courier-IMAP detection, login, five simultaneous sessions and LIST.
 
-use crate::detail::Detail;
 use std::time::Duration;
 
 use async_imap::Client;
@@ -22,7 +21,7 @@ use crate::classify;
 use crate::connector::ConnectionSecurity;
 use crate::connector::reference::imap::{capabilities, folders, reply_text};
 use crate::connector::reference::legacy_probe::{self, Protocol};
-use crate::outcome::{ErrorClass, Outcome};
+use crate::outcome::{Detail, ErrorClass, Outcome};
 
 type Session = async_imap::Session<Bounded<SslStream<TcpStream>>>;
 

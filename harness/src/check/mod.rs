@@ -15,7 +15,6 @@ pub mod report;
 mod smtp;
 mod tls;
 
-use crate::detail::Detail;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,6 +23,7 @@ use mailharness_mock_servers::TlsVersions;
 use tokio::io::AsyncBufReadExt;
 
 use crate::connector::{ConnectionSecurity, Endpoint, Secret};
+use crate::detail::Detail;
 pub use imap::SESSIONS_WANTED;
 pub use report::{CheckReport, Requirement, Row, Verdict};
 pub use tls::EXPIRY_WARNING_DAYS;

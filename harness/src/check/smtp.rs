@@ -2,7 +2,6 @@
 //! certificate (see `tls`), then the reference connector's own SMTP steps (lettre) for
 //! AUTH and — only when asked — the test message.
 
-use crate::detail::Detail;
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Mechanism;
@@ -15,7 +14,7 @@ use super::tls;
 use crate::connector::reference::legacy_probe::Protocol;
 use crate::connector::reference::smtp as steps;
 use crate::connector::{ConnectionSecurity, Settings};
-use crate::outcome::{ErrorClass, Outcome};
+use crate::outcome::{Detail, ErrorClass, Outcome};
 
 /// Marks the SMTP rows after the last one in `rows` as skipped.
 fn skip_rest(rows: &mut Vec<Row>, why: &str) {

@@ -3,7 +3,6 @@
 //! accepted — judged as the reference connector judges it (rustls), with the facts behind
 //! the judgement (names, dates, the chain the server sent) read with OpenSSL and webpki.
 
-use crate::detail::Detail;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use super::Target;
 use super::report::{Requirement, Row};
 use crate::classify;
 use crate::connector::reference::legacy_probe::{self, Protocol};
-use crate::outcome::ErrorClass;
+use crate::outcome::{Detail, ErrorClass};
 
 /// Certificates expiring within this many days are a warning.
 pub const EXPIRY_WARNING_DAYS: i32 = 30;

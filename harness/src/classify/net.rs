@@ -1,8 +1,9 @@
 //! TCP-level failures, the same for both protocols: the class is the protocol's "settings
 //! incorrect" class, the detail says what happened.
 
-use crate::detail::Detail;
 use std::io;
+
+use crate::detail::Detail;
 
 /// The detail for an I/O error on connect or while waiting for the server's first words.
 pub fn io_detail(error: &io::Error) -> Detail {

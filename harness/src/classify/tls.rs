@@ -3,8 +3,9 @@
 //! self-signed certificate, an unknown CA and a chain missing its intermediate alike, as
 //! `UnknownIssuer`, so the detail cannot tell them apart.
 
-use crate::detail::Detail;
 use rustls::{AlertDescription, CertificateError, InvalidMessage};
+
+use crate::detail::Detail;
 
 /// What went wrong in a handshake, independent of the protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,6 @@
 //! the sessions the connector keeps for syncing, opened at the same time: INBOX, Sent, and a
 //! third when LIST shows further folders.
 
-use crate::detail::Detail;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -28,7 +27,7 @@ use super::legacy_probe;
 use crate::classify;
 use crate::classify::tls::TlsFailure;
 use crate::connector::{ConnectionSecurity, Settings};
-use crate::outcome::{ErrorClass, Outcome, Step};
+use crate::outcome::{Detail, ErrorClass, Outcome, Step};
 
 type TlsStream = Bounded<tokio_rustls::client::TlsStream<TcpStream>>;
 pub(super) type ImapSession = Session<TlsStream>;

@@ -6,7 +6,6 @@
 //! alert — a second connection offering only TLS 1.0/1.1 (OpenSSL at security level 0)
 //! tells a legacy-only server from one that drops connections.
 
-use crate::detail::Detail;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::time::Duration;
@@ -17,7 +16,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio_openssl::SslStream;
 
 use crate::connector::ConnectionSecurity;
-use crate::outcome::Outcome;
+use crate::outcome::{Detail, Outcome};
 
 /// Whether the server closed or reset the connection (rather than saying why): the case
 /// this probe is for.

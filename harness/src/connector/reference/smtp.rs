@@ -7,7 +7,6 @@
 //! `smtp-login`: AUTH PLAIN or LOGIN. `test-send`: MAIL, RCPT, DATA and the message, one
 //! command at a time so that a refusal names the command that was refused.
 
-use crate::detail::Detail;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,7 +26,7 @@ use tokio::time::timeout;
 use crate::classify;
 use crate::classify::tls::TlsFailure;
 use crate::connector::{ConnectionSecurity, Settings};
-use crate::outcome::{ErrorClass, Outcome, Step};
+use crate::outcome::{Detail, ErrorClass, Outcome, Step};
 
 use super::bounded::{Bounded, Limits};
 use super::starttls::{AfterStarttls, Handover};
@@ -177,12 +176,12 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
             // Each TLS configuration is built before connecting: a bad CA file is
             // `tls-setup-failed` whatever the server does.
             Ok(if endpoint.security == ConnectionSecurity::ImplicitTls {
-                let config = implicit_config(settings)?;
+                let config = tls_config(settings)?;
                 let tcp =
                     tcp_connect(&endpoint.host, endpoint.port, settings.source_address).await?;
-                greet(implicit_tls(tcp, settings, config).await?, settings.limits).await?
+                greet(tls_handshake(tcp, settings, config).await?, settings.limits).await?
             } else {
-                let config = implicit_config(settings)?;
+                let config = tls_config(settings)?;
                 let handover = Handover::new(
                     tcp_connect(&endpoint.host, endpoint.port, settings.source_address).await?,
                 );
@@ -211,7 +210,7 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
                         Detail::ConnectionClosed,
                     )
                 })?;
-                let tls = implicit_tls(tcp, settings, config).await?;
+                let tls = tls_handshake(tcp, settings, config).await?;
                 greet(AfterStarttls::new(tls), settings.limits).await?
             })
         },
@@ -259,10 +258,10 @@ pub(crate) async fn connect_plain(
     greet(tcp_connect(host, port, source).await?, limits).await
 }
 
-/// The TLS configuration for an implicit-TLS server: the policy of IMAP's (`tls`), the same
-/// as lettre's `TlsParameters` above (TLS 1.2 and 1.3, the system roots unless switched
-/// off, the settings' CA, any certificate when insecure ones are allowed).
-fn implicit_config(settings: &Settings) -> Result<Arc<ClientConfig>, Outcome> {
+/// The TLS configuration, for implicit TLS and STARTTLS alike: the policy of IMAP's (`tls`:
+/// TLS 1.2 and 1.3, the system roots unless switched off, the settings' CA, any
+/// certificate when insecure ones are allowed).
+fn tls_config(settings: &Settings) -> Result<Arc<ClientConfig>, Outcome> {
     super::tls::client_config(settings).map_err(|detail| {
         Outcome::failed(
             ErrorClass::SmtpSettingsIncorrect,
@@ -273,8 +272,8 @@ fn implicit_config(settings: &Settings) -> Result<Arc<ClientConfig>, Outcome> {
     })
 }
 
-/// The TLS handshake of an implicit-TLS server, classified as IMAP's is.
-async fn implicit_tls(
+/// The TLS handshake (implicit, or after STARTTLS), classified as IMAP's is.
+async fn tls_handshake(
     tcp: TcpStream,
     settings: &Settings,
     config: Arc<ClientConfig>,
