@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use mailharness::classify;
 use mailharness::connector::ConnectionSecurity;
-use mailharness::outcome::{ErrorClass, Step};
+use mailharness::outcome::{Detail, ErrorClass, Step};
 use mailharness::scenario::load::{MAX_STEP_TIMEOUT_MS, parse};
 use mailharness::scenario::{
     Account, Expect, ImapSection, ImapServerKind, PasswordChoice, Scenario, ServerPassword,
@@ -433,7 +433,8 @@ fn expect() -> impl Strategy<Value = Expect> {
     (
         select(ErrorClass::ALL.to_vec()),
         select(Step::ALL.to_vec()),
-        prop::option::of(text(30)),
+        // A scenario may only expect a detail the reference connector has.
+        prop::option::of(select(Detail::ALL.to_vec()).prop_map(|d| d.as_str().to_owned())),
     )
         .prop_map(|(class, step, detail)| Expect {
             class,
@@ -788,7 +789,7 @@ proptest! {
         prop_assert_eq!(classify::smtp::auth_refusal(code, &flip_ascii_case(&text)), (class, detail));
         // A 4xx reply is temporary unless the text names the cause.
         if (400..500).contains(&code) && class == ErrorClass::Unauthorized {
-            prop_assert_eq!(detail, mailharness::outcome::Detail::WebLoginRequired);
+            prop_assert_eq!(detail, Detail::WebLoginRequired);
         }
     }
 }
