@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 mod tools;
 
-use tools::tool_present;
+use tools::{Need, Test, run_tests, tool_present};
 
 /// The connector under test: python-stdlib's program, run as a user's own would be.
 fn exec_connector() -> String {
@@ -84,7 +84,6 @@ fn report(output: &Output) -> (Vec<String>, serde_json::Value) {
     (ids, report["summary"].clone())
 }
 
-#[test]
 fn with_no_scenarios_here_the_built_in_catalogue_is_listed() {
     let here = Elsewhere::new();
     let output = here.run(&["list"]);
@@ -116,11 +115,7 @@ fn with_no_scenarios_here_the_built_in_catalogue_is_listed() {
     );
 }
 
-#[test]
 fn an_exec_connector_runs_the_built_in_catalogue_with_junit_shards_and_a_baseline() {
-    if !tool_present("python3", "the exec: connector run from an empty directory") {
-        return;
-    }
     let here = Elsewhere::new();
     let connector = exec_connector();
     let shard = |m: u32| {
@@ -264,11 +259,7 @@ fn an_exec_connector_runs_the_built_in_catalogue_with_junit_shards_and_a_baselin
             .contains("certificate = \"valid\"")
     );
 }
-#[test]
 fn a_shipped_connector_runs_from_inside_the_binary() {
-    if !tool_present("python3", "python-stdlib run from the binary's copy") {
-        return;
-    }
     let here = Elsewhere::new();
     let output = here.run(&[
         "run",
@@ -300,4 +291,24 @@ fn a_shipped_connector_runs_from_inside_the_binary() {
         assert!(stderr.contains("set it up with: cd "), "{stderr}");
         assert!(stderr.contains("pip install --target .deps"), "{stderr}");
     }
+}
+
+fn main() {
+    run_tests(&[
+        Test {
+            name: "with_no_scenarios_here_the_built_in_catalogue_is_listed",
+            needs: &[],
+            run: with_no_scenarios_here_the_built_in_catalogue_is_listed,
+        },
+        Test {
+            name: "an_exec_connector_runs_the_built_in_catalogue_with_junit_shards_and_a_baseline",
+            needs: &[Need::Tool("python3")],
+            run: an_exec_connector_runs_the_built_in_catalogue_with_junit_shards_and_a_baseline,
+        },
+        Test {
+            name: "a_shipped_connector_runs_from_inside_the_binary",
+            needs: &[Need::Tool("python3")],
+            run: a_shipped_connector_runs_from_inside_the_binary,
+        },
+    ])
 }

@@ -1,6 +1,6 @@
 //! `mailharness check` against the real servers in containers: Dovecot and Postfix meet
 //! every requirement (the test message included, which Postfix discards); Courier-IMAP
-//! fails requirement 5. Without Docker these tests say so and pass, unless
+//! fails requirement 5. Without Docker these tests are ignored, saying why, unless
 //! `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure (CI).
 
 mod check_support;
@@ -9,13 +9,9 @@ mod tools;
 use check_support::{assert_row, assert_verdicts, setup};
 use mailharness::check::{Requirement as R, Verdict};
 use mailharness::outcome::ErrorClass;
-use tools::docker_here;
+use tools::{Need, Test, block_on, run_tests};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_dovecot_and_postfix_meet_every_requirement() {
-    if !docker_here("real_dovecot_and_postfix_meet_every_requirement") {
-        return;
-    }
     let mut setup = setup(
         "[imap]\nserver = \"dovecot\"\nsecurity = \"implicit-tls\"\n\
          [smtp]\nserver = \"postfix\"\nsecurity = \"starttls\"\n",
@@ -32,11 +28,7 @@ async fn real_dovecot_and_postfix_meet_every_requirement() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_courier_imap_fails_requirement_5() {
-    if !docker_here("real_courier_imap_fails_requirement_5") {
-        return;
-    }
     let setup = setup("[imap]\nserver = \"courier\"\nsecurity = \"implicit-tls\"\n").await;
     let report = setup.check().await;
     setup.env.shutdown().await;
@@ -63,13 +55,7 @@ async fn real_courier_imap_fails_requirement_5() {
 /// A TLS 1.0-only Dovecot suits the vendor's range and is checked past its TLS (the check's
 /// IMAP sessions speak any version); Postfix's expired certificate fails row 12 while AUTH
 /// is still checked.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_legacy_dovecot_is_checked_past_tls_and_an_expired_postfix_certificate_fails() {
-    if !docker_here(
-        "real_legacy_dovecot_is_checked_past_tls_and_an_expired_postfix_certificate_fails",
-    ) {
-        return;
-    }
     let setup = setup(
         "[imap]\nserver = \"dovecot\"\ntls-versions = \"1.0\"\n\
          [smtp]\nserver = \"postfix\"\nsecurity = \"starttls\"\ncertificate = \"expired\"\n",
@@ -103,4 +89,29 @@ async fn real_legacy_dovecot_is_checked_past_tls_and_an_expired_postfix_certific
         report.summary.to_string(),
         "unauthorized_untrusted_certificate at smtp-connect (certificate-expired)"
     );
+}
+
+fn main() {
+    const DOCKER: &[Need] = &[Need::Docker];
+    run_tests(&[
+        Test {
+            name: "real_dovecot_and_postfix_meet_every_requirement",
+            needs: DOCKER,
+            run: || block_on(real_dovecot_and_postfix_meet_every_requirement()),
+        },
+        Test {
+            name: "real_courier_imap_fails_requirement_5",
+            needs: DOCKER,
+            run: || block_on(real_courier_imap_fails_requirement_5()),
+        },
+        Test {
+            name: "real_legacy_dovecot_is_checked_past_tls_and_an_expired_postfix_certificate_fails",
+            needs: DOCKER,
+            run: || {
+                block_on(
+                    real_legacy_dovecot_is_checked_past_tls_and_an_expired_postfix_certificate_fails(),
+                )
+            },
+        },
+    ])
 }

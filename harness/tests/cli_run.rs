@@ -11,7 +11,7 @@ mod no_secret;
 mod tools;
 
 use no_secret::assert_no_secret;
-use tools::tool_present;
+use tools::{Need, Test, run_tests, tool_present};
 
 fn mailharness() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mailharness"));
@@ -27,7 +27,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-#[test]
 fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
     let password = "Tr0ub4dor&3-unique-mailharness-password";
     let junit = tempfile::NamedTempFile::new().unwrap();
@@ -87,7 +86,6 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
     mailharness().current_dir(dir).args(args).output().unwrap()
 }
 
-#[test]
 fn a_bad_file_is_named_with_its_position_and_the_others_still_run() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "scenarios/good.toml", GOOD);
@@ -108,7 +106,6 @@ fn a_bad_file_is_named_with_its_position_and_the_others_still_run() {
     );
 }
 
-#[test]
 fn a_mismatch_exits_1_with_a_table() {
     let dir = tempfile::tempdir().unwrap();
     write(
@@ -132,7 +129,6 @@ fn a_mismatch_exits_1_with_a_table() {
     assert!(text(&output.stderr).contains("no scenario matches"));
 }
 
-#[test]
 fn usage_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let output = run_in(dir.path(), &["run", "builtin:no-such-topic"]);
@@ -155,7 +151,6 @@ fn usage_errors_exit_2() {
     assert_eq!(run_in(dir.path(), &["frobnicate"]).status.code(), Some(2));
 }
 
-#[test]
 fn list_shows_ids_tags_and_expectations() {
     let output = mailharness()
         .current_dir(repository())
@@ -169,7 +164,6 @@ fn list_shows_ids_tags_and_expectations() {
     assert!(!stdout.contains("tls/imap-implicit-valid"));
 }
 
-#[test]
 fn serve_keeps_the_servers_up_and_never_prints_the_password() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = mailharness()
@@ -258,7 +252,6 @@ fn run_connector(command: &str) -> (Option<i32>, String) {
     )
 }
 
-#[test]
 fn connector_errors_are_named_and_never_pass() {
     let cases = [
         ("exec:echo not json", "printed no JSON outcome"),
@@ -286,7 +279,6 @@ fn connector_errors_are_named_and_never_pass() {
     }
 }
 
-#[test]
 fn a_connector_echoing_its_input_does_not_leak_the_password() {
     // `cat` prints the request, password included, which is JSON but no outcome.
     let (code, output) = run_connector("exec:cat");
@@ -299,23 +291,13 @@ fn a_connector_echoing_its_input_does_not_leak_the_password() {
     assert!(!output.contains("p4ssw0rd-that-must-not-show"), "{output}");
 }
 
-#[test]
 fn an_external_connector_passes_like_the_reference_one() {
     let script = repository().join("connectors/python-stdlib/connector.py");
-    if std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("note: no python3 here; skipped");
-        return;
-    }
     let (code, output) = run_connector(&format!("exec:python3 {}", script.display()));
     assert_eq!(code, Some(0), "{output}");
     assert!(output.contains("1 scenarios, 1 passed"), "{output}");
 }
 
-#[test]
 fn the_matrix_marks_mismatches_per_connector() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "scenarios/quick.toml", QUICK);
@@ -359,7 +341,6 @@ fn report_ids(output: &Output) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn two_shards_together_run_exactly_the_selection() {
     // The mock topics that do not wait on purpose: real runs, a few seconds.
     let topics = ["scenarios/tls", "scenarios/auth", "scenarios/smtp"];
@@ -393,7 +374,6 @@ fn two_shards_together_run_exactly_the_selection() {
     }
 }
 
-#[test]
 fn a_bad_partition_is_a_usage_error() {
     let output = mailharness()
         .current_dir(repository())
@@ -404,7 +384,6 @@ fn a_bad_partition_is_a_usage_error() {
     assert!(text(&output.stderr).contains("expected hash:M/N or count:M/N"));
 }
 
-#[test]
 fn junit_has_a_case_per_scenario_failures_and_errors_and_no_password() {
     let password = "Junit-only-password-4711";
     let dir = tempfile::tempdir().unwrap();
@@ -456,7 +435,6 @@ fn junit_has_a_case_per_scenario_failures_and_errors_and_no_password() {
     }
 }
 
-#[test]
 fn on_github_actions_mismatches_are_annotated_and_the_summary_is_appended() {
     let dir = tempfile::tempdir().unwrap();
     write(
@@ -499,7 +477,6 @@ fn on_github_actions_mismatches_are_annotated_and_the_summary_is_appended() {
     assert!(!text(&output.stderr).contains("::error"));
 }
 
-#[test]
 fn a_baseline_turns_known_deviations_green_and_names_any_change() {
     let dir = tempfile::tempdir().unwrap();
     let wrong = "description = \"expects ok from an expired certificate\"\n[imap]\ncertificate = \"expired\"\n[expect]\nclass = \"ok\"\n";
@@ -603,7 +580,6 @@ fn png_size(png: &[u8]) -> (u32, u32) {
     (number(16), number(20))
 }
 
-#[test]
 fn the_html_report_renders_in_a_browser_with_mismatches_behind_a_click() {
     let password = "Html-page-password-0815";
     let dir = tempfile::tempdir().unwrap();
@@ -644,9 +620,6 @@ fn the_html_report_renders_in_a_browser_with_mismatches_behind_a_click() {
     );
     assert_no_secret(&html, password, &["alice@example.com", "alice"]);
     assert_no_secret(&html, &format!("not-{password}"), &["alice@example.com"]);
-    if !tool_present("chromium", "rendering the HTML report in a browser") {
-        return;
-    }
     let profile = tempfile::tempdir().unwrap();
     let url = format!("file://{}", page.display());
     let dom = dir.path().join("dom.html");
@@ -717,4 +690,89 @@ fn the_html_report_renders_in_a_browser_with_mismatches_behind_a_click() {
         "a nearly blank screenshot: {} bytes",
         png.len()
     );
+}
+
+fn main() {
+    run_tests(&[
+        Test {
+            name: "the_whole_catalogue_passes_and_no_password_is_ever_printed",
+            needs: &[],
+            run: the_whole_catalogue_passes_and_no_password_is_ever_printed,
+        },
+        Test {
+            name: "a_bad_file_is_named_with_its_position_and_the_others_still_run",
+            needs: &[],
+            run: a_bad_file_is_named_with_its_position_and_the_others_still_run,
+        },
+        Test {
+            name: "a_mismatch_exits_1_with_a_table",
+            needs: &[],
+            run: a_mismatch_exits_1_with_a_table,
+        },
+        Test {
+            name: "usage_errors_exit_2",
+            needs: &[],
+            run: usage_errors_exit_2,
+        },
+        Test {
+            name: "list_shows_ids_tags_and_expectations",
+            needs: &[],
+            run: list_shows_ids_tags_and_expectations,
+        },
+        Test {
+            name: "serve_keeps_the_servers_up_and_never_prints_the_password",
+            needs: &[],
+            run: serve_keeps_the_servers_up_and_never_prints_the_password,
+        },
+        Test {
+            name: "connector_errors_are_named_and_never_pass",
+            needs: &[],
+            run: connector_errors_are_named_and_never_pass,
+        },
+        Test {
+            name: "a_connector_echoing_its_input_does_not_leak_the_password",
+            needs: &[],
+            run: a_connector_echoing_its_input_does_not_leak_the_password,
+        },
+        Test {
+            name: "an_external_connector_passes_like_the_reference_one",
+            needs: &[Need::Tool("python3")],
+            run: an_external_connector_passes_like_the_reference_one,
+        },
+        Test {
+            name: "the_matrix_marks_mismatches_per_connector",
+            needs: &[],
+            run: the_matrix_marks_mismatches_per_connector,
+        },
+        Test {
+            name: "two_shards_together_run_exactly_the_selection",
+            needs: &[],
+            run: two_shards_together_run_exactly_the_selection,
+        },
+        Test {
+            name: "a_bad_partition_is_a_usage_error",
+            needs: &[],
+            run: a_bad_partition_is_a_usage_error,
+        },
+        Test {
+            name: "junit_has_a_case_per_scenario_failures_and_errors_and_no_password",
+            needs: &[],
+            run: junit_has_a_case_per_scenario_failures_and_errors_and_no_password,
+        },
+        Test {
+            name: "on_github_actions_mismatches_are_annotated_and_the_summary_is_appended",
+            needs: &[],
+            run: on_github_actions_mismatches_are_annotated_and_the_summary_is_appended,
+        },
+        Test {
+            name: "a_baseline_turns_known_deviations_green_and_names_any_change",
+            needs: &[],
+            run: a_baseline_turns_known_deviations_green_and_names_any_change,
+        },
+        Test {
+            name: "the_html_report_renders_in_a_browser_with_mismatches_behind_a_click",
+            needs: &[Need::Tool("chromium")],
+            run: the_html_report_renders_in_a_browser_with_mismatches_behind_a_click,
+        },
+    ])
 }

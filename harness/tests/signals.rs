@@ -6,8 +6,8 @@
 //! commands) still runs. A run also removes the containers of runs that died, and only
 //! those, even when it needs no container itself.
 //!
-//! The tests with real servers need Docker: without a daemon they say so and pass, unless
-//! `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure (as in `tests/check_real.rs`).
+//! The tests with real servers need Docker: without a daemon they are ignored, saying why,
+//! unless `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure (as in `tests/check_real.rs`).
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt as _;
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 mod tools;
 
 use mailharness::containers::{docker, images};
-use tools::docker_here;
+use tools::{Need, Test, run_tests};
 
 /// The repository's top, where `scenarios/` is.
 fn top() -> PathBuf {
@@ -218,11 +218,7 @@ fn sleeps_in(session: u32) -> usize {
         .count()
 }
 
-#[test]
 fn sigterm_while_containers_start_removes_them_all() {
-    if !docker_here("sigterm_while_containers_start_removes_them_all") {
-        return;
-    }
     let mut run = Child::start(&["run", "scenarios/real"]);
     // Containers start eight at a time from this line on; some are being created, some
     // wait for their server when the signal comes.
@@ -246,11 +242,7 @@ fn sigterm_while_containers_start_removes_them_all() {
     run.assert_nothing_left();
 }
 
-#[test]
 fn sigint_during_the_scenarios_removes_the_containers() {
-    if !docker_here("sigint_during_the_scenarios_removes_the_containers") {
-        return;
-    }
     let mut run = Child::start(&["run", "scenarios/real/dovecot", "--format", "matrix"]);
     run.wait_for_line("a finished scenario", Duration::from_secs(90), |l| {
         l.starts_with("[  1/")
@@ -267,7 +259,6 @@ fn sigint_during_the_scenarios_removes_the_containers() {
     run.assert_nothing_left();
 }
 
-#[test]
 fn sighup_kills_the_connectors_still_running() {
     // Mock servers only, and a connector that outlives the signal by far, with a child of
     // its own in the background: killing the connector's process alone would leave that.
@@ -298,7 +289,6 @@ fn sighup_kills_the_connectors_still_running() {
     run.assert_nothing_left();
 }
 
-#[test]
 fn serve_deletes_its_password_file_on_sigterm() {
     let mut serve = Child::start(&["serve", "scenarios/tls/imap-implicit-expired.toml"]);
     serve.wait_for_line("the servers up", Duration::from_secs(30), |l| {
@@ -323,7 +313,6 @@ fn serve_deletes_its_password_file_on_sigterm() {
     serve.assert_nothing_left();
 }
 
-#[test]
 fn serve_in_a_given_directory_deletes_only_the_password_file() {
     let dir = tempfile::tempdir().unwrap();
     let dir_arg = dir.path().to_str().unwrap();
@@ -391,11 +380,7 @@ fn dead_pid() -> u32 {
     pid
 }
 
-#[test]
 fn a_mock_only_run_removes_containers_of_dead_runs_only() {
-    if !docker_here("a_mock_only_run_removes_containers_of_dead_runs_only") {
-        return;
-    }
     // Any image does for containers that are only created; this one is built if missing.
     let image = images::build(&["dovecot"], &mut |_| {}).expect("the dovecot image")[0]
         .tag
@@ -437,7 +422,6 @@ fn a_mock_only_run_removes_containers_of_dead_runs_only() {
 }
 
 /// The directory this file's tests start the binary in holds the scenarios they name.
-#[test]
 fn the_scenarios_named_are_there() {
     for path in [
         "scenarios/real/dovecot",
@@ -445,4 +429,44 @@ fn the_scenarios_named_are_there() {
     ] {
         assert!(Path::new(&top().join(path)).exists(), "{path}");
     }
+}
+
+fn main() {
+    run_tests(&[
+        Test {
+            name: "sigterm_while_containers_start_removes_them_all",
+            needs: &[Need::Docker],
+            run: sigterm_while_containers_start_removes_them_all,
+        },
+        Test {
+            name: "sigint_during_the_scenarios_removes_the_containers",
+            needs: &[Need::Docker],
+            run: sigint_during_the_scenarios_removes_the_containers,
+        },
+        Test {
+            name: "sighup_kills_the_connectors_still_running",
+            needs: &[],
+            run: sighup_kills_the_connectors_still_running,
+        },
+        Test {
+            name: "serve_deletes_its_password_file_on_sigterm",
+            needs: &[],
+            run: serve_deletes_its_password_file_on_sigterm,
+        },
+        Test {
+            name: "serve_in_a_given_directory_deletes_only_the_password_file",
+            needs: &[],
+            run: serve_in_a_given_directory_deletes_only_the_password_file,
+        },
+        Test {
+            name: "a_mock_only_run_removes_containers_of_dead_runs_only",
+            needs: &[Need::Docker],
+            run: a_mock_only_run_removes_containers_of_dead_runs_only,
+        },
+        Test {
+            name: "the_scenarios_named_are_there",
+            needs: &[],
+            run: the_scenarios_named_are_there,
+        },
+    ])
 }

@@ -2,21 +2,118 @@
 //! drives (python3, xmllint, chromium) and Docker, each with the project's rule for a
 //! missing one, and the peak memory of the children a test waited for. Each binary uses
 //! some of it.
+//!
+//! The rule: a test that needs what this machine lacks is reported *ignored*, with the
+//! reason on stderr, never passed; under `MAILHARNESS_REQUIRE_DOCKER=1` (Docker) or
+//! `MAILHARNESS_REQUIRE_CONNECTORS=1` (the tools), as in CI, it fails instead. The binaries
+//! with such tests are `harness = false` and run through [`run_tests`].
 #![allow(dead_code)]
 
 use std::process::{Command, Stdio};
 
+use libtest_mimic::{Arguments, Trial};
 use mailharness::containers::docker;
 
-/// Whether `tool` runs here. When it does not, a test that needs it fails under
-/// MAILHARNESS_REQUIRE_CONNECTORS=1 (CI installs it) and otherwise says what it leaves out.
-pub fn tool_present(tool: &str, why: &str) -> bool {
-    let present = Command::new(tool)
+/// What a test needs from the machine besides the binary.
+#[derive(Clone, Copy, Debug)]
+pub enum Need {
+    /// A Docker daemon (the real servers).
+    Docker,
+    /// A program on the PATH that answers `--version`.
+    Tool(&'static str),
+}
+
+impl Need {
+    /// What is missing here, and the variable that makes it required; none when present.
+    fn missing(self) -> Option<(String, &'static str)> {
+        match self {
+            Need::Docker => docker::daemon().err().map(|reason| {
+                (
+                    format!("no Docker daemon ({reason})"),
+                    docker::REQUIRE_DOCKER,
+                )
+            }),
+            Need::Tool(tool) => (!runs(tool)).then(|| {
+                (
+                    format!("{tool} is missing"),
+                    "MAILHARNESS_REQUIRE_CONNECTORS",
+                )
+            }),
+        }
+    }
+}
+
+/// One test of a [`run_tests`] binary.
+pub struct Test {
+    pub name: &'static str,
+    pub needs: &'static [Need],
+    pub run: fn(),
+}
+
+/// Runs `tests` as the binary's tests (libtest's arguments and output): each is ignored
+/// when something it needs is missing, or fails when that is required (see the module doc).
+pub fn run_tests(tests: &[Test]) -> ! {
+    let args = Arguments::from_args();
+    let trials = tests
+        .iter()
+        .map(|test| {
+            let run = test.run;
+            let missing = test.needs.iter().find_map(|need| need.missing());
+            match missing {
+                None => Trial::test(test.name, move || {
+                    run();
+                    Ok(())
+                }),
+                Some((what, variable)) if std::env::var(variable).is_ok_and(|v| v == "1") => {
+                    Trial::test(test.name, move || {
+                        Err(format!("{what}, and {variable}=1 is set").into())
+                    })
+                }
+                Some((what, variable)) => {
+                    if !args.list {
+                        eprintln!(
+                            "note: {} is ignored: {what} ({variable}=1 makes this a failure)",
+                            test.name
+                        );
+                    }
+                    Trial::test(test.name, move || {
+                        run();
+                        Ok(())
+                    })
+                    .with_ignored_flag(true)
+                }
+            }
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit()
+}
+
+/// Runs an async test body on a runtime of its own (two workers, as `#[tokio::test]`'s
+/// multi-thread flavour was given).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(future)
+}
+
+/// Whether `tool --version` runs.
+fn runs(tool: &str) -> bool {
+    Command::new(tool)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .is_ok();
+        .is_ok()
+}
+
+/// For a part of a test that needs `tool` (the rest runs either way): whether it runs here.
+/// When it does not, the test fails under
+/// MAILHARNESS_REQUIRE_CONNECTORS=1 (CI installs it) and otherwise says what it leaves out.
+pub fn tool_present(tool: &str, why: &str) -> bool {
+    let present = runs(tool);
     let required = std::env::var("MAILHARNESS_REQUIRE_CONNECTORS").is_ok_and(|v| v == "1");
     assert!(
         present || !required,
@@ -26,26 +123,6 @@ pub fn tool_present(tool: &str, why: &str) -> bool {
         eprintln!("note: {tool} is missing: {why} is left out of this test");
     }
     present
-}
-
-/// Whether Docker is here; panics when it is required and missing.
-pub fn docker_here(test: &str) -> bool {
-    match docker::daemon() {
-        Ok(_) => true,
-        Err(reason) if docker::required() => {
-            panic!(
-                "{test}: no Docker daemon ({reason}), and {} is set",
-                docker::REQUIRE_DOCKER
-            )
-        }
-        Err(reason) => {
-            eprintln!(
-                "{test}: skipped, no Docker daemon ({reason}); set {}=1 to make this a failure",
-                docker::REQUIRE_DOCKER
-            );
-            false
-        }
-    }
 }
 
 /// The largest resident set of the children this process waited for, in KiB: in a test
