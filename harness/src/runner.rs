@@ -7,8 +7,6 @@
 //! connector trusts, the real servers' containers. Scenarios run in parallel (see
 //! [`Concurrency`]).
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -76,6 +74,23 @@ impl RunEnv {
             docker: std::sync::OnceLock::new(),
             limits: Default::default(),
         })
+    }
+
+    /// [`RunEnv::docker`] from async code: the first call checks Docker and may build images
+    /// for minutes, so on a multi-thread runtime the worker hands its other tasks over first
+    /// (`block_in_place`) instead of stalling them.
+    fn docker_from_async(&self) -> Result<(), String> {
+        if let Some(ready) = self.docker.get() {
+            return ready.clone();
+        }
+        let multi_thread = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
+            handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        });
+        if multi_thread {
+            tokio::task::block_in_place(|| self.docker())
+        } else {
+            self.docker()
+        }
     }
 
     /// Whether real servers can run here. The first time: removes leftovers of killed runs
@@ -167,15 +182,16 @@ impl RunEnv {
     }
 }
 
-/// A password nobody could guess or find in a source file.
+/// A password nobody could guess or find in a source file: 24 bytes from the operating
+/// system's CSPRNG (through rustls's ring provider, the crypto already in the tree), in hex.
 pub fn random_password() -> String {
-    let mut text = String::from("mh-");
-    for _ in 0..3 {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u64(0);
-        text.push_str(&format!("{:016x}", hasher.finish()));
-    }
-    text
+    let mut bytes = [0u8; 24];
+    rustls::crypto::ring::default_provider()
+        .secure_random
+        .fill(&mut bytes)
+        .expect("the operating system's random source");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("mh-{hex}")
 }
 
 /// The result of one scenario.
@@ -272,7 +288,7 @@ impl Leg {
     }
 
     async fn real(env: &RunEnv, server: real::RealServer) -> Result<Leg, String> {
-        env.docker()?;
+        env.docker_from_async()?;
         let certs = env.certs.clone();
         let running = env
             .containers
@@ -362,7 +378,7 @@ pub async fn run_scenario(
         transcripts: Vec::new(),
     };
     if scenario.needs_containers()
-        && let Err(reason) = env.docker()
+        && let Err(reason) = env.docker_from_async()
     {
         if docker::required() {
             result.mismatch = Some(format!("{reason}, and {} is set", docker::REQUIRE_DOCKER));

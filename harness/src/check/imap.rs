@@ -25,7 +25,8 @@ use crate::outcome::{Detail, ErrorClass, Outcome};
 
 type Session = async_imap::Session<Bounded<SslStream<TcpStream>>>;
 
-/// The vendor's maximum of simultaneous connections per inbox (seeds/003).
+/// The vendor's maximum of simultaneous connections per inbox (its technical requirements:
+/// two permanent sessions, a third for further folders, two while sending).
 pub const SESSIONS_WANTED: usize = 5;
 
 /// A requirement that failed, before it is turned into a row.

@@ -1,7 +1,7 @@
 //! Admin mode: `mailharness check` against a live IMAP and SMTP server. It tells a mail
 //! administrator, before anyone connects an inbox, which error a connector would hit and
-//! what to change: fourteen requirements (SPEC §5, from the vendor's technical
-//! requirements and troubleshooting articles), each with a verdict, the server's own words,
+//! what to change: fourteen requirements (from the vendor's technical requirements and
+//! troubleshooting articles; docs/check.md lists them), each with a verdict, the server's own words,
 //! the error class a connector would report and the remedy.
 //!
 //! - `report`: the requirements, rows, summary and their renderings.
@@ -96,7 +96,8 @@ impl CheckConfig {
     }
 }
 
-/// The TLS versions the vendor's connector supports (seeds/003: TLS 1.0, 1.1 and 1.2).
+/// The TLS versions the vendor's connector supports (its technical requirements: TLS 1.0,
+/// 1.1 and 1.2).
 pub fn vendor_tls() -> TlsVersions {
     "1.0-1.2".parse().expect("a valid range")
 }

@@ -1,6 +1,6 @@
 //! What an administrator should change when a requirement fails: the advice of the vendor's
-//! troubleshooting article for IMAP/SMTP connection errors (seeds/004) and its technical
-//! requirements (seeds/003), in our own words, chosen by requirement and detail.
+//! troubleshooting article for IMAP/SMTP connection errors and its technical requirements,
+//! in our own words, chosen by requirement and detail.
 
 use super::report::Requirement;
 use crate::outcome::{Detail, ErrorClass};

@@ -1,7 +1,7 @@
 //! IMAP: recognising Courier-IMAP, and the class of a refused LOGIN.
 //!
 //! Login refusals are told apart by the response code and the text the real servers send
-//! (PROVIDER-REPLIES.md): wrong credentials, app password required, too many connections,
+//! (the providers' own texts): wrong credentials, app password required, too many connections,
 //! unavailable, TLS required, address not allowed.
 
 use std::collections::HashMap;
@@ -120,7 +120,7 @@ mod tests {
         )])));
     }
 
-    /// One real reply per arm, from PROVIDER-REPLIES.md.
+    /// One real reply per arm, as the providers and servers send it.
     #[test]
     fn login_refusals() {
         let cases = [

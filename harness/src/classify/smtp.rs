@@ -56,7 +56,7 @@ pub fn auth_refusal(code: u16, text: &str) -> (ErrorClass, Detail) {
 mod tests {
     use super::*;
 
-    /// One real reply per arm, from PROVIDER-REPLIES.md.
+    /// One real reply per arm, as the providers and servers send it.
     #[test]
     fn auth_refusals() {
         let cases = [
