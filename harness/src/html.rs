@@ -805,7 +805,11 @@ mod tests {
         );
         assert!(page.contains("<p class=\"verdict fail\">1 pass, 1 warn, 1 fail, 1 skipped. A connector would report: imap_validation_error at imap-connect (courier-imap)</p>"), "{page}");
         // What to change: the warning and the failure, each with its remedy.
-        let remedy = report.rows[2].remedy.as_deref().unwrap();
+        let remedy = report
+            .row(crate::check::Requirement::ImapServerSoftware)
+            .remedy
+            .as_deref()
+            .unwrap();
         assert!(page.contains(&format!(
             "<li class=\"fail\"><b>5. IMAP server software</b> (FAIL): {}</li>",
             escape(remedy)

@@ -14,7 +14,8 @@ use crate::connector::reference::bounded::{Bounded, Limits};
 use tokio::time::timeout;
 use tokio_openssl::SslStream;
 
-use super::report::{self, Requirement, Row};
+use super::report::{self, Row};
+use super::requirement::Requirement;
 use super::tls::{self, Probe};
 use super::{CheckConfig, Target};
 use crate::classify;

@@ -4,7 +4,8 @@
 //! troubleshooting articles; docs/check.md lists them), each with a verdict, the server's own words,
 //! the error class a connector would report and the remedy.
 //!
-//! - `report`: the requirements, rows, summary and their renderings.
+//! - `requirement`: the fourteen requirements, numbered in step order.
+//! - `report`: rows, summary and their renderings.
 //! - `tls`: TLS versions and certificates, for either port.
 //! - `imap`, `smtp`: the rows of each port.
 //! - `remedy`: the advice for each failure.
@@ -12,6 +13,7 @@
 mod imap;
 pub mod remedy;
 pub mod report;
+pub mod requirement;
 mod smtp;
 mod tls;
 
@@ -25,7 +27,8 @@ use tokio::io::AsyncBufReadExt;
 use crate::connector::{ConnectionSecurity, Endpoint, Secret};
 use crate::detail::Detail;
 pub use imap::SESSIONS_WANTED;
-pub use report::{CheckReport, Requirement, Row, Verdict};
+pub use report::{CheckReport, Row, Verdict};
+pub use requirement::Requirement;
 pub use tls::EXPIRY_WARNING_DAYS;
 
 /// One server to check: where it is and how it is secured.

@@ -2,7 +2,7 @@
 //! troubleshooting article for IMAP/SMTP connection errors and its technical requirements,
 //! in our own words, chosen by requirement and detail.
 
-use super::report::Requirement;
+use super::requirement::Requirement;
 use crate::outcome::{Detail, ErrorClass};
 
 /// Advice for a failed requirement that stops a connector with `class` (`detail`).

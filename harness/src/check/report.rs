@@ -6,105 +6,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::outcome::{ErrorClass, Outcome, Step};
-
-/// The requirements an inbox's servers must meet, in the order they are checked (the
-/// connector's step order). The number is the row's stable number in reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Requirement {
-    ImapReachable,
-    ImapEncryption,
-    ImapTlsVersions,
-    ImapCertificate,
-    ImapServerSoftware,
-    ImapLogin,
-    ImapSessions,
-    ImapFolders,
-    SmtpReachable,
-    SmtpEncryption,
-    SmtpTlsVersions,
-    SmtpCertificate,
-    SmtpAuth,
-    TestSend,
-}
-
-impl Requirement {
-    pub const ALL: [Requirement; 14] = [
-        Requirement::ImapReachable,
-        Requirement::ImapEncryption,
-        Requirement::ImapTlsVersions,
-        Requirement::ImapCertificate,
-        Requirement::ImapServerSoftware,
-        Requirement::ImapLogin,
-        Requirement::ImapSessions,
-        Requirement::ImapFolders,
-        Requirement::SmtpReachable,
-        Requirement::SmtpEncryption,
-        Requirement::SmtpTlsVersions,
-        Requirement::SmtpCertificate,
-        Requirement::SmtpAuth,
-        Requirement::TestSend,
-    ];
-
-    /// Requirements 1–8, the IMAP port's.
-    pub fn imap() -> &'static [Requirement] {
-        &Requirement::ALL[..8]
-    }
-
-    /// Requirements 9–14, the SMTP port's.
-    pub fn smtp() -> &'static [Requirement] {
-        &Requirement::ALL[8..]
-    }
-
-    /// 1 to 14.
-    pub fn number(self) -> usize {
-        Requirement::ALL
-            .iter()
-            .position(|r| *r == self)
-            .expect("every requirement is in ALL")
-            + 1
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Requirement::ImapReachable => "IMAP port reachable",
-            Requirement::ImapEncryption => "IMAP encryption offered",
-            Requirement::ImapTlsVersions => "IMAP TLS versions",
-            Requirement::ImapCertificate => "IMAP certificate",
-            Requirement::ImapServerSoftware => "IMAP server software",
-            Requirement::ImapLogin => "IMAP login",
-            Requirement::ImapSessions => "Simultaneous IMAP sessions",
-            Requirement::ImapFolders => "Folders (LIST)",
-            Requirement::SmtpReachable => "SMTP port reachable",
-            Requirement::SmtpEncryption => "SMTP encryption offered",
-            Requirement::SmtpTlsVersions => "SMTP TLS versions",
-            Requirement::SmtpCertificate => "SMTP certificate",
-            Requirement::SmtpAuth => "SMTP AUTH",
-            Requirement::TestSend => "Test send",
-        }
-    }
-
-    /// The connector step in which a failure of this requirement shows.
-    pub fn step(self) -> Step {
-        match self {
-            Requirement::ImapReachable
-            | Requirement::ImapEncryption
-            | Requirement::ImapTlsVersions
-            | Requirement::ImapCertificate
-            | Requirement::ImapServerSoftware => Step::ImapConnect,
-            Requirement::ImapLogin | Requirement::ImapSessions | Requirement::ImapFolders => {
-                Step::ImapLogin
-            }
-            Requirement::SmtpReachable
-            | Requirement::SmtpEncryption
-            | Requirement::SmtpTlsVersions
-            | Requirement::SmtpCertificate => Step::SmtpConnect,
-            Requirement::SmtpAuth => Step::SmtpLogin,
-            Requirement::TestSend => Step::TestSend,
-        }
-    }
-}
+use super::requirement::Requirement;
+use crate::outcome::{ErrorClass, Outcome};
 
 /// How a requirement fared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -272,6 +175,14 @@ impl CheckReport {
         }
     }
 
+    /// The row of `requirement`.
+    pub fn row(&self, requirement: Requirement) -> &Row {
+        self.rows
+            .iter()
+            .find(|row| row.requirement == requirement)
+            .expect("a report has a row for every requirement")
+    }
+
     /// Whether any requirement fails.
     pub fn failed(&self) -> bool {
         self.rows.iter().any(|row| row.verdict == Verdict::Fail)
@@ -358,9 +269,12 @@ impl CheckReport {
 mod tests {
     #[test]
     fn evidence_is_cut_and_escaped() {
-        let row = Row::pass(Requirement::ALL[0], "* OK ready\r\nbell\x07 nul\0 cr\r.");
+        let row = Row::pass(
+            Requirement::ImapReachable,
+            "* OK ready\r\nbell\x07 nul\0 cr\r.",
+        );
         assert_eq!(row.evidence, "* OK ready\nbell\\u{7} nul\\u{0} cr\\r.");
-        let row = Row::pass(Requirement::ALL[0], "x".repeat(1_000_000));
+        let row = Row::pass(Requirement::ImapReachable, "x".repeat(1_000_000));
         assert_eq!(
             row.evidence,
             format!(
@@ -373,14 +287,6 @@ mod tests {
 
     use super::*;
     use crate::detail::Detail;
-
-    #[test]
-    fn requirements_are_numbered_one_to_fourteen_in_step_order() {
-        let numbers: Vec<usize> = Requirement::ALL.iter().map(|r| r.number()).collect();
-        assert_eq!(numbers, (1..=14).collect::<Vec<_>>());
-        let steps: Vec<Step> = Requirement::ALL.iter().map(|r| r.step()).collect();
-        assert!(steps.windows(2).all(|w| w[0] <= w[1]));
-    }
 
     #[test]
     fn summary_names_the_first_failing_row() {

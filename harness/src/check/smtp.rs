@@ -9,7 +9,8 @@ use lettre::transport::smtp::extension::{Extension, ServerInfo};
 use tokio::time::timeout;
 
 use super::CheckConfig;
-use super::report::{self, Requirement, Row};
+use super::report::{self, Row};
+use super::requirement::Requirement;
 use super::tls;
 use crate::connector::reference::legacy_probe::Protocol;
 use crate::connector::reference::smtp as steps;

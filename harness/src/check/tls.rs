@@ -15,7 +15,8 @@ use rustls::client::danger::ServerCertVerifier;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::Target;
-use super::report::{Requirement, Row};
+use super::report::Row;
+use super::requirement::Requirement;
 use crate::classify;
 use crate::connector::reference::legacy_probe::{self, Protocol};
 use crate::outcome::{Detail, ErrorClass};
