@@ -448,3 +448,84 @@ fn list_wildcards_match_as_rfc_3501_says() {
     let pattern = format!("{}z", "*%".repeat(200));
     assert!(!wildcard_match(&pattern, &"a".repeat(200), '/'));
 }
+
+fn hostile(rules: &str) -> ImapConfig {
+    #[derive(serde::Deserialize)]
+    struct Rules {
+        hostile: Vec<crate::hostile::Hostile>,
+    }
+    let rules: Rules = toml::from_str(rules).unwrap();
+    ImapConfig {
+        hostile: rules.hostile,
+        ..ImapConfig::default()
+    }
+}
+
+#[test]
+fn a_hostile_login_reply_keeps_the_login_and_the_tag() {
+    let mut session = open(
+        hostile("[[hostile]]\nat = 'login'\nsend = '{tag} MAYBE\\x00\\r\\n'\n"),
+        true,
+        SessionCounts::default(),
+    );
+    session.say("");
+    let (written, others) = session.exchange(&format!("a1 LOGIN {USER} \"{PASSWORD}\"\r\n"));
+    assert_eq!(written, "a1 MAYBE\0\r\n");
+    // The login took effect all the same: the milestone, and the next command is answered
+    // as a logged-in session's.
+    assert_eq!(others, vec![Action::Reached(Milestone::AfterLogin)]);
+    assert!(session.say("a2 SELECT INBOX\r\n").contains("a2 OK"));
+}
+
+#[test]
+fn bye_after_login_then_close() {
+    let mut session = open(
+        hostile(
+            "[[hostile]]\nat = 'after-login'\nsend = '* BYE Autologout\\r\\n'\nthen = 'close'\n",
+        ),
+        true,
+        SessionCounts::default(),
+    );
+    session.say("");
+    let (written, others) = session.exchange(&format!(
+        "a1 LOGIN {USER} \"{PASSWORD}\"\r\na2 LIST \"\" *\r\n"
+    ));
+    assert!(written.starts_with("a1 OK"), "{written}");
+    assert!(
+        written.ends_with("Logged in\r\n* BYE Autologout\r\n"),
+        "{written}"
+    );
+    // Closed: the pipelined LIST is never answered, the milestone never reached.
+    assert_eq!(others, vec![Action::Close]);
+}
+
+#[test]
+fn a_flooding_greeting_and_silence() {
+    let mut session = open(
+        hostile("[[hostile]]\nat = 'greeting'\nsend = '* OK '\nrepeat = 'a'\n"),
+        true,
+        SessionCounts::default(),
+    );
+    let (written, others) = session.exchange("");
+    assert_eq!(written, "* OK ");
+    assert_eq!(
+        others,
+        vec![
+            Action::Flood {
+                bytes: b"a".to_vec(),
+                times: None
+            },
+            Action::Reached(Milestone::AfterGreeting)
+        ]
+    );
+    let mut silent = open(
+        hostile("[[hostile]]\nat = 'capability'\nthen = 'silence'\n"),
+        true,
+        SessionCounts::default(),
+    );
+    silent.say("");
+    assert_eq!(
+        silent.exchange("a1 CAPABILITY\r\na2 NOOP\r\n"),
+        (String::new(), vec![])
+    );
+}

@@ -408,3 +408,50 @@ fn auth_can_be_switched_off_and_relay_denied_for_everyone() {
         "554 5.7.1 <bcc@crm.example>: Relay access denied\r\n"
     );
 }
+
+fn hostile(rules: &str) -> SmtpConfig {
+    #[derive(serde::Deserialize)]
+    struct Rules {
+        hostile: Vec<crate::hostile::Hostile>,
+    }
+    let rules: Rules = toml::from_str(rules).unwrap();
+    SmtpConfig {
+        hostile: rules.hostile,
+        ..SmtpConfig::default()
+    }
+}
+
+#[test]
+fn a_hostile_greeting_replaces_the_standard_one() {
+    let mut session = open(
+        hostile("[[hostile]]\nat = 'greeting'\nsend = '999 odd\\xff\\r\\n'\n"),
+        true,
+    );
+    session.session.feed(b"");
+    let mut sent = Vec::new();
+    while let Some(action) = session.session.next_action() {
+        if let Action::Send(bytes) = action {
+            sent.extend(bytes);
+        }
+    }
+    assert_eq!(sent, b"999 odd\xff\r\n");
+    // The session goes on as after its own greeting.
+    assert!(session.say("EHLO client.example\r\n").starts_with("250-"));
+}
+
+#[test]
+fn the_reply_after_the_final_dot_can_be_hostile_and_the_message_is_kept() {
+    let mut session = open(
+        hostile("[[hostile]]\nat = 'message'\nsend = 'queued\\r\\n'\nthen = 'close'\n"),
+        true,
+    );
+    session.say("");
+    session.login();
+    session.say("MAIL FROM:<alice@example.com>\r\n");
+    session.say("RCPT TO:<bcc@crm.example>\r\n");
+    session.say("DATA\r\n");
+    let (written, others) = session.exchange("Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n");
+    assert_eq!(written, "queued\r\n");
+    assert_eq!(others, vec![Action::Close]);
+    assert_eq!(session.messages.lock().unwrap().len(), 1);
+}
