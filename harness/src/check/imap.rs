@@ -14,7 +14,7 @@ use crate::connector::reference::bounded::{Bounded, Limits};
 use tokio::time::timeout;
 use tokio_openssl::SslStream;
 
-use super::report::{self, Row};
+use super::report::{Row, Rows};
 use super::requirement::Requirement;
 use super::tls::{self, Probe};
 use super::{CheckConfig, Target};
@@ -69,7 +69,7 @@ impl Failure {
 
 /// The IMAP rows, 1 to 8, in order.
 pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
-    let mut rows = Vec::new();
+    let mut rows = Rows::new(Requirement::imap().iter().copied());
     let target = &config.imap;
     let limit = config.step_timeout;
     // 1. Reachable.
@@ -83,9 +83,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     {
         Ok(reached) => reached,
         Err(row) => {
-            rows.push(row);
-            skip_rest(&mut rows, "not checked: the IMAP port is not reachable");
-            return rows;
+            return rows.stop(row, "not checked: the IMAP port is not reachable");
         }
     };
 
@@ -96,20 +94,24 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
                 Ok(Ok(seen)) => Some(seen),
                 Ok(Err(failure)) => {
                     rows.push(Row::pass(Requirement::ImapReachable, connected));
-                    rows.push(failure.row(Requirement::ImapEncryption));
-                    skip_rest(&mut rows, "not checked: no encrypted IMAP connection");
-                    return rows;
+                    return rows.stop(
+                        failure.row(Requirement::ImapEncryption),
+                        "not checked: no encrypted IMAP connection",
+                    );
                 }
                 Err(_) => {
                     rows.push(Row::pass(Requirement::ImapReachable, connected));
-                    rows.push(Row::fail(
-                        Requirement::ImapEncryption,
-                        ErrorClass::ImapValidationError,
-                        Detail::NoGreeting,
-                        format!("no greeting or no answer to CAPABILITY/STARTTLS within {limit:?}"),
-                    ));
-                    skip_rest(&mut rows, "not checked: no encrypted IMAP connection");
-                    return rows;
+                    return rows.stop(
+                        Row::fail(
+                            Requirement::ImapEncryption,
+                            ErrorClass::ImapValidationError,
+                            Detail::NoGreeting,
+                            format!(
+                                "no greeting or no answer to CAPABILITY/STARTTLS within {limit:?}"
+                            ),
+                        ),
+                        "not checked: no encrypted IMAP connection",
+                    );
                 }
             }
         }
@@ -128,9 +130,10 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     match encryption_row(target, plaintext.as_ref(), &probes, limit).await {
         Ok(row) => rows.push(row),
         Err(failure) => {
-            rows.push(failure.row(Requirement::ImapEncryption));
-            skip_rest(&mut rows, "not checked: no encrypted IMAP connection");
-            return rows;
+            return rows.stop(
+                failure.row(Requirement::ImapEncryption),
+                "not checked: no encrypted IMAP connection",
+            );
         }
     }
 
@@ -142,8 +145,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
         config.connector_tls,
     ));
     let Some(chain) = tls::chain(&probes) else {
-        skip_rest(&mut rows, "not checked: no TLS handshake completed");
-        return rows;
+        return rows.skip("not checked: no TLS handshake completed");
     };
     rows.push(tls::certificate_row(
         Requirement::ImapCertificate,
@@ -155,12 +157,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
 
     // 5–8 on real sessions.
     rows.extend(session_rows(config, plaintext.as_ref()).await);
-    rows
-}
-
-/// Marks the IMAP rows after the last one in `rows` as skipped.
-fn skip_rest(rows: &mut Vec<Row>, why: &str) {
-    report::skip_rest(rows, Requirement::imap(), why);
+    rows.done()
 }
 
 /// What a STARTTLS port says before TLS.
@@ -357,23 +354,31 @@ async fn login(opened: Opened, config: &CheckConfig) -> Result<Session, Failure>
 /// Rows 5–8.
 async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Vec<Row> {
     let limit = config.step_timeout;
-    let mut rows = Vec::new();
+    let sessions = Requirement::ImapServerSoftware..=Requirement::ImapFolders;
+    let mut rows = Rows::new(
+        Requirement::imap()
+            .iter()
+            .copied()
+            .filter(|r| sessions.contains(r)),
+    );
     let opened = match timeout(limit, open(&config.imap, config.limits)).await {
         Ok(Ok(opened)) => opened,
         Ok(Err(failure)) => {
-            rows.push(failure.row(Requirement::ImapServerSoftware));
-            skip_rest(&mut rows, "not checked: no IMAP session could be opened");
-            return rows;
+            return rows.stop(
+                failure.row(Requirement::ImapServerSoftware),
+                "not checked: no IMAP session could be opened",
+            );
         }
         Err(_) => {
-            rows.push(Row::fail(
-                Requirement::ImapServerSoftware,
-                ErrorClass::ImapValidationError,
-                Detail::NoGreeting,
-                format!("no IMAP greeting within {limit:?}"),
-            ));
-            skip_rest(&mut rows, "not checked: no IMAP session could be opened");
-            return rows;
+            return rows.stop(
+                Row::fail(
+                    Requirement::ImapServerSoftware,
+                    ErrorClass::ImapValidationError,
+                    Detail::NoGreeting,
+                    format!("no IMAP greeting within {limit:?}"),
+                ),
+                "not checked: no IMAP session could be opened",
+            );
         }
     };
     let greeting = opened
@@ -408,9 +413,10 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
         Ok(session) => session,
         Err(failure) => {
             rows.push(software_row(software, courier_before_login));
-            rows.push(failure.row(Requirement::ImapLogin));
-            skip_rest(&mut rows, "not checked: the login failed");
-            return rows;
+            return rows.stop(
+                failure.row(Requirement::ImapLogin),
+                "not checked: the login failed",
+            );
         }
     };
     let mut courier = courier_before_login;
@@ -443,7 +449,7 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
     rows.push(sessions_row);
     rows.push(folders_row(listed, allowed, limit));
     close_all(extra).await;
-    rows
+    rows.done()
 }
 
 fn software_row(evidence: Vec<String>, courier: Option<&str>) -> Row {

@@ -125,12 +125,56 @@ fn shown(evidence: &str) -> String {
 
 /// Marks the requirements of `of` that come after the last row in `rows` as skipped,
 /// saying `why`: what an earlier failure leaves unchecked.
-pub fn skip_rest(rows: &mut Vec<Row>, of: &[Requirement], why: &str) {
+fn skip_rest(rows: &mut Vec<Row>, of: &[Requirement], why: &str) {
     let last = rows.last().map(|row| row.requirement);
     for requirement in of {
         if last.is_none_or(|last| *requirement > last) {
             rows.push(Row::skipped(*requirement, why));
         }
+    }
+}
+
+/// One port's rows as they are found. A failure ends the port: [`Rows::stop`] pushes it,
+/// marks the port's later requirements skipped with the reason and hands the rows back, so
+/// a check reads `return rows.stop(row, "why")`.
+pub struct Rows {
+    port: Vec<Requirement>,
+    rows: Vec<Row>,
+}
+
+impl Rows {
+    /// No rows yet, for the requirements of `port` (`Requirement::imap()`, or the part of
+    /// it a function checks).
+    pub fn new(port: impl IntoIterator<Item = Requirement>) -> Rows {
+        Rows {
+            port: port.into_iter().collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Row) {
+        self.rows.push(row);
+    }
+
+    pub fn extend(&mut self, rows: impl IntoIterator<Item = Row>) {
+        self.rows.extend(rows);
+    }
+
+    /// The last row, then the port's later requirements skipped with `why`.
+    pub fn stop(mut self, row: Row, why: &str) -> Vec<Row> {
+        self.rows.push(row);
+        self.skip(why)
+    }
+
+    /// The port's requirements after the last row, skipped with `why`.
+    pub fn skip(mut self, why: &str) -> Vec<Row> {
+        skip_rest(&mut self.rows, &self.port, why);
+        self.rows
+    }
+
+    /// Every requirement of the port has its row.
+    pub fn done(self) -> Vec<Row> {
+        self.rows
     }
 }
 

@@ -9,18 +9,13 @@ use lettre::transport::smtp::extension::{Extension, ServerInfo};
 use tokio::time::timeout;
 
 use super::CheckConfig;
-use super::report::{self, Row};
+use super::report::{Row, Rows};
 use super::requirement::Requirement;
 use super::tls;
 use crate::connector::reference::legacy_probe::Protocol;
 use crate::connector::reference::smtp as steps;
 use crate::connector::{ConnectionSecurity, Settings};
 use crate::outcome::{Detail, ErrorClass, Outcome};
-
-/// Marks the SMTP rows after the last one in `rows` as skipped.
-fn skip_rest(rows: &mut Vec<Row>, why: &str) {
-    report::skip_rest(rows, Requirement::smtp(), why);
-}
 
 fn outcome_row(requirement: Requirement, outcome: &Outcome, what: &str) -> Row {
     let detail = outcome.detail.as_deref().unwrap_or("failed");
@@ -73,7 +68,7 @@ fn describe(info: &ServerInfo) -> String {
 
 /// The SMTP rows, 9 to 14, in order.
 pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
-    let mut rows = Vec::new();
+    let mut rows = Rows::new(Requirement::smtp().iter().copied());
     let target = &config.smtp;
     let limit = config.step_timeout;
 
@@ -88,9 +83,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     {
         Ok((_tcp, connected)) => connected,
         Err(row) => {
-            rows.push(row);
-            skip_rest(&mut rows, "not checked: the SMTP port is not reachable");
-            return rows;
+            return rows.stop(row, "not checked: the SMTP port is not reachable");
         }
     };
     let mut ehlo = None;
@@ -108,24 +101,22 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
             }
             Ok(Err(outcome)) => {
                 rows.push(Row::pass(Requirement::SmtpReachable, connected));
-                rows.push(outcome_row(
-                    Requirement::SmtpEncryption,
-                    &outcome,
-                    "greeting or EHLO",
-                ));
-                skip_rest(&mut rows, "not checked: no encrypted SMTP connection");
-                return rows;
+                return rows.stop(
+                    outcome_row(Requirement::SmtpEncryption, &outcome, "greeting or EHLO"),
+                    "not checked: no encrypted SMTP connection",
+                );
             }
             Err(_) => {
                 rows.push(Row::pass(Requirement::SmtpReachable, connected));
-                rows.push(Row::fail(
-                    Requirement::SmtpEncryption,
-                    ErrorClass::SmtpSettingsIncorrect,
-                    Detail::NoGreeting,
-                    format!("no greeting or EHLO reply within {limit:?}"),
-                ));
-                skip_rest(&mut rows, "not checked: no encrypted SMTP connection");
-                return rows;
+                return rows.stop(
+                    Row::fail(
+                        Requirement::SmtpEncryption,
+                        ErrorClass::SmtpSettingsIncorrect,
+                        Detail::NoGreeting,
+                        format!("no greeting or EHLO reply within {limit:?}"),
+                    ),
+                    "not checked: no encrypted SMTP connection",
+                );
             }
         }
     }
@@ -141,14 +132,15 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     if let Some(info) = &ehlo
         && !info.supports_feature(Extension::StartTls)
     {
-        rows.push(Row::fail(
-            Requirement::SmtpEncryption,
-            ErrorClass::SmtpSettingsIncorrect,
-            Detail::TlsRequired,
-            format!("STARTTLS is not offered\n{}", describe(info)),
-        ));
-        skip_rest(&mut rows, "not checked: no encrypted SMTP connection");
-        return rows;
+        return rows.stop(
+            Row::fail(
+                Requirement::SmtpEncryption,
+                ErrorClass::SmtpSettingsIncorrect,
+                Detail::TlsRequired,
+                format!("STARTTLS is not offered\n{}", describe(info)),
+            ),
+            "not checked: no encrypted SMTP connection",
+        );
     }
     let probes = tls::probe_versions(target, Protocol::Smtp, limit).await;
     if tls::accepted(&probes).is_empty() {
@@ -167,14 +159,15 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
                 format!("no TLS handshake completed\n{}", tls::refusals(&probes)),
             ),
         };
-        rows.push(Row::fail(
-            Requirement::SmtpEncryption,
-            ErrorClass::SmtpSettingsIncorrect,
-            detail,
-            evidence,
-        ));
-        skip_rest(&mut rows, "not checked: no encrypted SMTP connection");
-        return rows;
+        return rows.stop(
+            Row::fail(
+                Requirement::SmtpEncryption,
+                ErrorClass::SmtpSettingsIncorrect,
+                detail,
+                evidence,
+            ),
+            "not checked: no encrypted SMTP connection",
+        );
     }
     rows.push(Row::pass(
         Requirement::SmtpEncryption,
@@ -211,17 +204,16 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     let mut connection = match steps::connect(&settings).await {
         Ok(connection) => connection,
         Err(outcome) if outcome.detail == Detail::TlsVersion => {
-            skip_rest(
-                &mut rows,
+            return rows.skip(
                 "not checked: the server speaks no TLS 1.2 or 1.3, which this check's SMTP \
                  client needs",
             );
-            return rows;
         }
         Err(outcome) => {
-            rows.push(outcome_row(Requirement::SmtpAuth, &outcome, "connecting"));
-            skip_rest(&mut rows, "not checked: the SMTP connection failed");
-            return rows;
+            return rows.stop(
+                outcome_row(Requirement::SmtpAuth, &outcome, "connecting"),
+                "not checked: the SMTP connection failed",
+            );
         }
     };
     let offered = describe(connection.server_info());
@@ -235,8 +227,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
             row.evidence = format!("{offered}\n{}", row.evidence);
             rows.push(row);
             connection.abort().await;
-            skip_rest(&mut rows, "not checked: SMTP AUTH failed");
-            return rows;
+            return rows.skip("not checked: SMTP AUTH failed");
         }
     }
 
@@ -263,7 +254,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
             }
         },
     }
-    rows
+    rows.done()
 }
 
 /// The connector settings for the SMTP steps.
