@@ -224,6 +224,19 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/run.md's example baseline is valid.
+    #[test]
+    fn the_docs_example_is_valid() {
+        let doc = include_str!("../../docs/run.md");
+        let blocks = crate::doc_examples::blocks(doc, "toml");
+        assert!(!blocks.is_empty());
+        for block in blocks {
+            if let Err(error) = Baseline::parse(Path::new("docs/run.md"), block) {
+                panic!("{block}: {error}");
+            }
+        }
+    }
     use crate::outcome::Outcome;
     use crate::runner::ScenarioResult;
 

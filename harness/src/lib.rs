@@ -27,6 +27,8 @@ pub mod classify;
 pub mod connector;
 pub mod containers;
 pub mod detail;
+#[cfg(test)]
+mod doc_examples;
 pub mod file_error;
 pub mod github;
 pub mod html;

@@ -517,6 +517,19 @@ fn url_problem(url: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// docs/check.md's example presets file is valid.
+    #[test]
+    fn the_docs_example_is_valid() {
+        let doc = include_str!("../../docs/check.md");
+        let blocks = crate::doc_examples::blocks(doc, "toml");
+        assert!(!blocks.is_empty());
+        for block in blocks {
+            if let Err(errors) = parse(Path::new("docs/check.md"), block) {
+                panic!("{block}: {errors:?}");
+            }
+        }
+    }
+
     const GOOD: &str = r#"# IMAP settings
 [[imap]]
 domain = "example.com"

@@ -441,6 +441,65 @@ impl Connector for ExternalConnector {
 mod tests {
     use super::*;
 
+    /// docs/connectors.md: the request example has exactly the request's fields, the
+    /// response schema names exactly the classes and steps, the connector.toml parses.
+    #[test]
+    fn the_docs_examples_are_the_protocol() {
+        let doc = include_str!("../../../docs/connectors.md");
+        let json = crate::doc_examples::blocks(doc, "json");
+        let [request_doc, schema] = json.as_slice() else {
+            panic!("two JSON examples expected: {json:?}");
+        };
+        let request_doc: serde_json::Value = serde_json::from_str(request_doc).unwrap();
+        let endpoint = || Endpoint {
+            host: "localhost",
+            port: 1,
+            security: ConnectionSecurity::ImplicitTls,
+        };
+        let request = serde_json::to_value(Request {
+            protocol: PROTOCOL,
+            imap: endpoint(),
+            smtp: endpoint(),
+            email: "a@b.c",
+            username: None,
+            password: "p",
+            allow_insecure_certificate: false,
+            bcc: "b@c.d",
+            ca_file: None,
+            step_timeout_ms: 1,
+            source_address: None,
+        })
+        .unwrap();
+        let keys = |value: &serde_json::Value| -> Vec<String> {
+            let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(keys(&request_doc), keys(&request));
+        assert_eq!(request_doc["protocol"], PROTOCOL);
+        let schema: serde_json::Value = serde_json::from_str(schema).unwrap();
+        let names = |list: &serde_json::Value| -> Vec<Option<String>> {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        };
+        let classes: Vec<Option<String>> = ErrorClass::ALL
+            .iter()
+            .map(|c| Some(c.to_string()))
+            .collect();
+        assert_eq!(names(&schema["properties"]["class"]["enum"]), classes);
+        let steps: Vec<Option<String>> = std::iter::once(None)
+            .chain(Step::ALL.iter().map(|s| Some(s.to_string())))
+            .collect();
+        assert_eq!(names(&schema["properties"]["step"]["enum"]), steps);
+        for manifest in crate::doc_examples::blocks(doc, "toml") {
+            let parsed: Manifest = toml::from_str(manifest).unwrap();
+            assert!(!parsed.name.is_empty() && !parsed.command.is_empty());
+        }
+    }
+
     fn response(json: &str) -> Result<Outcome, String> {
         parse_outcome(serde_json::from_str(json).unwrap())
     }

@@ -610,6 +610,23 @@ mod tests {
         assert!(parse(Path::new("x.toml"), ok).is_ok());
     }
 
+    /// docs/scenarios.md: the format's example loads as it is, the fragments inside a
+    /// minimal scenario.
+    #[test]
+    fn the_docs_examples_load() {
+        let doc = include_str!("../../../docs/scenarios.md");
+        let blocks = crate::doc_examples::blocks(doc, "toml");
+        assert!(blocks.len() >= 2, "{blocks:?}");
+        let full = parse(Path::new("docs/scenarios.md"), blocks[0]).unwrap();
+        assert_eq!(full.smtp.hostile.len(), 1);
+        for fragment in &blocks[1..] {
+            let text = format!("description = \"d\"\n{fragment}\n[expect]\nclass = \"ok\"\n");
+            if let Err(e) = parse(Path::new("docs/scenarios.md"), &text) {
+                panic!("{fragment}: {e}");
+            }
+        }
+    }
+
     #[test]
     fn an_expected_detail_must_be_one_the_reference_connector_gives() {
         let text = "description = \"d\"\n[expect]\nclass = \"unauthorized\"\nstep = \"imap-login\"\ndetail = \"wrong-credential\"\n";
