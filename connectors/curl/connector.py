@@ -14,22 +14,13 @@ import sys
 import tempfile
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
+from readings import Failure  # noqa: E402
+
 STEP_EXIT = {
     6: "dns", 7: "connection-refused", 28: "timeout", 52: "connection-closed",
     55: "connection-reset", 56: "connection-reset",
 }
-
-
-# The harness keeps the last 1 MiB of what a connector prints: a server's reply (which a
-# hostile server makes megabytes long) is cut here so that the outcome always fits.
-TEXT_MAX = 4096
-
-
-class Failure(Exception):
-    def __init__(self, cls, step, detail, code=None, text=None):
-        super().__init__(detail)
-        self.outcome = {"class": cls, "step": step, "detail": detail,
-                        "response": {"code": code, "text": text[:TEXT_MAX]} if text else None}
 
 
 def certificate_detail(message):

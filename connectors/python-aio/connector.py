@@ -13,39 +13,17 @@ import ssl
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".deps"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
 
 import aioimaplib  # noqa: E402
 import aiosmtplib  # noqa: E402
-
-
-# The harness keeps the last 1 MiB of what a connector prints: a server's reply (which a
-# hostile server makes megabytes long) is cut here so that the outcome always fits.
-TEXT_MAX = 4096
-
-
-class Failure(Exception):
-    def __init__(self, cls, step, detail, code=None, text=None):
-        super().__init__(detail)
-        self.outcome = {"class": cls, "step": step, "detail": detail,
-                        "response": {"code": code, "text": text[:TEXT_MAX]} if text else None}
-
-
-def tls_context(settings):
-    context = ssl.create_default_context(cafile=settings.get("ca_file"))
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if settings["allow_insecure_certificate"]:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+from readings import (  # noqa: E402
+    Failure, auth_refusal, certificate_detail, login_refusal, tls_context)
 
 
 def tls_failure(error, cls, step):
     if isinstance(error, ssl.SSLCertVerificationError):
-        detail = {9: "certificate-not-yet-valid", 10: "certificate-expired", 18: "certificate-self-signed",
-                  19: "certificate-unknown-authority", 20: "certificate-unknown-authority",
-                  21: "certificate-unknown-authority", 26: "certificate-invalid-purpose",
-                  62: "certificate-wrong-host"}.get(error.verify_code, "certificate-invalid")
-        return Failure("unauthorized_untrusted_certificate", step, detail, text=str(error))
+        return Failure("unauthorized_untrusted_certificate", step, certificate_detail(error), text=str(error))
     reason = (getattr(error, "reason", None) or str(error)).upper()
     if "VERSION" in reason or "PROTOCOL" in reason:
         return Failure(cls, step, "tls-version", text=str(error))
@@ -60,20 +38,6 @@ def network_failure(error, cls, step):
     if isinstance(error, ConnectionResetError):
         return Failure(cls, step, "connection-reset")
     return Failure(cls, step, "connection-failed", text=f"{type(error).__name__}: {error}")
-
-
-def login_refusal(text):
-    t = text.lower()
-    has = lambda *n: any(x in t for x in n)
-    if has("application-specific password", "app password"):
-        return "unauthorized_app_password_required", "app-password-required"
-    if has("maximum number of connections", "too many simultaneous connections", "[limit]"):
-        return "imap_authentication_error", "too-many-connections"
-    if has("unavailable", "temporary"):
-        return "imap_authentication_error", "unavailable"
-    if has("authenticationfailed", "invalid credentials", "login failed", "authentication failed"):
-        return "unauthorized", "wrong-credentials"
-    return "imap_authentication_error", "unspecified"
 
 
 def imap_client(settings, context):
@@ -184,11 +148,8 @@ async def smtp_steps(settings, context):
     try:
         await client.login(settings.get("username") or settings["email"], settings["password"])
     except aiosmtplib.SMTPAuthenticationError as e:
-        text = e.message.lower()
-        if "application-specific" in text:
-            raise Failure("unauthorized_app_password_required", step, "app-password-required", str(e.code), e.message)
-        cls = "unauthorized" if e.code == 535 else "smtp_settings_incorrect"
-        raise Failure(cls, step, "wrong-credentials" if e.code == 535 else "auth-refused", str(e.code), e.message)
+        cls, detail = auth_refusal(e.code, e.message)
+        raise Failure(cls, step, detail, str(e.code), e.message)
     except aiosmtplib.SMTPException as e:
         detail = "auth-not-offered" if "not supported" in str(e).lower() else "auth-refused"
         raise Failure("smtp_settings_incorrect", step, detail, text=str(e))

@@ -12,20 +12,13 @@ import imaplib
 import json
 import smtplib
 import socket
+import os
 import ssl
 import sys
 
-
-# The harness keeps the last 1 MiB of what a connector prints: a server's reply (which a
-# hostile server makes megabytes long) is cut here so that the outcome always fits.
-TEXT_MAX = 4096
-
-
-class Failure(Exception):
-    def __init__(self, cls, step, detail, code=None, text=None):
-        super().__init__(detail)
-        self.outcome = {"class": cls, "step": step, "detail": detail,
-                        "response": {"code": code, "text": text[:TEXT_MAX]} if text is not None else None}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
+from readings import (  # noqa: E402
+    Failure, auth_refusal, certificate_detail, login_refusal, tls_context)
 
 
 def text_of(value):
@@ -36,29 +29,10 @@ def text_of(value):
     return str(value)
 
 
-def tls_context(settings):
-    context = ssl.create_default_context(cafile=settings.get("ca_file"))
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if settings["allow_insecure_certificate"]:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 def classify_tls(error, settings_class, validation_class, step):
     """Class and detail of a failed handshake, from what the ssl module says."""
     if isinstance(error, ssl.SSLCertVerificationError):
-        detail = {
-            9: "certificate-not-yet-valid",
-            10: "certificate-expired",
-            18: "certificate-self-signed",
-            19: "certificate-unknown-authority",
-            20: "certificate-unknown-authority",
-            21: "certificate-unknown-authority",
-            26: "certificate-invalid-purpose",
-            62: "certificate-wrong-host",
-        }.get(error.verify_code, "certificate-invalid")
-        return Failure("unauthorized_untrusted_certificate", step, detail, text=str(error))
+        return Failure("unauthorized_untrusted_certificate", step, certificate_detail(error), text=str(error))
     reason = (getattr(error, "reason", None) or str(error)).upper()
     if "VERSION" in reason or "PROTOCOL" in reason:
         # OpenSSL says "wrong version number" for a plaintext peer too: it cannot tell.
@@ -78,49 +52,6 @@ def network_failure(error, settings_class, step):
     if isinstance(error, socket.gaierror):
         return Failure(settings_class, step, "dns")
     return Failure(settings_class, step, "connection-failed", text=str(error))
-
-
-def login_refusal(text):
-    """The same reading of refusal texts as the reference connector."""
-    t = text.lower()
-    has = lambda *needles: any(n in t for n in needles)
-    if has("application-specific password", "app password", "invalidsecondfactor"):
-        return "unauthorized_app_password_required", "app-password-required"
-    if has("web login required", "log in via your web browser", "webalert"):
-        return "unauthorized", "web-login-required"
-    if has("maximum number of connections", "too many simultaneous connections", "too many connections", "[limit]"):
-        return "imap_authentication_error", "too-many-connections"
-    if has("privacyrequired", "starttls required", "plaintext authentication", "cleartext authentication"):
-        return "imap_validation_error", "tls-required"
-    if has("not enabled for imap", "imap access is disabled", "basic authentication is disabled"):
-        return "imap_authentication_error", "imap-disabled"
-    if has("address is not allowed", "this address is not allowed", "contactadmin"):
-        return "imap_authentication_error", "address-not-allowed"
-    if has("unavailable", "temporary", "try again later"):
-        return "imap_authentication_error", "unavailable"
-    if has("authenticationfailed", "invalid credentials", "login failed", "authentication failed",
-           "authentication failure", "incorrect username or password", "authenticate failed"):
-        return "unauthorized", "wrong-credentials"
-    return "imap_authentication_error", "unspecified"
-
-
-def auth_refusal(code, text):
-    """The same reading of SMTP AUTH refusals as the reference connector."""
-    t = text.lower()
-    has = lambda *needles: any(n in t for n in needles)
-    if has("application-specific password", "invalidsecondfactor"):
-        return "unauthorized_app_password_required", "app-password-required"
-    if has("5.7.14", "webloginrequired", "log in via your web browser", "log in with your web browser"):
-        return "unauthorized", "web-login-required"
-    if has("smtpclientauthentication is disabled", "basic authentication is disabled", "authentication not enabled"):
-        return "smtp_settings_incorrect", "auth-disabled"
-    if has("did not meet the criteria", "client host rejected", "not allowed"):
-        return "smtp_settings_incorrect", "policy-refused"
-    if 400 <= code < 500:
-        return "smtp_settings_incorrect", "temporarily-unavailable"
-    if code == 535 or has("5.7.8", "5.7.3", "authentication failed", "username and password not accepted"):
-        return "unauthorized", "wrong-credentials"
-    return "smtp_settings_incorrect", "auth-refused"
 
 
 def imap_class(settings):

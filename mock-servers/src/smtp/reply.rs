@@ -59,6 +59,11 @@ impl SmtpReply {
         self.code
     }
 
+    /// The text of its lines, joined by `\n`, without the codes (as a client reports it).
+    pub fn text(&self) -> String {
+        self.lines.join("\n")
+    }
+
     /// Whether the reply accepts the command (2xx or 3xx).
     pub fn is_positive(&self) -> bool {
         self.code < 400
