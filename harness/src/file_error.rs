@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 
@@ -14,8 +15,9 @@ pub struct FileError {
     pub location: String,
     /// What was wrong, and what was expected.
     pub message: String,
+    /// Shared, so that the error stays small to pass around (`Result<_, FileError>`).
     #[source_code]
-    source_code: Option<NamedSource<String>>,
+    source_code: Option<Arc<NamedSource<String>>>,
     #[label("here")]
     span: Option<SourceSpan>,
 }
@@ -63,10 +65,10 @@ impl FileError {
         FileError {
             location,
             message,
-            source_code: Some(NamedSource::new(
+            source_code: Some(Arc::new(NamedSource::new(
                 path.display().to_string(),
                 text.to_owned(),
-            )),
+            ))),
             span: span.map(SourceSpan::from),
         }
     }

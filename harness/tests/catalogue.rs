@@ -122,9 +122,12 @@ fn run(
         .map_err(|_| Failed::from("snapshot differs (see above; review with `cargo insta review`)"))
 }
 
+/// A connector by name, or why it cannot run here.
+type Resolved = Result<Arc<dyn Connector>, String>;
+
 /// The connectors to run: the reference one and every one shipped in this repository's
 /// `connectors/` whose tools are here.
-fn connectors() -> Vec<(String, Result<Arc<dyn Connector>, String>)> {
+fn connectors() -> Vec<(String, Resolved)> {
     let dirs = [PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../connectors")];
     let mut all = vec![(
         "reference".to_owned(),

@@ -22,19 +22,19 @@ pub use crate::smtp::ReceivedMessage;
 /// The configuration of either server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MockConfig {
-    Imap(ImapConfig),
-    Smtp(SmtpConfig),
+    Imap(Box<ImapConfig>),
+    Smtp(Box<SmtpConfig>),
 }
 
 impl From<ImapConfig> for MockConfig {
     fn from(config: ImapConfig) -> Self {
-        MockConfig::Imap(config)
+        MockConfig::Imap(Box::new(config))
     }
 }
 
 impl From<SmtpConfig> for MockConfig {
     fn from(config: SmtpConfig) -> Self {
-        MockConfig::Smtp(config)
+        MockConfig::Smtp(Box::new(config))
     }
 }
 
@@ -76,13 +76,13 @@ impl MockServer {
         let messages = Messages::default();
         let task = match config.into() {
             MockConfig::Imap(config) => spawn(
-                ImapService::new(config)?,
+                ImapService::new(*config)?,
                 &certs,
                 listener,
                 transcripts.clone(),
             )?,
             MockConfig::Smtp(config) => spawn(
-                SmtpService::new(config, messages.clone())?,
+                SmtpService::new(*config, messages.clone())?,
                 &certs,
                 listener,
                 transcripts.clone(),

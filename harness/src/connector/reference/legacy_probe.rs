@@ -177,10 +177,14 @@ async fn read_until(
     }
 }
 
+/// A protocol's way to STARTTLS: the commands to send, how to tell a reply's last line,
+/// and how an accepting reply starts.
+type StarttlsDialogue = (&'static [&'static [u8]], fn(&str) -> bool, &'static str);
+
 /// Plaintext up to the point where TLS starts.
 async fn starttls(tcp: TcpStream, protocol: Protocol) -> Result<TcpStream, String> {
     let mut reader = BufReader::new(tcp);
-    let (commands, last_line, accepted): (&[&[u8]], fn(&str) -> bool, &str) = match protocol {
+    let (commands, last_line, accepted): StarttlsDialogue = match protocol {
         Protocol::Imap => (
             &[b"mh2 STARTTLS\r\n"],
             |l| l.starts_with("* ") || l.starts_with("mh2 "),
