@@ -345,9 +345,6 @@ impl Hostility {
         *fired = true;
         let queued: Vec<Action> = actions.drain(from..).collect();
         let hostile = rule.actions(tag);
-        let last_send = queued
-            .iter()
-            .rposition(|action| matches!(action, Action::Send(_)));
         let mut rewritten = Vec::new();
         match &rule.at {
             HostileAt::Greeting | HostileAt::Reply(_) => {
@@ -367,6 +364,9 @@ impl Hostility {
                 }
             }
             HostileAt::After(_) => {
+                let last_send = queued
+                    .iter()
+                    .rposition(|action| matches!(action, Action::Send(_)));
                 let at = last_send.map_or(0, |i| i + 1);
                 rewritten = queued;
                 rewritten.splice(at..at, hostile);
@@ -382,6 +382,16 @@ impl Hostility {
         actions.extend(rewritten);
         Some(rule.then)
     }
+}
+
+/// `[[hostile]]` tables as a session test writes them.
+#[cfg(test)]
+pub(crate) fn parse_rules(text: &str) -> Vec<Hostile> {
+    #[derive(Deserialize)]
+    struct Rules {
+        hostile: Vec<Hostile>,
+    }
+    toml::from_str::<Rules>(text).unwrap().hostile
 }
 
 #[cfg(test)]

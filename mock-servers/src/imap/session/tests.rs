@@ -450,13 +450,8 @@ fn list_wildcards_match_as_rfc_3501_says() {
 }
 
 fn hostile(rules: &str) -> ImapConfig {
-    #[derive(serde::Deserialize)]
-    struct Rules {
-        hostile: Vec<crate::hostile::Hostile>,
-    }
-    let rules: Rules = toml::from_str(rules).unwrap();
     ImapConfig {
-        hostile: rules.hostile,
+        hostile: crate::hostile::parse_rules(rules),
         ..ImapConfig::default()
     }
 }

@@ -410,13 +410,8 @@ fn auth_can_be_switched_off_and_relay_denied_for_everyone() {
 }
 
 fn hostile(rules: &str) -> SmtpConfig {
-    #[derive(serde::Deserialize)]
-    struct Rules {
-        hostile: Vec<crate::hostile::Hostile>,
-    }
-    let rules: Rules = toml::from_str(rules).unwrap();
     SmtpConfig {
-        hostile: rules.hostile,
+        hostile: crate::hostile::parse_rules(rules),
         ..SmtpConfig::default()
     }
 }
