@@ -3,6 +3,8 @@
 //! # Layout
 //! - [`outcome`]: the nine error classes, the five steps, what a connector reports.
 //! - [`connector`]: the `Connector` trait, the settings it is given, the reference connector.
+//! - [`probe`]: the client layer: each exchange with a server (TCP, TLS, IMAP, SMTP), for
+//!   the reference connector and `check` alike.
 //! - [`classify`]: the one place that maps transport errors and server replies to classes.
 //! - [`scenario`]: scenario files, their loading, and their mapping onto server
 //!   configurations.
@@ -36,6 +38,7 @@ pub mod junit;
 pub mod outcome;
 pub mod partition;
 pub mod presets;
+pub mod probe;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -53,7 +53,7 @@ pub struct RunEnv {
     ca_file: std::path::PathBuf,
     /// What a server may send the built-in connector (`--max-line-bytes`,
     /// `--max-reply-bytes`).
-    pub limits: crate::connector::reference::bounded::Limits,
+    pub limits: crate::probe::bounded::Limits,
 }
 
 impl RunEnv {

@@ -112,6 +112,24 @@ async fn row_3_a_tls_1_0_only_server_suits_the_vendor_and_is_checked_past_its_tl
 }
 
 #[tokio::test]
+async fn row_11_a_tls_1_0_only_smtp_server_is_checked_past_its_tls_on_both_kinds_of_port() {
+    for security in ["implicit-tls", "starttls"] {
+        let body = format!("[smtp]\ntls-versions = \"1.0\"\nsecurity = \"{security}\"\n");
+        let report = check_with(&body, |c| {
+            c.send_test_to = Some("someone@example.com".into());
+        })
+        .await;
+        assert!(
+            evidence(&report, R::SmtpTlsVersions).contains("would use TLS 1.0"),
+            "{security}"
+        );
+        // AUTH and the test send run over OpenSSL, as the IMAP sessions do.
+        assert_row(&report, R::SmtpAuth, Pass, None);
+        assert_row(&report, R::TestSend, Pass, None);
+    }
+}
+
+#[tokio::test]
 async fn row_4_certificate_problems_fail_with_the_connectors_detail() {
     for (kind, detail, says) in [
         ("expired", "certificate-expired", "days left"),

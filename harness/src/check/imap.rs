@@ -5,12 +5,8 @@
 
 use std::time::Duration;
 
-use async_imap::Client;
-use async_imap::imap_proto::{Response, Status};
 use openssl::ssl::SslVersion;
 use tokio::net::TcpStream;
-
-use crate::connector::reference::bounded::{Bounded, Limits};
 use tokio::time::timeout;
 use tokio_openssl::SslStream;
 
@@ -20,52 +16,17 @@ use super::tls::{self, Probe};
 use super::{CheckConfig, Target};
 use crate::classify;
 use crate::connector::ConnectionSecurity;
-use crate::connector::reference::imap::{capabilities, folders, reply_text};
-use crate::connector::reference::legacy_probe::{self, Protocol};
-use crate::outcome::{Detail, ErrorClass, Outcome};
+use crate::outcome::{Detail, ErrorClass, Outcome, Step};
+use crate::probe::Failure;
+use crate::probe::bounded::{Bounded, Limits};
+use crate::probe::imap::{Failed, Folders, Imap};
+use crate::probe::legacy::{self, Protocol};
 
-type Session = async_imap::Session<Bounded<SslStream<TcpStream>>>;
+type Session = Imap<Bounded<SslStream<TcpStream>>>;
 
 /// The vendor's maximum of simultaneous connections per inbox (its technical requirements:
 /// two permanent sessions, a third for further folders, two while sending).
 pub const SESSIONS_WANTED: usize = 5;
-
-/// A requirement that failed, before it is turned into a row.
-struct Failure {
-    class: ErrorClass,
-    detail: String,
-    evidence: String,
-}
-
-impl Failure {
-    fn new(class: ErrorClass, detail: impl AsRef<str>, evidence: impl Into<String>) -> Failure {
-        Failure {
-            class,
-            detail: detail.as_ref().to_owned(),
-            evidence: evidence.into(),
-        }
-    }
-
-    fn from_outcome(outcome: &Outcome, what: &str) -> Failure {
-        let said = outcome
-            .response
-            .as_ref()
-            .map(|r| format!(": {}", r.text))
-            .unwrap_or_default();
-        Failure::new(
-            outcome.class,
-            outcome.detail.as_deref().unwrap_or("failed"),
-            format!(
-                "{what}: {}{said}",
-                outcome.detail.as_deref().unwrap_or("failed")
-            ),
-        )
-    }
-
-    fn row(self, requirement: Requirement) -> Row {
-        Row::fail(requirement, self.class, &self.detail, self.evidence)
-    }
-}
 
 /// The IMAP rows, 1 to 8, in order.
 pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
@@ -92,12 +53,9 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
         ConnectionSecurity::Starttls => {
             match timeout(limit, plaintext_phase(tcp, config.limits)).await {
                 Ok(Ok(seen)) => Some(seen),
-                Ok(Err(failure)) => {
+                Ok(Err(row)) => {
                     rows.push(Row::pass(Requirement::ImapReachable, connected));
-                    return rows.stop(
-                        failure.row(Requirement::ImapEncryption),
-                        "not checked: no encrypted IMAP connection",
-                    );
+                    return rows.stop(row, "not checked: no encrypted IMAP connection");
                 }
                 Err(_) => {
                     rows.push(Row::pass(Requirement::ImapReachable, connected));
@@ -129,11 +87,8 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     let probes = tls::probe_versions(target, Protocol::Imap, limit).await;
     match encryption_row(target, plaintext.as_ref(), &probes, limit).await {
         Ok(row) => rows.push(row),
-        Err(failure) => {
-            return rows.stop(
-                failure.row(Requirement::ImapEncryption),
-                "not checked: no encrypted IMAP connection",
-            );
+        Err(row) => {
+            return rows.stop(row, "not checked: no encrypted IMAP connection");
         }
     }
 
@@ -167,14 +122,18 @@ struct Plaintext {
 }
 
 /// Greeting, CAPABILITY and STARTTLS on a plaintext connection.
-async fn plaintext_phase(tcp: TcpStream, limits: Limits) -> Result<Plaintext, Failure> {
-    let mut client = Client::new(Bounded::new(tcp, limits));
-    let greeting = read_greeting(&mut client).await?;
-    let caps = capabilities(&mut client)
+async fn plaintext_phase(tcp: TcpStream, limits: Limits) -> Result<Plaintext, Row> {
+    let row =
+        |failure: Failure, what| Row::from_failure(Requirement::ImapEncryption, failure, what);
+    let mut imap = Imap::new(Bounded::new(tcp, limits));
+    let greeting = imap.greeting().await.map_err(|o| row(o, "greeting"))?;
+    let caps = imap
+        .capabilities()
         .await
-        .map_err(|outcome| Failure::from_outcome(&outcome, "CAPABILITY"))?;
+        .map_err(|o| row(o, "CAPABILITY"))?;
     if !caps.iter().any(|cap| cap.eq_ignore_ascii_case("STARTTLS")) {
-        return Err(Failure::new(
+        return Err(Row::fail(
+            Requirement::ImapEncryption,
             ErrorClass::ImapValidationError,
             Detail::TlsRequired,
             format!(
@@ -183,67 +142,11 @@ async fn plaintext_phase(tcp: TcpStream, limits: Limits) -> Result<Plaintext, Fa
             ),
         ));
     }
-    if let Err(error) = client.run_command_and_check_ok("STARTTLS", None).await {
-        return Err(Failure::new(
-            ErrorClass::ImapValidationError,
-            Detail::StarttlsRefused,
-            format!("STARTTLS refused: {}", reply_text(&error.to_string())),
-        ));
-    }
+    imap.starttls().await.map_err(|o| row(o, "STARTTLS"))?;
     Ok(Plaintext {
         greeting,
         capabilities: caps,
     })
-}
-
-/// Reads the greeting and returns its text; BYE and non-IMAP greetings are failures.
-async fn read_greeting<T>(client: &mut Client<T>) -> Result<String, Failure>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug,
-{
-    let response = client
-        .read_response()
-        .await
-        .map_err(|error| {
-            Failure::new(
-                ErrorClass::ImapValidationError,
-                Detail::NotImap,
-                format!("no IMAP greeting: {error}"),
-            )
-        })?
-        .ok_or_else(|| {
-            Failure::new(
-                ErrorClass::ImapSettingsIncorrect,
-                Detail::ConnectionClosed,
-                "the server closed the connection before its greeting",
-            )
-        })?;
-    match response.parsed() {
-        Response::Data {
-            status: Status::Ok | Status::PreAuth,
-            outcome,
-        } => Ok(outcome
-            .information
-            .as_deref()
-            .unwrap_or_default()
-            .to_owned()),
-        Response::Data {
-            status: Status::Bye,
-            outcome,
-        } => Err(Failure::new(
-            ErrorClass::ImapValidationError,
-            Detail::ServerRefused,
-            format!(
-                "greeting: * BYE {}",
-                outcome.information.as_deref().unwrap_or_default()
-            ),
-        )),
-        _ => Err(Failure::new(
-            ErrorClass::ImapValidationError,
-            Detail::NotImap,
-            "the greeting is not an IMAP greeting",
-        )),
-    }
 }
 
 /// Row 2 once the versions are probed: on an implicit-TLS port, encryption is offered when
@@ -253,7 +156,7 @@ async fn encryption_row(
     plaintext: Option<&Plaintext>,
     probes: &[(mailharness_mock_servers::TlsVersion, Probe)],
     limit: Duration,
-) -> Result<Row, Failure> {
+) -> Result<Row, Row> {
     let accepted = tls::accepted(probes);
     if let Some(seen) = plaintext {
         return Ok(Row::pass(
@@ -271,30 +174,33 @@ async fn encryption_row(
         ));
     }
     if let Some(line) = super::first_line(target, limit).await {
-        return Err(Failure::new(
+        return Err(Row::fail(
+            Requirement::ImapEncryption,
             ErrorClass::ImapValidationError,
             Detail::TlsRequired,
             format!("the implicit-TLS port answers in plaintext: {line}"),
         ));
     }
-    Err(Failure::new(
+    Err(Row::fail(
+        Requirement::ImapEncryption,
         ErrorClass::ImapValidationError,
         Detail::TlsHandshakeFailed,
         format!("no TLS handshake completed\n{}", tls::refusals(probes)),
     ))
 }
 
-/// A logged-in session, or why not.
+/// An encrypted connection, greeted and asked for its capabilities.
 struct Opened {
-    client: Client<Bounded<SslStream<TcpStream>>>,
+    imap: Session,
     /// The greeting, on an implicit-TLS port (a STARTTLS port greets in plaintext).
     greeting: Option<String>,
     capabilities: Vec<String>,
 }
 
-/// One encrypted connection, greeted and asked for its capabilities.
+/// One encrypted connection, greeted and asked for its capabilities, over OpenSSL at any
+/// TLS version the server speaks.
 async fn open(target: &Target, limits: Limits) -> Result<Opened, Failure> {
-    let stream = legacy_probe::handshake(
+    let stream = legacy::handshake(
         &target.host,
         target.port,
         target.security,
@@ -305,22 +211,21 @@ async fn open(target: &Target, limits: Limits) -> Result<Opened, Failure> {
     )
     .await
     .map_err(|why| {
-        Failure::new(
+        Failure::from(Outcome::failed(
             ErrorClass::ImapSettingsIncorrect,
+            Step::ImapConnect,
             Detail::ConnectionFailed,
-            format!("cannot open an IMAP session: {why}"),
-        )
+        ))
+        .because(why)
     })?;
-    let mut client = Client::new(Bounded::new(stream, limits));
+    let mut imap = Imap::new(Bounded::new(stream, limits));
     let greeting = match target.security {
-        ConnectionSecurity::ImplicitTls => Some(read_greeting(&mut client).await?),
+        ConnectionSecurity::ImplicitTls => Some(imap.greeting().await?),
         ConnectionSecurity::Starttls => None,
     };
-    let capabilities = capabilities(&mut client)
-        .await
-        .map_err(|outcome| Failure::from_outcome(&outcome, "CAPABILITY"))?;
+    let capabilities = imap.capabilities().await?;
     Ok(Opened {
-        client,
+        imap,
         greeting,
         capabilities,
     })
@@ -328,27 +233,9 @@ async fn open(target: &Target, limits: Limits) -> Result<Opened, Failure> {
 
 /// LOGIN, classified as a connector would classify a refusal.
 async fn login(opened: Opened, config: &CheckConfig) -> Result<Session, Failure> {
-    use async_imap::error::Error;
-    match opened
-        .client
-        .login(config.login(), config.password.expose())
-        .await
-    {
-        Ok(session) => Ok(session),
-        Err((Error::No(text) | Error::Bad(text), _)) => {
-            let (class, detail) = classify::imap::login_refusal(&text);
-            Err(Failure::new(
-                class,
-                detail,
-                format!("LOGIN: NO {}", reply_text(&text)),
-            ))
-        }
-        Err((error, _)) => Err(Failure::new(
-            ErrorClass::ImapAuthenticationError,
-            Detail::ConnectionLost,
-            format!("LOGIN: {error}"),
-        )),
-    }
+    let mut imap = opened.imap;
+    imap.login(config.login(), config.password.expose()).await?;
+    Ok(imap)
 }
 
 /// Rows 5–8.
@@ -363,9 +250,13 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
     );
     let opened = match timeout(limit, open(&config.imap, config.limits)).await {
         Ok(Ok(opened)) => opened,
-        Ok(Err(failure)) => {
+        Ok(Err(outcome)) => {
             return rows.stop(
-                failure.row(Requirement::ImapServerSoftware),
+                Row::from_failure(
+                    Requirement::ImapServerSoftware,
+                    outcome,
+                    "opening a session",
+                ),
                 "not checked: no IMAP session could be opened",
             );
         }
@@ -400,27 +291,31 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
     };
 
     // 6. Login.
-    let login_result = timeout(limit, login(opened, config))
-        .await
-        .unwrap_or_else(|_| {
-            Err(Failure::new(
-                ErrorClass::ImapAuthenticationError,
-                Detail::Timeout,
-                format!("no answer to LOGIN within {limit:?}"),
-            ))
-        });
+    let login_result = timeout(limit, login(opened, config)).await;
     let mut session = match login_result {
-        Ok(session) => session,
-        Err(failure) => {
+        Ok(Ok(session)) => session,
+        Ok(Err(outcome)) => {
             rows.push(software_row(software, courier_before_login));
             return rows.stop(
-                failure.row(Requirement::ImapLogin),
+                Row::from_failure(Requirement::ImapLogin, outcome, "LOGIN"),
+                "not checked: the login failed",
+            );
+        }
+        Err(_) => {
+            rows.push(software_row(software, courier_before_login));
+            return rows.stop(
+                Row::fail(
+                    Requirement::ImapLogin,
+                    ErrorClass::ImapAuthenticationError,
+                    Detail::Timeout,
+                    format!("no answer to LOGIN within {limit:?}"),
+                ),
                 "not checked: the login failed",
             );
         }
     };
     let mut courier = courier_before_login;
-    let id = timeout(limit, session.id([("name", Some("mailharness"))])).await;
+    let id = timeout(limit, session.id()).await;
     match id {
         Ok(Ok(Some(fields))) => {
             let mut pairs: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -431,10 +326,11 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
             }
         }
         Ok(Ok(None)) => software.push("ID: NIL".to_owned()),
-        Ok(Err(error)) => software.push(format!(
-            "ID: not supported ({})",
-            reply_text(&error.to_string())
+        Ok(Err(Failed::Refused(refusal))) => software.push(format!(
+            "ID: not supported ({} {})",
+            refusal.status, refusal.text
         )),
+        Ok(Err(other)) => software.push(format!("ID: no answer ({other})")),
         Err(_) => software.push("ID: no answer".to_owned()),
     }
     rows.push(software_row(software, courier));
@@ -444,7 +340,7 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
     ));
 
     // 8's data first (LIST on the first session), then 7 with this session held open.
-    let listed = timeout(limit, folders(&mut session)).await;
+    let listed = timeout(limit, session.folders()).await;
     let (allowed, sessions_row, extra) = simultaneous(config, session).await;
     rows.push(sessions_row);
     rows.push(folders_row(listed, allowed, limit));
@@ -478,11 +374,12 @@ async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<
         .await
         {
             Ok(result) => result,
-            Err(_) => Err(Failure::new(
+            Err(_) => Err(Failure::from(Outcome::failed(
                 ErrorClass::ImapAuthenticationError,
+                Step::ImapLogin,
                 Detail::Timeout,
-                format!("no session within {limit:?}"),
-            )),
+            ))
+            .because(format!("no session within {limit:?}"))),
         }
     });
     let results = futures::future::join_all(attempts).await;
@@ -491,7 +388,7 @@ async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<
     for result in results {
         match result {
             Ok(session) => sessions.push(session),
-            Err(failure) => refusals.push(failure),
+            Err(outcome) => refusals.push(outcome),
         }
     }
     let allowed = sessions.len();
@@ -501,7 +398,7 @@ async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<
             format!("{allowed} of {SESSIONS_WANTED} sessions authenticated at once"),
         ),
         Some(first_refusal) => {
-            let class = match first_refusal.class {
+            let class = match first_refusal.outcome.class {
                 ErrorClass::ImapSettingsIncorrect | ErrorClass::ImapValidationError => {
                     ErrorClass::ImapAuthenticationError
                 }
@@ -514,7 +411,7 @@ async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<
                 format!(
                     "{allowed} of {SESSIONS_WANTED} sessions authenticated at once; the next \
                      was refused\n{}",
-                    first_refusal.evidence
+                    Row::from_failure(Requirement::ImapSessions, first_refusal, "session").evidence
                 ),
             )
         }
@@ -525,21 +422,26 @@ async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<
 /// Row 8: what LIST shows, and whether the sessions the connector keeps fit in what the
 /// server allowed.
 fn folders_row(
-    listed: Result<
-        Result<crate::connector::reference::imap::Folders, async_imap::error::Error>,
-        tokio::time::error::Elapsed,
-    >,
+    listed: Result<Result<Folders, Failed>, tokio::time::error::Elapsed>,
     allowed: usize,
     limit: Duration,
 ) -> Row {
     let folders = match listed {
         Ok(Ok(folders)) => folders,
-        Ok(Err(error)) => {
+        Ok(Err(Failed::Refused(refusal))) => {
             return Row::fail(
                 Requirement::ImapFolders,
                 ErrorClass::ImapValidationError,
                 Detail::ListFailed,
-                format!("LIST refused: {}", reply_text(&error.to_string())),
+                format!("LIST refused: {} {}", refusal.status, refusal.text),
+            );
+        }
+        Ok(Err(other)) => {
+            return Row::fail(
+                Requirement::ImapFolders,
+                ErrorClass::ImapAuthenticationError,
+                Detail::ConnectionLost,
+                format!("no answer to LIST: {other}"),
             );
         }
         Err(_) => {

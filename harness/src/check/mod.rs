@@ -89,7 +89,7 @@ pub struct CheckConfig {
     /// The longest any one probe or step may take.
     pub step_timeout: Duration,
     /// What a server may send (`--max-line-bytes`, `--max-reply-bytes`).
-    pub limits: crate::connector::reference::bounded::Limits,
+    pub limits: crate::probe::bounded::Limits,
 }
 
 impl CheckConfig {

@@ -89,6 +89,38 @@ impl Row {
         row
     }
 
+    /// A failure as the client layer (`probe`) reported it: its class and detail, and as
+    /// evidence what was being done (`what`), and what the server said or else what
+    /// happened.
+    pub fn from_failure(
+        requirement: Requirement,
+        failure: impl Into<crate::probe::Failure>,
+        what: &str,
+    ) -> Row {
+        let failure = failure.into();
+        let outcome = &failure.outcome;
+        let detail = outcome.detail.as_deref().unwrap_or("failed");
+        let said = outcome
+            .response
+            .as_ref()
+            .map(|r| {
+                let code = r
+                    .code
+                    .as_deref()
+                    .map(|c| format!("{c} "))
+                    .unwrap_or_default();
+                format!("\nserver: {code}{}", r.text)
+            })
+            .or_else(|| failure.why.as_ref().map(|why| format!(": {why}")))
+            .unwrap_or_default();
+        Row::fail(
+            requirement,
+            outcome.class,
+            detail,
+            format!("{what}: {detail}{said}"),
+        )
+    }
+
     /// A warning with its advice.
     pub fn warn(requirement: Requirement, evidence: impl Into<String>, advice: &str) -> Row {
         let mut row = Row::new(requirement, Verdict::Warn, evidence);

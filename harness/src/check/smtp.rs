@@ -1,6 +1,7 @@
 //! Requirements 9–14: the SMTP port. Reachability and EHLO, encryption, TLS versions and
-//! certificate (see `tls`), then the reference connector's own SMTP steps (lettre) for
-//! AUTH and — only when asked — the test message.
+//! certificate (see `tls`), then the client layer's SMTP steps (`probe::smtp`, lettre) for
+//! AUTH and, only when asked, the test message, over OpenSSL at any TLS version the server
+//! speaks.
 
 use std::time::Duration;
 
@@ -12,32 +13,10 @@ use super::CheckConfig;
 use super::report::{Row, Rows};
 use super::requirement::Requirement;
 use super::tls;
-use crate::connector::reference::legacy_probe::Protocol;
-use crate::connector::reference::smtp as steps;
 use crate::connector::{ConnectionSecurity, Settings};
-use crate::outcome::{Detail, ErrorClass, Outcome};
-
-fn outcome_row(requirement: Requirement, outcome: &Outcome, what: &str) -> Row {
-    let detail = outcome.detail.as_deref().unwrap_or("failed");
-    let said = outcome
-        .response
-        .as_ref()
-        .map(|r| {
-            let code = r
-                .code
-                .as_deref()
-                .map(|c| format!("{c} "))
-                .unwrap_or_default();
-            format!("\nserver: {code}{}", r.text)
-        })
-        .unwrap_or_default();
-    Row::fail(
-        requirement,
-        outcome.class,
-        detail,
-        format!("{what}: {detail}{said}"),
-    )
-}
+use crate::outcome::{Detail, ErrorClass};
+use crate::probe::legacy::Protocol;
+use crate::probe::smtp as steps;
 
 /// The EHLO reply in a line: the server's name, STARTTLS and the AUTH mechanisms.
 fn describe(info: &ServerInfo) -> String {
@@ -102,7 +81,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
             Ok(Err(outcome)) => {
                 rows.push(Row::pass(Requirement::SmtpReachable, connected));
                 return rows.stop(
-                    outcome_row(Requirement::SmtpEncryption, &outcome, "greeting or EHLO"),
+                    Row::from_failure(Requirement::SmtpEncryption, outcome, "greeting or EHLO"),
                     "not checked: no encrypted SMTP connection",
                 );
             }
@@ -198,20 +177,31 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
         )),
     }
 
-    // 13, 14 with the reference connector's steps. The certificate is row 12's business,
-    // so it is not refused again here.
+    // 13, 14 with the client layer's SMTP steps, over OpenSSL at any TLS version the
+    // server speaks, as the IMAP rows are. The certificate is row 12's business, so it is
+    // not refused again here.
     let settings = settings(config);
-    let mut connection = match steps::connect(&settings).await {
-        Ok(connection) => connection,
-        Err(outcome) if outcome.detail == Detail::TlsVersion => {
-            return rows.skip(
-                "not checked: the server speaks no TLS 1.2 or 1.3, which this check's SMTP \
-                 client needs",
+    let connected = timeout(
+        limit,
+        steps::connect_any_tls(&target.host, target.port, target.security, config.limits),
+    )
+    .await;
+    let mut connection = match connected {
+        Ok(Ok(connection)) => connection,
+        Ok(Err(outcome)) => {
+            return rows.stop(
+                Row::from_failure(Requirement::SmtpAuth, outcome, "connecting"),
+                "not checked: the SMTP connection failed",
             );
         }
-        Err(outcome) => {
+        Err(_) => {
             return rows.stop(
-                outcome_row(Requirement::SmtpAuth, &outcome, "connecting"),
+                Row::fail(
+                    Requirement::SmtpAuth,
+                    ErrorClass::SmtpSettingsIncorrect,
+                    Detail::Timeout,
+                    format!("no greeting or EHLO reply over TLS within {limit:?}"),
+                ),
                 "not checked: the SMTP connection failed",
             );
         }
@@ -223,7 +213,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
             format!("{offered}\nAUTH as {} accepted", config.login()),
         )),
         Err(outcome) => {
-            let mut row = outcome_row(Requirement::SmtpAuth, &outcome, "AUTH");
+            let mut row = Row::from_failure(Requirement::SmtpAuth, outcome, "AUTH");
             row.evidence = format!("{offered}\n{}", row.evidence);
             rows.push(row);
             connection.abort().await;
@@ -249,7 +239,11 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
                 ),
             )),
             Err(outcome) => {
-                rows.push(outcome_row(Requirement::TestSend, &outcome, "test send"));
+                rows.push(Row::from_failure(
+                    Requirement::TestSend,
+                    outcome,
+                    "test send",
+                ));
                 connection.abort().await;
             }
         },

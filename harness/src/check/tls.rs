@@ -18,8 +18,8 @@ use super::Target;
 use super::report::Row;
 use super::requirement::Requirement;
 use crate::classify;
-use crate::connector::reference::legacy_probe::{self, Protocol};
 use crate::outcome::{Detail, ErrorClass};
+use crate::probe::legacy::{self, Protocol};
 
 /// Certificates expiring within this many days are a warning.
 pub const EXPIRY_WARNING_DAYS: i32 = 30;
@@ -79,7 +79,7 @@ pub async fn probe_versions(
     limit: Duration,
 ) -> Vec<(TlsVersion, Probe)> {
     let probes = VERSIONS.map(|version| async move {
-        let handshake = legacy_probe::handshake(
+        let handshake = legacy::handshake(
             &target.host,
             target.port,
             target.security,

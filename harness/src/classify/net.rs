@@ -9,7 +9,7 @@ use crate::detail::Detail;
 pub fn io_detail(error: &io::Error) -> Detail {
     if error
         .get_ref()
-        .is_some_and(|inner| inner.is::<crate::connector::reference::bounded::ReplyTooLong>())
+        .is_some_and(|inner| inner.is::<crate::probe::bounded::ReplyTooLong>())
     {
         return Detail::ReplyTooLong;
     }

@@ -27,8 +27,8 @@ mod serve;
 use std::path::{Path, PathBuf};
 
 use mailharness::builtin;
-use mailharness::connector::reference::bounded::Limits;
 use mailharness::partition::Partition;
+use mailharness::probe::bounded::Limits;
 use mailharness::scenario::load::{LoadedScenario, ScenarioError, load_all_rooted, with_root};
 
 use std::fmt;
@@ -37,7 +37,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// The bounds on what a server may send the built-in connector and `check`, shared by
-/// `run` and `check` (see `mailharness::connector::reference::bounded`).
+/// `run` and `check` (see `mailharness::probe::bounded`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct LimitArgs {
     /// The longest line a server may send the built-in connector; a longer one ends the

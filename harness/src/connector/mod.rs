@@ -85,9 +85,9 @@ pub struct Settings {
     pub step_timeout: Duration,
     /// The local address to connect from (the vendor's egress addresses).
     pub source_address: Option<IpAddr>,
-    /// What a server may send the built-in connector (see `reference::bounded`); external
+    /// What a server may send the built-in connector (see `probe::bounded`); external
     /// connectors have their own.
-    pub limits: crate::connector::reference::bounded::Limits,
+    pub limits: crate::probe::bounded::Limits,
 }
 
 impl Settings {

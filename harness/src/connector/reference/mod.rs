@@ -2,25 +2,17 @@
 //! step, exactly as the specification's flow and error classes say. It is the connector the
 //! catalogue's `[expect]` tables are written for.
 //!
-//! - `tls`: the rustls client configuration (roots, insecure mode).
-//! - `imap`: imap-connect and imap-login (async-imap).
-//! - `smtp`: smtp-connect, smtp-login and test-send (lettre).
-//! - `starttls`: SMTP STARTTLS with the connector's own TLS, taking the socket back from lettre.
-//! - `bounded`: the bounds on what a server may send.
-//! - `legacy_probe`: telling a TLS 1.0/1.1-only server that closes the connection on a
-//!   modern ClientHello from one that drops connections; its OpenSSL handshake at chosen
-//!   versions also serves `mailharness check`, which reuses these steps too.
+//! The exchanges themselves are the client layer's (`crate::probe`), shared with
+//! `mailharness check`; this module sequences them into the five steps.
+//!
+//! - `imap`: imap-connect and imap-login, with the step timeouts and the sync sessions.
 
-pub mod bounded;
 pub(crate) mod imap;
-pub(crate) mod legacy_probe;
-pub(crate) mod smtp;
-mod starttls;
-mod tls;
 
 use crate::connector::{BoxFuture, Connector, ConnectorError, Settings};
 use crate::detail::Detail;
 use crate::outcome::{ErrorClass, Outcome, Step};
+use crate::probe::{smtp, tls};
 
 /// The built-in reference connector.
 #[derive(Debug, Default, Clone, Copy)]

@@ -20,7 +20,7 @@ use crate::outcome::{Detail, Outcome};
 
 /// Whether the server closed or reset the connection (rather than saying why): the case
 /// this probe is for.
-pub(super) fn is_dropped(outcome: &Outcome) -> bool {
+pub(crate) fn is_dropped(outcome: &Outcome) -> bool {
     outcome.detail == Detail::ConnectionClosed || outcome.detail == Detail::ConnectionReset
 }
 
@@ -33,7 +33,7 @@ pub(crate) enum Protocol {
 
 /// Whether the server at `host:port` completes a handshake offering only TLS 1.0 and 1.1.
 /// Bounded by `limit`; any failure is a no.
-pub(super) async fn speaks_only_legacy_tls(
+async fn speaks_only_legacy_tls(
     host: &str,
     port: u16,
     security: ConnectionSecurity,
@@ -44,6 +44,34 @@ pub(super) async fn speaks_only_legacy_tls(
     tokio::time::timeout(limit, probe(host, port, security, protocol, source))
         .await
         .is_ok_and(|result| result.is_ok())
+}
+
+/// A failed connect (`outcome`) that the server dropped (see [`is_dropped`]) is tried again
+/// offering only TLS 1.0 and 1.1: a legacy-only server makes it `legacy`, a TLS version
+/// problem; anything else stays as it was.
+pub(crate) async fn diagnose_dropped(
+    outcome: Outcome,
+    settings: &crate::connector::Settings,
+    protocol: Protocol,
+    legacy: Outcome,
+) -> Outcome {
+    if !is_dropped(&outcome) {
+        return outcome;
+    }
+    let endpoint = match protocol {
+        Protocol::Imap => &settings.imap,
+        Protocol::Smtp => &settings.smtp,
+    };
+    let only_legacy = speaks_only_legacy_tls(
+        &endpoint.host,
+        endpoint.port,
+        endpoint.security,
+        protocol,
+        settings.source_address,
+        settings.step_timeout,
+    )
+    .await;
+    if only_legacy { legacy } else { outcome }
 }
 
 async fn probe(

@@ -1,4 +1,4 @@
-//! The reference connector's server connections, bounded in what the server may send: a
+//! Server connections (the reference connector's and `check`'s), bounded in what the server may send: a
 //! line of at most [`Limits::line_bytes`] (64 KiB), and at most [`Limits::reply_bytes`]
 //! (1 MiB) between two writes of the client (one reply, however many lines it has). lettre and async-imap buffer a line
 //! until its end, so a server that sends an endless line or an endless reply grew memory
@@ -6,10 +6,8 @@
 //! a 900 KB line cost seconds of CPU that no step timeout can interrupt. Bounded, the read
 //! fails with [`ReplyTooLong`], which `classify::net::io_detail` names `reply-too-long`.
 //!
-//! The bounds count plaintext: for IMAP the stream sits above TLS. lettre runs STARTTLS on
-//! the stream it is given, so after an SMTP STARTTLS they count ciphertext: the byte bound
-//! still holds (ciphertext is a little longer), the line bounds are lettre's own there
-//! (1,000 bytes a line, 100,000 a reply).
+//! The bounds count plaintext: the stream sits above TLS, for SMTP after STARTTLS too (see
+//! `starttls`).
 
 use std::io;
 use std::net::SocketAddr;
@@ -215,6 +213,12 @@ pub trait PeerAddr {
 impl PeerAddr for TcpStream {
     fn peer_addr(&self) -> io::Result<SocketAddr> {
         TcpStream::peer_addr(self)
+    }
+}
+
+impl PeerAddr for tokio_openssl::SslStream<TcpStream> {
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.get_ref().peer_addr()
     }
 }
 

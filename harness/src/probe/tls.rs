@@ -1,8 +1,8 @@
-//! The reference connector's TLS client: rustls with the ring provider, TLS 1.2
-//! and 1.3, trusting the system roots (unless switched off) plus the CA file from the settings, or — when the user
-//! allowed insecure certificates — any certificate (handshake signatures still checked).
-//! SMTP uses it for implicit TLS, and the same policy through lettre's `TlsParameters` for
-//! STARTTLS (see `smtp`).
+//! The rustls client of the reference connector (and of `check`'s SMTP steps): the ring
+//! provider, TLS 1.2 and 1.3, trusting the system roots (unless switched off) plus the CA
+//! file from the settings, or (when the user allowed insecure certificates) any certificate,
+//! handshake signatures still checked. IMAP and SMTP use it for implicit TLS and after
+//! STARTTLS alike (see `smtp` and `starttls`).
 
 use std::sync::Arc;
 

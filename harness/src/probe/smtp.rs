@@ -1,4 +1,4 @@
-//! The reference connector's SMTP steps, with lettre's step-by-step async connection.
+//! The SMTP exchanges, with lettre's step-by-step async connection.
 //!
 //! `smtp-connect`: implicit TLS or STARTTLS (refused when the server does not offer it),
 //! trusting the system roots plus the settings' CA. The harness makes the connection and
@@ -29,8 +29,9 @@ use crate::connector::{ConnectionSecurity, Settings};
 use crate::outcome::{Detail, ErrorClass, Outcome, Step};
 
 use super::bounded::{Bounded, Limits};
+use super::legacy;
+use super::net;
 use super::starttls::{AfterStarttls, Handover};
-use super::{imap, legacy_probe};
 
 /// The name the connector gives in EHLO.
 const HELLO_NAME: &str = "mailharness.localhost";
@@ -139,30 +140,18 @@ async fn bounded<T>(
 }
 
 /// Runs `smtp-connect`; a connection the server dropped is checked for a legacy-only
-/// server (see `legacy_probe`).
+/// server (see `legacy`).
 pub(crate) async fn connect(settings: &Settings) -> Result<AsyncSmtpConnection, Outcome> {
     match connect_steps(settings).await {
-        Err(outcome) if legacy_probe::is_dropped(&outcome) => {
-            let legacy = legacy_probe::speaks_only_legacy_tls(
-                &settings.smtp.host,
-                settings.smtp.port,
-                settings.smtp.security,
-                legacy_probe::Protocol::Smtp,
-                settings.source_address,
-                settings.step_timeout,
-            )
-            .await;
-            Err(if legacy {
-                Outcome::failed(
-                    ErrorClass::SmtpSettingsIncorrect,
-                    Step::SmtpConnect,
-                    Detail::TlsVersion,
-                )
-            } else {
-                outcome
-            })
+        Err(outcome) => {
+            let legacy = Outcome::failed(
+                ErrorClass::SmtpSettingsIncorrect,
+                Step::SmtpConnect,
+                Detail::TlsVersion,
+            );
+            Err(legacy::diagnose_dropped(outcome, settings, legacy::Protocol::Smtp, legacy).await)
         }
-        result => result,
+        ok => ok,
     }
 }
 
@@ -218,9 +207,43 @@ async fn connect_steps(settings: &Settings) -> Result<AsyncSmtpConnection, Outco
     .await
 }
 
-/// A TCP connection for SMTP; refusals keep the detail of IMAP's (`imap::tcp_connect`).
+/// A connection over OpenSSL at any TLS version from 1.0 to 1.3 (`legacy::handshake`,
+/// after STARTTLS on a STARTTLS port), greeted: how `check` runs AUTH and the test send on
+/// a server a modern connector could not talk to at all. The certificate is not checked
+/// (`check` judges it on its own row).
+pub(crate) async fn connect_any_tls(
+    host: &str,
+    port: u16,
+    security: ConnectionSecurity,
+    limits: Limits,
+) -> Result<AsyncSmtpConnection, super::Failure> {
+    let tls = legacy::handshake(
+        host,
+        port,
+        security,
+        legacy::Protocol::Smtp,
+        None,
+        openssl::ssl::SslVersion::TLS1,
+        openssl::ssl::SslVersion::TLS1_3,
+    )
+    .await
+    .map_err(|why| {
+        super::Failure::from(Outcome::failed(
+            ErrorClass::SmtpSettingsIncorrect,
+            Step::SmtpConnect,
+            Detail::TlsHandshakeFailed,
+        ))
+        .because(why)
+    })?;
+    Ok(match security {
+        ConnectionSecurity::ImplicitTls => greet(tls, limits).await?,
+        ConnectionSecurity::Starttls => greet(AfterStarttls::new(tls), limits).await?,
+    })
+}
+
+/// A TCP connection for SMTP; refusals keep the detail of IMAP's (`net::tcp_connect`).
 async fn tcp_connect(host: &str, port: u16, source: Option<IpAddr>) -> Result<TcpStream, Outcome> {
-    imap::tcp_connect(host, port, source)
+    net::tcp_connect(host, port, source)
         .await
         .map_err(|(_, detail)| {
             Outcome::failed(ErrorClass::SmtpSettingsIncorrect, Step::SmtpConnect, detail)
@@ -289,7 +312,7 @@ async fn tls_handshake(
         .connect(name, tcp)
         .await
         .map_err(|error| {
-            imap::tls_failure(
+            net::tls_failure(
                 &error,
                 ErrorClass::SmtpSettingsIncorrect,
                 ErrorClass::SmtpSettingsIncorrect,
