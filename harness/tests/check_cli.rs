@@ -31,21 +31,27 @@ async fn check(setup: &Setup, extra: &[&str]) -> Output {
         mailharness::connector::ConnectionSecurity::ImplicitTls => "implicit-tls",
         mailharness::connector::ConnectionSecurity::Starttls => "starttls",
     };
-    let imap = format!("localhost:{}", config.imap.port);
-    let smtp = format!("localhost:{}", config.smtp.port);
-    let ca = config.ca_file.as_ref().unwrap().display().to_string();
+    let imap = format!("localhost:{}", config.account.imap.port);
+    let smtp = format!("localhost:{}", config.account.smtp.port);
+    let ca = config
+        .account
+        .ca_file
+        .as_ref()
+        .unwrap()
+        .display()
+        .to_string();
     let mut args = vec![
         "check",
         "--imap",
         &imap,
         "--imap-security",
-        security(config.imap.security),
+        security(config.account.imap.security),
         "--smtp",
         &smtp,
         "--smtp-security",
-        security(config.smtp.security),
+        security(config.account.smtp.security),
         "--email",
-        &config.email,
+        &config.account.email,
         "--password-env",
         "MH_TEST_PASSWORD",
         "--ca-file",
@@ -319,10 +325,17 @@ async fn an_imap_preset_supplies_the_servers() {
         &format!(
             "[[imap]]\ndomain = \"example.com\"\nimap-host = \"localhost\"\nimap-port = {}\n\
              smtp-host = \"localhost\"\nsmtp-port = {}\n",
-            setup.config.imap.port, setup.config.smtp.port
+            setup.config.account.imap.port, setup.config.account.smtp.port
         ),
     );
-    let ca = setup.config.ca_file.as_ref().unwrap().display().to_string();
+    let ca = setup
+        .config
+        .account
+        .ca_file
+        .as_ref()
+        .unwrap()
+        .display()
+        .to_string();
     let mut command = mailharness();
     command
         .args([
@@ -353,7 +366,7 @@ async fn an_imap_preset_supplies_the_servers() {
     assert!(
         stdout.contains(&format!(
             "IMAP   localhost:{} (implicit TLS)",
-            setup.config.imap.port
+            setup.config.account.imap.port
         )),
         "{stdout}"
     );

@@ -181,7 +181,7 @@ async fn row_4_a_full_chain_passes_and_allowing_insecure_certificates_turns_fail
     assert_row(&chain, R::ImapCertificate, Pass, None);
     assert!(evidence(&chain, R::ImapCertificate).contains("2 sent"));
     let insecure = check_with("[imap]\ncertificate = \"expired\"\n", |c| {
-        c.allow_insecure_certificate = true
+        c.account.allow_insecure_certificate = true
     })
     .await;
     assert_row(&insecure, R::ImapCertificate, Warn, None);
@@ -207,7 +207,7 @@ async fn row_5_courier_imap_fails_as_a_connector_would_report_it() {
 #[tokio::test]
 async fn row_6_login_failures_tell_wrong_credentials_from_app_passwords() {
     let wrong = check_with("", |c| {
-        c.password = mailharness::connector::Secret::new("not the password")
+        c.account.password = mailharness::connector::Secret::new("not the password")
     })
     .await;
     assert_row(
@@ -368,7 +368,7 @@ async fn row_14_a_refused_test_message_fails() {
 #[tokio::test]
 async fn hostile_servers_are_classified_within_the_step_timeout() {
     let short = |c: &mut mailharness::check::CheckConfig| {
-        c.step_timeout = std::time::Duration::from_secs(2)
+        c.account.step_timeout = std::time::Duration::from_secs(2)
     };
     let limit = std::time::Duration::from_secs(60);
     let stalled = tokio::time::timeout(

@@ -10,12 +10,12 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_openssl::SslStream;
 
+use super::CheckConfig;
 use super::report::{Row, Rows};
 use super::requirement::Requirement;
 use super::tls::{self, Probe};
-use super::{CheckConfig, Target};
 use crate::classify;
-use crate::connector::ConnectionSecurity;
+use crate::connector::{ConnectionSecurity, Endpoint};
 use crate::outcome::{Detail, ErrorClass, Outcome, Step};
 use crate::probe::Failure;
 use crate::probe::bounded::{Bounded, Limits};
@@ -31,8 +31,8 @@ pub const SESSIONS_WANTED: usize = 5;
 /// The IMAP rows, 1 to 8, in order.
 pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     let mut rows = Rows::new(Requirement::imap().iter().copied());
-    let target = &config.imap;
-    let limit = config.step_timeout;
+    let target = &config.account.imap;
+    let limit = config.account.step_timeout;
     // 1. Reachable.
     let (tcp, connected) = match super::reach(
         target,
@@ -51,7 +51,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     // 2. Encryption. On a STARTTLS port the plaintext greeting and capabilities say it.
     let plaintext = match target.security {
         ConnectionSecurity::Starttls => {
-            match timeout(limit, plaintext_phase(tcp, config.limits)).await {
+            match timeout(limit, plaintext_phase(tcp, config.account.limits)).await {
                 Ok(Ok(seen)) => Some(seen),
                 Ok(Err(row)) => {
                     rows.push(Row::pass(Requirement::ImapReachable, connected));
@@ -107,7 +107,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
         chain,
         &target.host,
         trust,
-        config.allow_insecure_certificate,
+        config.account.allow_insecure_certificate,
     ));
 
     // 5–8 on real sessions.
@@ -152,7 +152,7 @@ async fn plaintext_phase(tcp: TcpStream, limits: Limits) -> Result<Plaintext, Ro
 /// Row 2 once the versions are probed: on an implicit-TLS port, encryption is offered when
 /// any version completes a handshake; if none does, a plaintext greeting says why.
 async fn encryption_row(
-    target: &Target,
+    target: &Endpoint,
     plaintext: Option<&Plaintext>,
     probes: &[(mailharness_mock_servers::TlsVersion, Probe)],
     limit: Duration,
@@ -199,7 +199,7 @@ struct Opened {
 
 /// One encrypted connection, greeted and asked for its capabilities, over OpenSSL at any
 /// TLS version the server speaks.
-async fn open(target: &Target, limits: Limits) -> Result<Opened, Failure> {
+async fn open(target: &Endpoint, limits: Limits) -> Result<Opened, Failure> {
     let stream = legacy::handshake(
         &target.host,
         target.port,
@@ -234,13 +234,14 @@ async fn open(target: &Target, limits: Limits) -> Result<Opened, Failure> {
 /// LOGIN, classified as a connector would classify a refusal.
 async fn login(opened: Opened, config: &CheckConfig) -> Result<Session, Failure> {
     let mut imap = opened.imap;
-    imap.login(config.login(), config.password.expose()).await?;
+    imap.login(config.account.login(), config.account.password.expose())
+        .await?;
     Ok(imap)
 }
 
 /// Rows 5–8.
 async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Vec<Row> {
-    let limit = config.step_timeout;
+    let limit = config.account.step_timeout;
     let sessions = Requirement::ImapServerSoftware..=Requirement::ImapFolders;
     let mut rows = Rows::new(
         Requirement::imap()
@@ -248,7 +249,7 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
             .copied()
             .filter(|r| sessions.contains(r)),
     );
-    let opened = match timeout(limit, open(&config.imap, config.limits)).await {
+    let opened = match timeout(limit, open(&config.account.imap, config.account.limits)).await {
         Ok(Ok(opened)) => opened,
         Ok(Err(outcome)) => {
             return rows.stop(
@@ -336,7 +337,7 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
     rows.push(software_row(software, courier));
     rows.push(Row::pass(
         Requirement::ImapLogin,
-        format!("LOGIN as {} accepted", config.login()),
+        format!("LOGIN as {} accepted", config.account.login()),
     ));
 
     // 8's data first (LIST on the first session), then 7 with this session held open.
@@ -366,10 +367,14 @@ fn software_row(evidence: Vec<String>, courier: Option<&str>) -> Row {
 /// Row 7: the first session stays open while four more log in at the same time. Returns
 /// how many were authenticated at once, the row, and the sessions to close.
 async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<Session>) {
-    let limit = config.step_timeout;
+    let limit = config.account.step_timeout;
     let attempts = (1..SESSIONS_WANTED).map(|_| async {
         match timeout(limit, async {
-            login(open(&config.imap, config.limits).await?, config).await
+            login(
+                open(&config.account.imap, config.account.limits).await?,
+                config,
+            )
+            .await
         })
         .await
         {

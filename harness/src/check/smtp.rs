@@ -48,8 +48,8 @@ fn describe(info: &ServerInfo) -> String {
 /// The SMTP rows, 9 to 14, in order.
 pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     let mut rows = Rows::new(Requirement::smtp().iter().copied());
-    let target = &config.smtp;
-    let limit = config.step_timeout;
+    let target = &config.account.smtp;
+    let limit = config.account.step_timeout;
 
     // 9. Reachable; on a STARTTLS port, the plaintext greeting and EHLO.
     let connected = match super::reach(
@@ -69,7 +69,12 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     if target.security == ConnectionSecurity::Starttls {
         let plain = timeout(
             limit,
-            steps::connect_plain(target.host.as_str(), target.port, None, config.limits),
+            steps::connect_plain(
+                target.host.as_str(),
+                target.port,
+                None,
+                config.account.limits,
+            ),
         )
         .await;
         match plain {
@@ -169,7 +174,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
             chain,
             &target.host,
             trust,
-            config.allow_insecure_certificate,
+            config.account.allow_insecure_certificate,
         )),
         None => rows.push(Row::skipped(
             Requirement::SmtpCertificate,
@@ -180,10 +185,14 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     // 13, 14 with the client layer's SMTP steps, over OpenSSL at any TLS version the
     // server speaks, as the IMAP rows are. The certificate is row 12's business, so it is
     // not refused again here.
-    let settings = settings(config);
     let connected = timeout(
         limit,
-        steps::connect_any_tls(&target.host, target.port, target.security, config.limits),
+        steps::connect_any_tls(
+            &target.host,
+            target.port,
+            target.security,
+            config.account.limits,
+        ),
     )
     .await;
     let mut connection = match connected {
@@ -207,10 +216,10 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
         }
     };
     let offered = describe(connection.server_info());
-    match steps::login(&mut connection, &settings).await {
+    match steps::login(&mut connection, &config.account).await {
         Ok(()) => rows.push(Row::pass(
             Requirement::SmtpAuth,
-            format!("{offered}\nAUTH as {} accepted", config.login()),
+            format!("{offered}\nAUTH as {} accepted", config.account.login()),
         )),
         Err(outcome) => {
             let mut row = Row::from_failure(Requirement::SmtpAuth, outcome, "AUTH");
@@ -230,44 +239,33 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
                 "not run: no mail is sent unless --send-test-to ADDR names a recipient",
             ));
         }
-        Some(recipient) => match steps::send(&mut connection, &settings).await {
-            Ok(()) => rows.push(Row::pass(
-                Requirement::TestSend,
-                format!(
-                    "MAIL FROM:<{}>, RCPT TO:<{recipient}> and the message accepted",
-                    config.email
-                ),
-            )),
-            Err(outcome) => {
-                rows.push(Row::from_failure(
+        Some(recipient) => {
+            match steps::send(&mut connection, &test_send(config, recipient)).await {
+                Ok(()) => rows.push(Row::pass(
                     Requirement::TestSend,
-                    outcome,
-                    "test send",
-                ));
-                connection.abort().await;
+                    format!(
+                        "MAIL FROM:<{}>, RCPT TO:<{recipient}> and the message accepted",
+                        config.account.email
+                    ),
+                )),
+                Err(outcome) => {
+                    rows.push(Row::from_failure(
+                        Requirement::TestSend,
+                        outcome,
+                        "test send",
+                    ));
+                    connection.abort().await;
+                }
             }
-        },
+        }
     }
     rows.done()
 }
 
-/// The connector settings for the SMTP steps.
-fn settings(config: &CheckConfig) -> Settings {
+/// The settings of the test send: the account's, with the test recipient as the BCC.
+fn test_send(config: &CheckConfig, recipient: &str) -> Settings {
     Settings {
-        imap: config.imap.endpoint(),
-        smtp: config.smtp.endpoint(),
-        email: config.email.clone(),
-        username: config.username.clone(),
-        password: config.password.clone(),
-        allow_insecure_certificate: true,
-        bcc: config
-            .send_test_to
-            .clone()
-            .unwrap_or_else(|| config.email.clone()),
-        ca_file: None,
-        trust_system_roots: false,
-        step_timeout: config.step_timeout,
-        source_address: None,
-        limits: config.limits,
+        bcc: recipient.to_owned(),
+        ..config.account.clone()
     }
 }

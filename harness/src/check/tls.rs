@@ -14,10 +14,10 @@ use rustls::RootCertStore;
 use rustls::client::danger::ServerCertVerifier;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use super::Target;
 use super::report::Row;
 use super::requirement::Requirement;
 use crate::classify;
+use crate::connector::Endpoint;
 use crate::outcome::{Detail, ErrorClass};
 use crate::probe::legacy::{self, Protocol};
 
@@ -74,7 +74,7 @@ pub const VERSIONS: [TlsVersion; 4] = [
 
 /// Probes each of TLS 1.0–1.3 on its own connection, all at once, each bounded by `limit`.
 pub async fn probe_versions(
-    target: &Target,
+    target: &Endpoint,
     protocol: Protocol,
     limit: Duration,
 ) -> Vec<(TlsVersion, Probe)> {

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use mailharness::check::{self, CheckConfig, Target};
+use mailharness::check::{self, CheckConfig};
 use mailharness::connector::{ConnectionSecurity, Secret};
+use mailharness::connector::{Endpoint, Settings};
 use mailharness::presets::{self, Preset};
 use mailharness_mock_servers::TlsVersions;
 
@@ -153,16 +154,16 @@ fn target(
     port: u16,
     security: Option<SecurityArg>,
     flag: &str,
-) -> Result<Target, UsageError> {
+) -> Result<Endpoint, UsageError> {
     let security = security
         .map(ConnectionSecurity::from)
-        .or_else(|| Target::default_security(port))
+        .or_else(|| Endpoint::default_security(port))
         .ok_or_else(|| {
             UsageError(format!(
                 "port {port} has no usual security: give --{flag}-security implicit-tls or starttls"
             ))
         })?;
-    Ok(Target {
+    Ok(Endpoint {
         host,
         port,
         security,
@@ -194,7 +195,7 @@ fn password(args: &CheckArgs) -> Result<Secret, UsageError> {
 
 /// The IMAP and SMTP servers (and the preset's insecure-certificate choice), from the
 /// arguments or the preset. `Ok(None)` when the domain is preset for Exchange.
-fn servers(args: &CheckArgs) -> anyhow::Result<Option<(Target, Target, bool)>> {
+fn servers(args: &CheckArgs) -> anyhow::Result<Option<(Endpoint, Endpoint, bool)>> {
     let mut imap = args
         .imap
         .as_deref()
@@ -276,21 +277,29 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         return Ok(super::EXIT_OK);
     };
     let config = CheckConfig {
-        imap,
-        smtp,
-        email: args.email.clone(),
-        username: args.username.clone(),
-        password: password(args)?,
-        ca_file: args.ca_file.clone(),
-        system_roots: !args.no_system_roots,
-        allow_insecure_certificate: args.allow_insecure_certificate || preset_insecure,
+        account: Settings {
+            imap,
+            smtp,
+            email: args.email.clone(),
+            username: args.username.clone(),
+            password: password(args)?,
+            ca_file: args.ca_file.clone(),
+            trust_system_roots: !args.no_system_roots,
+            allow_insecure_certificate: args.allow_insecure_certificate || preset_insecure,
+            bcc: args.email.clone(),
+            step_timeout: Duration::from_secs(args.timeout),
+            source_address: None,
+            limits: args.limits.limits(),
+        },
         send_test_to: args.send_test_to.clone(),
         connector_tls: args.connector_tls.unwrap_or_else(check::vendor_tls),
-        step_timeout: Duration::from_secs(args.timeout),
-        limits: args.limits.limits(),
     };
     if std::io::stderr().is_terminal() {
-        errln!("checking {} and {} …", config.imap, config.smtp);
+        errln!(
+            "checking {} and {} …",
+            config.account.imap,
+            config.account.smtp
+        );
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

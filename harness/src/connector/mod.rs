@@ -38,6 +38,28 @@ pub struct Endpoint {
     pub security: ConnectionSecurity,
 }
 
+impl Endpoint {
+    /// The security a port number implies: 993 and 465 implicit TLS, 143, 587 and 25
+    /// STARTTLS; none for other ports.
+    pub fn default_security(port: u16) -> Option<ConnectionSecurity> {
+        match port {
+            993 | 465 => Some(ConnectionSecurity::ImplicitTls),
+            143 | 587 | 25 => Some(ConnectionSecurity::Starttls),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let security = match self.security {
+            ConnectionSecurity::ImplicitTls => "implicit TLS",
+            ConnectionSecurity::Starttls => "STARTTLS",
+        };
+        write!(f, "{}:{} ({security})", self.host, self.port)
+    }
+}
+
 /// A password: it never prints, in debug output or anywhere else.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

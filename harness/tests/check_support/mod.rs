@@ -36,13 +36,13 @@ pub async fn setup_with_password(body: &str, password: Option<String>) -> Setup 
     let dir = tempfile::tempdir().expect("tempdir");
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, env.certs.ca_pem()).expect("write ca.pem");
-    let config = CheckConfig {
-        imap: check::Target {
+    let account = mailharness::connector::Settings {
+        imap: mailharness::connector::Endpoint {
             host: HOST.to_owned(),
             port: servers.imap_port(),
             security: scenario.imap_connector_security(),
         },
-        smtp: check::Target {
+        smtp: mailharness::connector::Endpoint {
             host: HOST.to_owned(),
             port: servers.smtp_port(),
             security: scenario.smtp_connector_security(),
@@ -51,12 +51,17 @@ pub async fn setup_with_password(body: &str, password: Option<String>) -> Setup 
         username: scenario.account.username.clone(),
         password: env.password().clone(),
         ca_file: Some(ca_file),
-        system_roots: false,
+        trust_system_roots: false,
         allow_insecure_certificate: false,
-        send_test_to: None,
-        connector_tls: check::vendor_tls(),
+        bcc: scenario.account.email.clone(),
         limits: Default::default(),
         step_timeout: Duration::from_secs(10),
+        source_address: None,
+    };
+    let config = CheckConfig {
+        account,
+        send_test_to: None,
+        connector_tls: check::vendor_tls(),
     };
     Setup {
         env,
