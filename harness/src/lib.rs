@@ -8,6 +8,7 @@
 //! - [`classify`]: the one place that maps transport errors and server replies to classes.
 //! - [`scenario`]: scenario files, their loading, and their mapping onto server
 //!   configurations.
+//! - [`plan`]: one mapping from a scenario to its servers and the connector's way to them.
 //! - [`runner`]: starting a scenario's servers, running the connector, comparing.
 //! - [`partition`]: one shard of a run (`hash:M/N`, `count:M/N`) for several CI machines.
 //! - [`report`]: the human and JSON reports of a run.
@@ -37,6 +38,7 @@ pub mod html;
 pub mod junit;
 pub mod outcome;
 pub mod partition;
+pub mod plan;
 pub mod presets;
 pub mod probe;
 pub mod report;

@@ -21,11 +21,11 @@ use crate::connector::{Connector, Endpoint, Secret, Settings};
 use crate::containers::server::ContainerPool;
 use crate::containers::{config as real, docker};
 use crate::outcome::Outcome;
+use crate::plan::{self, Plan};
 use crate::scenario::load::LoadedScenario;
-use crate::scenario::{Expect, ImapServerKind, PasswordChoice, Scenario, SmtpServerKind};
+use crate::scenario::{Expect, PasswordChoice, Scenario};
 
-/// The connector's per-step timeout when a scenario sets none.
-pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::plan::DEFAULT_STEP_TIMEOUT;
 
 /// The name of the CA file in the run's temporary directory.
 const CA_FILE: &str = "ca.pem";
@@ -94,7 +94,12 @@ impl RunEnv {
     }
 
     /// Whether real servers can run here. The first time: removes leftovers of killed runs
-    /// and builds the images that are missing (progress on stderr).
+    /// and builds the images that are missing (progress on stderr). Blocking: from async
+    /// code, see `docker_from_async`.
+    pub fn containers_ready(&self) -> Result<(), String> {
+        self.docker()
+    }
+
     fn docker(&self) -> Result<(), String> {
         self.docker
             .get_or_init(|| {
@@ -122,7 +127,10 @@ impl RunEnv {
         let password = self.password.expose();
         let servers: Vec<real::RealServer> = scenarios
             .iter()
-            .flat_map(|loaded| real_servers(&loaded.scenario, password))
+            .flat_map(|loaded| {
+                let plan = Plan::of(&loaded.scenario, password);
+                plan.real_servers().cloned().collect::<Vec<_>>()
+            })
             .collect();
         if servers.is_empty() {
             return;
@@ -163,10 +171,10 @@ impl RunEnv {
     /// Starts a scenario's two servers for something other than a connector to talk to
     /// (`mailharness check` in its tests).
     pub async fn start(&self, scenario: &Scenario) -> Result<StartedServers, String> {
-        let password = self.password.expose();
+        let plan = Plan::of(scenario, self.password.expose());
         Ok(StartedServers {
-            imap: imap_leg(scenario, self, password).await?,
-            smtp: smtp_leg(scenario, self, password).await?,
+            imap: Leg::start(plan.imap.server, self).await?,
+            smtp: Leg::start(plan.smtp.server, self).await?,
         })
     }
 
@@ -264,6 +272,15 @@ enum Leg {
 }
 
 impl Leg {
+    /// Starts what the plan says for one leg.
+    async fn start(server: plan::Server, env: &RunEnv) -> Result<Leg, String> {
+        match server {
+            plan::Server::Mock(config) => Leg::mock(*config, &env.certs).await,
+            plan::Server::Closed => Leg::closed(),
+            plan::Server::Real(real) => Leg::real(env, real).await,
+        }
+    }
+
     async fn mock(
         config: impl Into<mailharness_mock_servers::MockConfig>,
         certs: &Arc<CertMatrix>,
@@ -320,39 +337,6 @@ impl Leg {
     }
 }
 
-/// The real servers a scenario runs against (none, one or two).
-fn real_servers(scenario: &Scenario, password: &str) -> Vec<real::RealServer> {
-    let mut servers = Vec::new();
-    if matches!(
-        scenario.imap.server,
-        ImapServerKind::Dovecot | ImapServerKind::Courier
-    ) {
-        servers.push(real::RealServer::imap(scenario, password));
-    }
-    if scenario.smtp.server == SmtpServerKind::Postfix {
-        servers.push(real::RealServer::smtp(scenario, password));
-    }
-    servers
-}
-
-async fn imap_leg(scenario: &Scenario, env: &RunEnv, password: &str) -> Result<Leg, String> {
-    match scenario.imap.server {
-        ImapServerKind::Mock => Leg::mock(scenario.imap_config(password), &env.certs).await,
-        ImapServerKind::Closed => Leg::closed(),
-        ImapServerKind::Dovecot | ImapServerKind::Courier => {
-            Leg::real(env, real::RealServer::imap(scenario, password)).await
-        }
-    }
-}
-
-async fn smtp_leg(scenario: &Scenario, env: &RunEnv, password: &str) -> Result<Leg, String> {
-    match scenario.smtp.server {
-        SmtpServerKind::Mock => Leg::mock(scenario.smtp_config(password), &env.certs).await,
-        SmtpServerKind::Closed => Leg::closed(),
-        SmtpServerKind::Postfix => Leg::real(env, real::RealServer::smtp(scenario, password)).await,
-    }
-}
-
 /// Runs one scenario with `connector`.
 pub async fn run_scenario(
     loaded: &LoadedScenario,
@@ -380,13 +364,9 @@ pub async fn run_scenario(
     if scenario.needs_containers()
         && let Err(reason) = env.docker_from_async()
     {
-        if docker::required() {
-            result.mismatch = Some(format!("{reason}, and {} is set", docker::REQUIRE_DOCKER));
-        } else {
-            result.skipped = Some(format!(
-                "{reason}: scenarios with real servers are skipped (set {}=1 to fail instead)",
-                docker::REQUIRE_DOCKER
-            ));
+        match docker::Unavailable::because(&reason) {
+            docker::Unavailable::Fail(why) => result.mismatch = Some(why),
+            docker::Unavailable::Skip(why) => result.skipped = Some(why),
         }
         return result;
     }
@@ -438,22 +418,23 @@ async fn run_servers_and_connector(
     env: &RunEnv,
 ) -> Result<(Outcome, Leg, Leg), RunError> {
     let password = env.password.expose();
-    let imap = imap_leg(scenario, env, password).await?;
-    let smtp = smtp_leg(scenario, env, password).await?;
-    let step_timeout = scenario
-        .step_timeout_ms
-        .map_or(DEFAULT_STEP_TIMEOUT, Duration::from_millis);
+    let plan = Plan::of(scenario, password);
+    let step_timeout = plan.step_timeout;
+    let (imap_security, smtp_security) =
+        (plan.imap.connector_security, plan.smtp.connector_security);
+    let imap = Leg::start(plan.imap.server, env).await?;
+    let smtp = Leg::start(plan.smtp.server, env).await?;
     let account = &scenario.account;
     let settings = Settings {
         imap: Endpoint {
             host: HOST.into(),
             port: imap.port(),
-            security: scenario.imap_connector_security(),
+            security: imap_security,
         },
         smtp: Endpoint {
             host: HOST.into(),
             port: smtp.port(),
-            security: scenario.smtp_connector_security(),
+            security: smtp_security,
         },
         email: account.email.clone(),
         username: account.username.clone(),
@@ -483,6 +464,13 @@ async fn run_servers_and_connector(
         }
     };
     Ok((outcome, imap, smtp))
+}
+
+/// Whether a real-server scenario and its mock twin agree: the same class and detail (the
+/// step follows from them; the servers' own words differ by nature). `run --parity` and
+/// the catalogue test both judge parity by this.
+pub fn parity(real: &Outcome, twin: &Outcome) -> bool {
+    (real.class, &real.detail) == (twin.class, &twin.detail)
 }
 
 /// Why `outcome` does not match `expected`, if it does not.

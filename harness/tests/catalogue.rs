@@ -21,7 +21,7 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Failed, Trial};
 use mailharness::connector::Connector;
 use mailharness::connector::reference::ReferenceConnector;
-use mailharness::containers::{docker, images};
+use mailharness::containers::docker;
 use mailharness::outcome::Outcome;
 use mailharness::runner::{RunEnv, run_scenario};
 use mailharness::scenario::load::{LoadedScenario, load_all};
@@ -56,7 +56,7 @@ fn check_parity(
     let twin_outcome = result
         .outcome
         .ok_or_else(|| format!("twin {} did not run", twin.id))?;
-    if (twin_outcome.class, &twin_outcome.detail) != (outcome.class, &outcome.detail) {
+    if !mailharness::runner::parity(outcome, &twin_outcome) {
         return Err(format!(
             "parity: the real server gives {outcome}, its mock twin {} gives {twin_outcome}",
             twin.id
@@ -149,30 +149,22 @@ fn connectors() -> Vec<(String, Resolved)> {
 }
 
 /// Whether the real-server scenarios can run: `Ok(true)` yes, `Ok(false)` skip them,
-/// `Err` they must run and cannot.
-fn containers_ready(needed: bool) -> Result<bool, String> {
+/// `Err` they must run and cannot (the run's own check, images built if missing).
+fn containers_ready(needed: bool, env: &RunEnv) -> Result<bool, String> {
     if !needed {
         return Ok(false);
     }
-    if let Err(reason) = docker::daemon() {
-        if docker::required() {
-            return Err(format!(
-                "no Docker daemon ({reason}) and {} is set",
-                docker::REQUIRE_DOCKER
-            ));
+    match env
+        .containers_ready()
+        .map_err(|reason| docker::Unavailable::because(&reason))
+    {
+        Ok(()) => Ok(true),
+        Err(docker::Unavailable::Fail(why)) => Err(why),
+        Err(docker::Unavailable::Skip(why)) => {
+            eprintln!("note: {why}");
+            Ok(false)
         }
-        eprintln!(
-            "note: no Docker daemon ({reason}): the scenarios with real servers are ignored; set {}=1 to fail instead",
-            docker::REQUIRE_DOCKER
-        );
-        return Ok(false);
     }
-    images::build(&images::SERVERS, &mut |line| {
-        if !line.starts_with('[') {
-            eprintln!("images: {line}");
-        }
-    })?;
-    Ok(true)
 }
 
 fn main() {
@@ -192,7 +184,7 @@ fn main() {
             .expect("runtime"),
     );
     let needed = !args.list && scenarios.iter().any(|s| s.scenario.needs_containers());
-    let ready = containers_ready(needed);
+    let ready = containers_ready(needed, &env);
     let mut trials: Vec<Trial> = errors
         .into_iter()
         .map(|error| {

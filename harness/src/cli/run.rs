@@ -397,11 +397,12 @@ fn parity_table(report: &RunReport, pairs: &[(String, String)]) -> Parity {
             .iter()
             .find(|r| r.id == id)
             .and_then(|r| r.outcome.as_ref())
-            .map(|o| (o.class, o.detail.clone()))
     };
-    let show = |o: &Option<(mailharness::outcome::ErrorClass, Option<String>)>| match o {
-        Some((class, Some(detail))) => format!("{class} ({detail})"),
-        Some((class, None)) => class.to_string(),
+    let show = |o: Option<&mailharness::outcome::Outcome>| match o {
+        Some(outcome) => match &outcome.detail {
+            Some(detail) => format!("{} ({detail})", outcome.class),
+            None => outcome.class.to_string(),
+        },
         None => "did not run".into(),
     };
     let mut differences = 0;
@@ -409,14 +410,14 @@ fn parity_table(report: &RunReport, pairs: &[(String, String)]) -> Parity {
         .iter()
         .map(|(real, twin)| {
             let (a, b) = (outcome(real), outcome(twin));
-            let same = a.is_some() && a == b;
+            let same = matches!((a, b), (Some(a), Some(b)) if mailharness::runner::parity(a, b));
             if !same && a.is_some() {
                 differences += 1;
             }
             [
                 real.clone(),
-                show(&a),
-                show(&b),
+                show(a),
+                show(b),
                 if same { "same" } else { "DIFFERENT" }.into(),
             ]
         })

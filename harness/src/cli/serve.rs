@@ -7,13 +7,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use mailharness::containers::config::RealServer;
 use mailharness::containers::server::ContainerPool;
+use mailharness::plan::{Plan, Server};
 use mailharness::runner::HOST;
 use mailharness::scenario::load::{load_file, with_root};
-use mailharness::scenario::{ImapServerKind, SmtpServerKind};
 use mailharness_certs::CertMatrix;
-use mailharness_mock_servers::{MockConfig, MockServer, Security};
+use mailharness_mock_servers::{MockServer, Security};
 
 use super::UsageError;
 use super::run::StopSignals;
@@ -138,24 +137,13 @@ async fn start_servers(
     let bind = "127.0.0.1:0".parse().expect("valid address");
     let mut servers = Vec::new();
     let _ = outln!("Serving {} ({})", loaded.id, scenario.description);
-    let imap: Leg = match scenario.imap.server {
-        ImapServerKind::Mock => Leg::Mock(Box::new(scenario.imap_config(password).into())),
-        ImapServerKind::Closed => Leg::Closed,
-        ImapServerKind::Dovecot | ImapServerKind::Courier => {
-            Leg::Real(RealServer::imap(scenario, password))
-        }
-    };
-    let smtp: Leg = match scenario.smtp.server {
-        SmtpServerKind::Mock => Leg::Mock(Box::new(scenario.smtp_config(password).into())),
-        SmtpServerKind::Closed => Leg::Closed,
-        SmtpServerKind::Postfix => Leg::Real(RealServer::smtp(scenario, password)),
-    };
+    let plan = Plan::of(scenario, password);
     for (name, leg, security) in [
-        ("IMAP", imap, scenario.imap.security),
-        ("SMTP", smtp, scenario.smtp.security),
+        ("IMAP", plan.imap.server, scenario.imap.security),
+        ("SMTP", plan.smtp.server, scenario.smtp.security),
     ] {
         match leg {
-            Leg::Mock(config) => {
+            Server::Mock(config) => {
                 let server = MockServer::start(*config, certs.clone(), bind)
                     .await
                     .with_context(|| format!("cannot start the {name} server"))?;
@@ -166,7 +154,7 @@ async fn start_servers(
                 );
                 servers.push((name, server));
             }
-            Leg::Real(real) => {
+            Server::Real(real) => {
                 let running = pool
                     .get(real.key(), || real.spec(certs))
                     .await
@@ -175,22 +163,15 @@ async fn start_servers(
                 let _ = outln!(
                     "  {name}  {HOST}:{port}  ({}, real {})",
                     security_name(security),
-                    real.server
+                    real.kind.name()
                 );
             }
-            Leg::Closed => {
+            Server::Closed => {
                 let _ = outln!("  {name}  nothing listens (the scenario's server is closed)");
             }
         }
     }
     Ok(servers)
-}
-
-/// What one leg of the scenario runs on.
-enum Leg {
-    Mock(Box<MockConfig>),
-    Real(RealServer),
-    Closed,
 }
 
 fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
-//! From a scenario to a real server's configuration: which image, which ports, and the
-//! rendered files of `/etc/mailharness/` (templates from `containers/<server>/`, the
-//! certificate of the scenario's kind, the users). One place per server decides what each
-//! scenario setting means for it.
+//! A real server's configuration: which image, which ports, and the rendered files of
+//! `/etc/mailharness/` (templates from `containers/<server>/`, the certificate of the
+//! scenario's kind, the users). One place per server decides what each setting means for
+//! it; which settings a scenario asks for is `plan`'s to say.
 
 use std::collections::BTreeMap;
 
@@ -11,13 +11,33 @@ use mailharness_mock_servers::{Security, TlsVersion, TlsVersions};
 use super::images::containers_dir;
 use super::render::render;
 use super::server::{ContainerSpec, free_port};
-use crate::scenario::{ImapServerKind, Scenario};
+
+/// The real servers there are images for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RealKind {
+    Dovecot,
+    Courier,
+    Postfix,
+}
+
+impl RealKind {
+    pub const ALL: [RealKind; 3] = [RealKind::Dovecot, RealKind::Courier, RealKind::Postfix];
+
+    /// The name of its image and of its directory under `containers/`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            RealKind::Dovecot => "dovecot",
+            RealKind::Courier => "courier",
+            RealKind::Postfix => "postfix",
+        }
+    }
+}
 
 /// Which real server and how it is set up: everything that makes two scenarios need
 /// different containers, and nothing else (so equal settings share one container).
 #[derive(Clone, PartialEq, Eq)]
 pub struct RealServer {
-    pub server: &'static str,
+    pub kind: RealKind,
     pub security: Security,
     pub certificate: CertKind,
     pub tls_versions: TlsVersions,
@@ -25,45 +45,11 @@ pub struct RealServer {
     pub offer_auth: bool,
     pub relay_denied: bool,
     pub login: String,
-    password: String,
+    /// The password the server knows (never printed, see `Debug`).
+    pub(crate) password: String,
 }
 
 impl RealServer {
-    /// The IMAP leg of `scenario` (Dovecot or Courier).
-    pub fn imap(scenario: &Scenario, password: &str) -> RealServer {
-        let imap = &scenario.imap;
-        RealServer {
-            server: match imap.server {
-                ImapServerKind::Courier => "courier",
-                _ => "dovecot",
-            },
-            security: imap.security,
-            certificate: imap.certificate,
-            tls_versions: imap.tls_versions,
-            max_connections: imap.max_connections_per_user,
-            offer_auth: true,
-            relay_denied: false,
-            login: scenario.server_login().to_owned(),
-            password: imap.server_password.apply(password),
-        }
-    }
-
-    /// The SMTP leg of `scenario` (Postfix).
-    pub fn smtp(scenario: &Scenario, password: &str) -> RealServer {
-        let smtp = &scenario.smtp;
-        RealServer {
-            server: "postfix",
-            security: smtp.security,
-            certificate: smtp.certificate,
-            tls_versions: smtp.tls_versions,
-            max_connections: None,
-            offer_auth: smtp.offer_auth,
-            relay_denied: smtp.relay_denied,
-            login: scenario.server_login().to_owned(),
-            password: smtp.server_password.apply(password),
-        }
-    }
-
     /// The key under which a run shares this server's container: the settings, with the
     /// password only as a digest (two servers of one run differ in it when a scenario says
     /// `server-password = "different"`).
@@ -78,12 +64,12 @@ impl RealServer {
 
     /// The name of the port placeholder the connector connects to.
     pub fn listener_port(&self) -> &'static str {
-        match (self.server, self.security) {
-            ("postfix", Security::ImplicitTls) => "SMTPS_PORT",
-            ("postfix", Security::Plaintext) => "PLAIN_PORT",
-            ("postfix", _) => "SUBMISSION_PORT",
-            (_, Security::ImplicitTls) => "IMAPS_PORT",
-            (_, _) => "IMAP_PORT",
+        match (self.kind, self.security) {
+            (RealKind::Postfix, Security::ImplicitTls) => "SMTPS_PORT",
+            (RealKind::Postfix, Security::Plaintext) => "PLAIN_PORT",
+            (RealKind::Postfix, _) => "SUBMISSION_PORT",
+            (RealKind::Dovecot | RealKind::Courier, Security::ImplicitTls) => "IMAPS_PORT",
+            (RealKind::Dovecot | RealKind::Courier, _) => "IMAP_PORT",
         }
     }
 
@@ -115,8 +101,8 @@ impl RealServer {
                 "0".into()
             }
         };
-        let templates: &[&str] = match self.server {
-            "dovecot" => {
+        let templates: &[&str] = match self.kind {
+            RealKind::Dovecot => {
                 values.insert("IMAP_PORT", on("IMAP_PORT"));
                 values.insert("IMAPS_PORT", on("IMAPS_PORT"));
                 let tls = self.security != Security::Plaintext;
@@ -140,7 +126,7 @@ impl RealServer {
                 );
                 &["dovecot.conf", "openssl.cnf"]
             }
-            "courier" => {
+            RealKind::Courier => {
                 values.insert("IMAP_PORT", on("IMAP_PORT"));
                 values.insert("IMAPS_PORT", on("IMAPS_PORT"));
                 let starttls = self.security == Security::Starttls;
@@ -149,7 +135,7 @@ impl RealServer {
                 values.insert("TLS_PRIORITY", gnutls_priority(self.tls_versions));
                 &["imapd", "imapd-ssl"]
             }
-            _ => {
+            RealKind::Postfix => {
                 values.insert("SUBMISSION_PORT", on("SUBMISSION_PORT"));
                 values.insert("SMTPS_PORT", on("SMTPS_PORT"));
                 values.insert("PLAIN_PORT", on("PLAIN_PORT"));
@@ -173,7 +159,7 @@ impl RealServer {
         };
         for name in templates {
             let path = containers_dir()?
-                .join(self.server)
+                .join(self.kind.name())
                 .join(format!("{name}.tmpl"));
             let template = std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -183,7 +169,7 @@ impl RealServer {
         }
         Ok((
             ContainerSpec {
-                server: self.server,
+                server: self.kind.name(),
                 files,
             },
             ports,
@@ -195,7 +181,7 @@ impl std::fmt::Debug for RealServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The password stays out of debug output (and so out of logs and messages).
         f.debug_struct("RealServer")
-            .field("server", &self.server)
+            .field("server", &self.kind.name())
             .field("security", &self.security)
             .field("certificate", &self.certificate)
             .field("tls_versions", &self.tls_versions)

@@ -12,6 +12,27 @@ pub fn required() -> bool {
     std::env::var(REQUIRE_DOCKER).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
+/// What becomes of real-server scenarios that cannot run here (`reason`: why not): a
+/// failure under `MAILHARNESS_REQUIRE_DOCKER=1`, else skipped with a note saying how to
+/// make it a failure. The one reading of the variable for `run` and the tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unavailable {
+    Fail(String),
+    Skip(String),
+}
+
+impl Unavailable {
+    pub fn because(reason: &str) -> Unavailable {
+        if required() {
+            Unavailable::Fail(format!("{reason}, and {REQUIRE_DOCKER} is set"))
+        } else {
+            Unavailable::Skip(format!(
+                "{reason}: scenarios with real servers are skipped (set {REQUIRE_DOCKER}=1 to fail instead)"
+            ))
+        }
+    }
+}
+
 /// Runs `docker ARGS` and returns its stdout when it succeeds within `limit`.
 pub fn docker_output(args: &[&str], limit: Duration) -> Result<String, String> {
     let mut child = Command::new("docker")

@@ -14,10 +14,15 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use super::config::RealKind;
 use super::docker::docker_output;
 
 /// The servers there are images for.
-pub const SERVERS: [&str; 3] = ["dovecot", "courier", "postfix"];
+pub const SERVERS: [&str; 3] = [
+    RealKind::Dovecot.name(),
+    RealKind::Courier.name(),
+    RealKind::Postfix.name(),
+];
 
 /// The base image every Dockerfile starts from.
 pub const BASE_IMAGE: &str = "debian:bookworm-slim";

@@ -1,6 +1,5 @@
-//! Scenario files: what a QA person writes (one TOML file per scenario), and the one place
-//! where that is mapped onto what the code needs (mock server configurations and connector
-//! settings).
+//! Scenario files: what a QA person writes (one TOML file per scenario). What a scenario
+//! means for its servers and the connector's settings is `plan`'s to say.
 //!
 //! ```toml
 //! description = "IMAPS server presents an expired certificate"
@@ -33,9 +32,8 @@ use std::net::IpAddr;
 
 use mailharness_certs::CertKind;
 use mailharness_mock_servers::{
-    Faults, Hostile, ImapConfig, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, Policy,
-    Security, SmtpAuth, SmtpConfig, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies,
-    TlsVersions, User,
+    Faults, Hostile, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, Policy, Security,
+    SmtpAuth, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies, TlsVersions,
 };
 use serde::{Deserialize, Serialize};
 
@@ -365,76 +363,8 @@ impl Scenario {
             .unwrap_or(&self.account.email)
     }
 
-    fn users(&self, password: &str) -> Vec<User> {
-        vec![User {
-            login: self.server_login().to_owned(),
-            password: password.to_owned(),
-        }]
-    }
-
-    /// The mock IMAP server's configuration, knowing the account with `password`.
-    pub fn imap_config(&self, password: &str) -> ImapConfig {
-        let imap = &self.imap;
-        ImapConfig {
-            personality: imap.personality,
-            security: imap.security,
-            certificate: imap.certificate,
-            tls_versions: imap.tls_versions,
-            greeting: imap.greeting.clone(),
-            users: self.users(&imap.server_password.apply(password)),
-            login: imap.login.clone(),
-            max_connections_per_user: imap.max_connections_per_user,
-            folders: imap.folders.clone(),
-            allowlist: imap.allowlist.clone(),
-            faults: imap.faults.clone(),
-            hostile: imap.hostile.clone(),
-        }
-    }
-
-    /// The mock SMTP server's configuration, knowing the account with `password`.
-    pub fn smtp_config(&self, password: &str) -> SmtpConfig {
-        let smtp = &self.smtp;
-        SmtpConfig {
-            personality: smtp.personality,
-            security: smtp.security,
-            certificate: smtp.certificate,
-            tls_versions: smtp.tls_versions,
-            greeting: smtp.greeting.clone(),
-            users: self.users(&smtp.server_password.apply(password)),
-            auth: smtp.auth.clone(),
-            require_auth: smtp.require_auth,
-            offer_auth: smtp.offer_auth,
-            relay_denied: smtp.relay_denied,
-            replies: smtp.replies.clone(),
-            allowlist: smtp.allowlist.clone(),
-            faults: smtp.faults.clone(),
-            hostile: smtp.hostile.clone(),
-        }
-    }
-
-    /// How the connector is told to connect to the IMAP server.
-    pub fn imap_connector_security(&self) -> ConnectionSecurity {
-        connector_security(self.imap.connector_security, self.imap.security)
-    }
-
-    pub fn smtp_connector_security(&self) -> ConnectionSecurity {
-        connector_security(self.smtp.connector_security, self.smtp.security)
-    }
-
     /// Whether the scenario carries `tag`.
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
     }
-}
-
-fn connector_security(
-    explicit: Option<ConnectionSecurity>,
-    server: Security,
-) -> ConnectionSecurity {
-    explicit.unwrap_or(match server {
-        Security::ImplicitTls => ConnectionSecurity::ImplicitTls,
-        Security::Starttls | Security::StarttlsStripped | Security::Plaintext => {
-            ConnectionSecurity::Starttls
-        }
-    })
 }

@@ -33,6 +33,7 @@ pub async fn setup_with_password(body: &str, password: Option<String>) -> Setup 
     let scenario = parse(Path::new("check-test.toml"), &text).expect("a valid scenario");
     let env = RunEnv::new(password).expect("certificates");
     let servers = env.start(&scenario).await.expect("servers start");
+    let plan = mailharness::plan::Plan::of(&scenario, env.password().expose());
     let dir = tempfile::tempdir().expect("tempdir");
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, env.certs.ca_pem()).expect("write ca.pem");
@@ -40,12 +41,12 @@ pub async fn setup_with_password(body: &str, password: Option<String>) -> Setup 
         imap: mailharness::connector::Endpoint {
             host: HOST.to_owned(),
             port: servers.imap_port(),
-            security: scenario.imap_connector_security(),
+            security: plan.imap.connector_security,
         },
         smtp: mailharness::connector::Endpoint {
             host: HOST.to_owned(),
             port: servers.smtp_port(),
-            security: scenario.smtp_connector_security(),
+            security: plan.smtp.connector_security,
         },
         email: scenario.account.email.clone(),
         username: scenario.account.username.clone(),
