@@ -18,26 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import aioimaplib  # noqa: E402
 import aiosmtplib  # noqa: E402
 from readings import (  # noqa: E402
-    Failure, auth_refusal, certificate_detail, login_refusal, tls_context)
-
-
-def tls_failure(error, cls, step):
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return Failure("unauthorized_untrusted_certificate", step, certificate_detail(error), text=str(error))
-    reason = (getattr(error, "reason", None) or str(error)).upper()
-    if "VERSION" in reason or "PROTOCOL" in reason:
-        return Failure(cls, step, "tls-version", text=str(error))
-    return Failure(cls, step, "tls-handshake-failed", text=str(error))
-
-
-def network_failure(error, cls, step):
-    if isinstance(error, ConnectionRefusedError):
-        return Failure(cls, step, "connection-refused")
-    if isinstance(error, (asyncio.TimeoutError, TimeoutError)):
-        return Failure(cls, step, "timeout")
-    if isinstance(error, ConnectionResetError):
-        return Failure(cls, step, "connection-reset")
-    return Failure(cls, step, "connection-failed", text=f"{type(error).__name__}: {error}")
+    Failure, auth_refusal, login_refusal, network_failure, tls_context, tls_failure)
 
 
 def imap_client(settings, context):
@@ -74,7 +55,7 @@ async def imap_session(settings, context, step, login=True):
     try:
         await bounded(client.wait_hello_from_server(), settings["step_timeout_ms"] / 1000)
     except ssl.SSLError as e:
-        raise tls_failure(e, "imap_validation_error", step)
+        raise tls_failure(e, "imap_settings_incorrect", "imap_validation_error", step)
     except OSError as e:
         raise network_failure(e, "imap_settings_incorrect", step)
     except asyncio.TimeoutError:
@@ -131,17 +112,17 @@ async def smtp_steps(settings, context):
     except aiosmtplib.SMTPConnectError as e:
         cause = e.__cause__ or e.__context__
         if isinstance(cause, ssl.SSLError):
-            raise tls_failure(cause, "smtp_settings_incorrect", step)
+            raise tls_failure(cause, "smtp_settings_incorrect", "smtp_settings_incorrect", step)
         raise Failure("smtp_settings_incorrect", step, "connection-failed", text=str(e))
     except aiosmtplib.SMTPException as e:
         cause = e.__cause__ or e.__context__
         if isinstance(cause, ssl.SSLError):
-            raise tls_failure(cause, "smtp_settings_incorrect", step)
+            raise tls_failure(cause, "smtp_settings_incorrect", "smtp_settings_incorrect", step)
         text = str(e)
         detail = "tls-required" if "starttls" in text.lower() else "connection-failed"
         raise Failure("smtp_settings_incorrect", step, detail, text=text)
     except ssl.SSLError as e:
-        raise tls_failure(e, "smtp_settings_incorrect", step)
+        raise tls_failure(e, "smtp_settings_incorrect", "smtp_settings_incorrect", step)
     except OSError as e:
         raise network_failure(e, "smtp_settings_incorrect", step)
     step = "smtp-login"

@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
 from readings import (  # noqa: E402
-    Failure, auth_refusal, certificate_detail, login_refusal, tls_context)
+    Failure, auth_refusal, login_refusal, network_failure, tls_context, tls_failure)
 
 
 def text_of(value):
@@ -27,31 +27,6 @@ def text_of(value):
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)
-
-
-def classify_tls(error, settings_class, validation_class, step):
-    """Class and detail of a failed handshake, from what the ssl module says."""
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return Failure("unauthorized_untrusted_certificate", step, certificate_detail(error), text=str(error))
-    reason = (getattr(error, "reason", None) or str(error)).upper()
-    if "VERSION" in reason or "PROTOCOL" in reason:
-        # OpenSSL says "wrong version number" for a plaintext peer too: it cannot tell.
-        return Failure(validation_class, step, "tls-version", text=str(error))
-    if isinstance(error, (ssl.SSLEOFError, ConnectionResetError, EOFError)):
-        return Failure(settings_class, step, "connection-closed", text=str(error))
-    return Failure(validation_class, step, "tls-handshake-failed", text=str(error))
-
-
-def network_failure(error, settings_class, step):
-    if isinstance(error, ConnectionRefusedError):
-        return Failure(settings_class, step, "connection-refused")
-    if isinstance(error, (socket.timeout, TimeoutError)):
-        return Failure(settings_class, step, "timeout")
-    if isinstance(error, ConnectionResetError):
-        return Failure(settings_class, step, "connection-reset")
-    if isinstance(error, socket.gaierror):
-        return Failure(settings_class, step, "dns")
-    return Failure(settings_class, step, "connection-failed", text=str(error))
 
 
 def imap_class(settings):
@@ -82,7 +57,7 @@ def imap_connect(settings, context):
         else:
             client = Imap(imap["host"], imap["port"], timeout=timeout)
     except ssl.SSLError as e:
-        raise classify_tls(e, "imap_settings_incorrect", "imap_validation_error", step)
+        raise tls_failure(e, "imap_settings_incorrect", "imap_validation_error", step)
     except imaplib.IMAP4.abort as e:
         raise Failure("imap_settings_incorrect", step, "connection-closed", text=str(e))
     except imaplib.IMAP4.error as e:
@@ -101,7 +76,7 @@ def imap_connect(settings, context):
         try:
             client.starttls(ssl_context=context)
         except ssl.SSLError as e:
-            raise classify_tls(e, "imap_settings_incorrect", "imap_validation_error", step)
+            raise tls_failure(e, "imap_settings_incorrect", "imap_validation_error", step)
         except (imaplib.IMAP4.error, OSError) as e:
             raise Failure("imap_settings_incorrect", step, "connection-closed", text=str(e))
     return client
@@ -160,7 +135,7 @@ def smtp_steps(settings, context):
     except Failure:
         raise
     except ssl.SSLError as e:
-        raise classify_tls(e, "smtp_settings_incorrect", "smtp_settings_incorrect", step)
+        raise tls_failure(e, "smtp_settings_incorrect", "smtp_settings_incorrect", step)
     except smtplib.SMTPConnectError as e:
         raise Failure("smtp_settings_incorrect", step, "greeting-refused", str(e.smtp_code), text_of(e.smtp_error))
     except (smtplib.SMTPServerDisconnected, ConnectionResetError) as e:

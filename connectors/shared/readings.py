@@ -5,9 +5,12 @@ the clients that differ, not our adapters.
 These readings are ours, not the clients': the refusal texts are read as the reference
 connector reads them (login_refusal is harness/src/classify/imap.rs's table, auth_refusal
 harness/src/classify/smtp.rs's; harness/tests/readings.rs checks that they agree), and the
-certificate verify codes are OpenSSL's. What each client can or cannot see (a timeout at
-connect or at the greeting, DATA or the message) stays in its connector.
+certificate verify codes are OpenSSL's, and a failed handshake or connection is read from
+the ssl and socket exceptions as the reference connector reads rustls's and the OS's
+(harness/src/probe/net.rs). What each client can or cannot see (a timeout at connect or at
+the greeting, DATA or the message) stays in its connector.
 """
+import socket
 import ssl
 
 # The harness keeps the last 1 MiB of what a connector prints: a server's reply (which a
@@ -95,3 +98,30 @@ def auth_refusal(code, text):
                           "incorrect authentication data", "too many bad auth attempts"):
         return "unauthorized", "wrong-credentials"
     return "smtp_settings_incorrect", "auth-refused"
+
+
+def tls_failure(error, settings_class, validation_class, step):
+    """Class and detail of a failed handshake, from what the ssl module says."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return Failure("unauthorized_untrusted_certificate", step, certificate_detail(error), text=str(error))
+    reason = (getattr(error, "reason", None) or str(error)).upper()
+    if "VERSION" in reason or "PROTOCOL" in reason:
+        # OpenSSL says "wrong version number" for a plaintext peer too: it cannot tell.
+        return Failure(validation_class, step, "tls-version", text=str(error))
+    if isinstance(error, (ssl.SSLEOFError, ConnectionResetError, EOFError)):
+        return Failure(settings_class, step, "connection-closed", text=str(error))
+    return Failure(validation_class, step, "tls-handshake-failed", text=str(error))
+
+
+def network_failure(error, settings_class, step):
+    """Class and detail of a connection that failed below TLS (socket.timeout and
+    asyncio.TimeoutError are TimeoutError)."""
+    if isinstance(error, ConnectionRefusedError):
+        return Failure(settings_class, step, "connection-refused")
+    if isinstance(error, TimeoutError):
+        return Failure(settings_class, step, "timeout")
+    if isinstance(error, ConnectionResetError):
+        return Failure(settings_class, step, "connection-reset")
+    if isinstance(error, socket.gaierror):
+        return Failure(settings_class, step, "dns")
+    return Failure(settings_class, step, "connection-failed", text=str(error))
