@@ -6,7 +6,6 @@ aioimaplib has no STARTTLS: for a STARTTLS IMAP server this connector can only s
 The packages are installed into .deps beside this file (see requirements.txt).
 """
 import asyncio
-import email.message
 import json
 import os
 import ssl
@@ -18,7 +17,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import aioimaplib  # noqa: E402
 import aiosmtplib  # noqa: E402
 from readings import (  # noqa: E402
-    Failure, auth_refusal, login_refusal, network_failure, tls_context, tls_failure)
+    Failure, auth_refusal, login_refusal, network_failure, test_message, tls_context,
+    tls_failure)
 
 
 def imap_client(settings, context):
@@ -135,11 +135,7 @@ async def smtp_steps(settings, context):
         detail = "auth-not-offered" if "not supported" in str(e).lower() else "auth-refused"
         raise Failure("smtp_settings_incorrect", step, detail, text=str(e))
     step = "test-send"
-    message = email.message.EmailMessage()
-    message["From"] = settings["email"]
-    message["To"] = settings["bcc"]
-    message["Subject"] = "mailharness test message"
-    message.set_content("This message checks that the inbox can send. It can be deleted.")
+    message = test_message(settings)
     try:
         await client.send_message(message, sender=settings["email"], recipients=[settings["bcc"]])
         await client.quit()

@@ -7,7 +7,6 @@ JSON outcome on stdout. It classifies what the standard library lets it see; whe
 library hides a difference (a timeout at TCP connect or at the greeting, say) the outcome
 shows it, which is a finding about the client, not about the harness.
 """
-import email.message
 import imaplib
 import json
 import smtplib
@@ -18,7 +17,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
 from readings import (  # noqa: E402
-    Failure, auth_refusal, login_refusal, network_failure, tls_context, tls_failure)
+    Failure, auth_refusal, login_refusal, network_failure, test_message, tls_context,
+    tls_failure)
 
 
 def text_of(value):
@@ -157,11 +157,7 @@ def smtp_steps(settings, context):
     except OSError as e:
         raise Failure("smtp_settings_incorrect", step, "connection-reset", text=str(e))
     step = "test-send"
-    message = email.message.EmailMessage()
-    message["From"] = settings["email"]
-    message["To"] = settings["bcc"]
-    message["Subject"] = "mailharness test message"
-    message.set_content("This message checks that the inbox can send. It can be deleted.")
+    message = test_message(settings)
     try:
         client.send_message(message, settings["email"], [settings["bcc"]])
         client.quit()

@@ -8,8 +8,10 @@ harness/src/classify/smtp.rs's; harness/tests/readings.rs checks that they agree
 certificate verify codes are OpenSSL's, and a failed handshake or connection is read from
 the ssl and socket exceptions as the reference connector reads rustls's and the OS's
 (harness/src/probe/net.rs). What each client can or cannot see (a timeout at connect or at
-the greeting, DATA or the message) stays in its connector.
+the greeting, DATA or the message) stays in its connector. Beside the readings, the one
+thing they all send the same way: the test message.
 """
+import email.message
 import socket
 import ssl
 
@@ -125,3 +127,13 @@ def network_failure(error, settings_class, step):
     if isinstance(error, socket.gaierror):
         return Failure(settings_class, step, "dns")
     return Failure(settings_class, step, "connection-failed", text=str(error))
+
+
+def test_message(settings):
+    """The test message the connectors send, from the inbox to the BCC address."""
+    message = email.message.EmailMessage()
+    message["From"] = settings["email"]
+    message["To"] = settings["bcc"]
+    message["Subject"] = "mailharness test message"
+    message.set_content("This message checks that the inbox can send. It can be deleted.")
+    return message
