@@ -4,7 +4,7 @@ the clients that differ, not our adapters.
 
 These readings are ours, not the clients': the refusal texts are read as the reference
 connector reads them (login_refusal is harness/src/classify/imap.rs's table, auth_refusal
-harness/src/classify/smtp.rs's; harness/tests/readings.rs checks that they agree), and the
+harness/src/classify/smtp.rs's; tests/tools/readings.rs checks that they agree), and the
 certificate verify codes are OpenSSL's, and a failed handshake or connection is read from
 the ssl and socket exceptions as the reference connector reads rustls's and the OS's
 (harness/src/probe/net.rs). What each client can or cannot see (a timeout at connect or at

@@ -1,6 +1,6 @@
 //! Any server reply (an SMTP code from the first two bytes, the rest as text) maps to
 //! exactly one of the nine classes, never `ok`, the same whatever the ASCII case; the
-//! property of harness/tests/properties.rs, for long runs.
+//! property of tests/cli/properties.rs, for long runs.
 #![no_main]
 
 use mailharness::classify;

@@ -1,6 +1,6 @@
 //! Any bytes as a scenario file: `parse` gives a scenario or an error at `path:line:column`
 //! (or the path alone) that renders as the CLI renders it (harness/src/cli/run.rs); never
-//! a panic. The same property as harness/tests/properties.rs, for long runs.
+//! a panic. The same property as tests/cli/properties.rs, for long runs.
 #![no_main]
 
 use std::path::Path;

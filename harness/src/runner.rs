@@ -44,7 +44,7 @@ pub struct RunEnv {
     /// The real servers' containers, shared between scenarios with the same configuration.
     pub containers: ContainerPool,
     /// Whether a Docker daemon answered (checked once, on the first scenario that needs it).
-    docker: std::sync::OnceLock<Result<(), String>>,
+    docker: std::sync::OnceLock<Result<(), crate::containers::Error>>,
     /// The run's temporary directory, holding the CA file every connector trusts (the same
     /// CA for every scenario of a run: written once, not once per scenario). Taken and
     /// deleted by [`RunEnv::shutdown`], or when the environment is dropped.
@@ -79,7 +79,7 @@ impl RunEnv {
     /// [`RunEnv::docker`] from async code: the first call checks Docker and may build images
     /// for minutes, so on a multi-thread runtime the worker hands its other tasks over first
     /// (`block_in_place`) instead of stalling them.
-    fn docker_from_async(&self) -> Result<(), String> {
+    fn docker_from_async(&self) -> Result<(), crate::containers::Error> {
         if let Some(ready) = self.docker.get() {
             return ready.clone();
         }
@@ -96,14 +96,14 @@ impl RunEnv {
     /// Whether real servers can run here. The first time: removes leftovers of killed runs
     /// and builds the images that are missing (progress on stderr). Blocking: from async
     /// code, see `docker_from_async`.
-    pub fn containers_ready(&self) -> Result<(), String> {
+    pub fn containers_ready(&self) -> Result<(), crate::containers::Error> {
         self.docker()
     }
 
-    fn docker(&self) -> Result<(), String> {
+    fn docker(&self) -> Result<(), crate::containers::Error> {
         self.docker
             .get_or_init(|| {
-                docker::daemon().map_err(|e| format!("no Docker daemon is reachable ({e})"))?;
+                docker::daemon()?;
                 crate::containers::server::remove_leftovers(Duration::from_secs(20));
                 crate::containers::images::build(
                     &crate::containers::images::SERVERS,
@@ -113,7 +113,9 @@ impl RunEnv {
                         }
                     },
                 )
-                .map_err(|e| format!("cannot build the server images: {e}"))?;
+                .map_err(|e| {
+                    crate::containers::Error::Image(format!("cannot build the server images: {e}"))
+                })?;
                 Ok(())
             })
             .clone()
@@ -305,12 +307,13 @@ impl Leg {
     }
 
     async fn real(env: &RunEnv, server: real::RealServer) -> Result<Leg, String> {
-        env.docker_from_async()?;
+        env.docker_from_async().map_err(|e| e.to_string())?;
         let certs = env.certs.clone();
         let running = env
             .containers
             .get(server.key(), || server.spec(&certs))
-            .await?;
+            .await
+            .map_err(|e| e.to_string())?;
         let port = running.port(server.listener_port()).ok_or_else(|| {
             format!(
                 "the {} container has no {} port",

@@ -50,9 +50,21 @@ pub fn vendor_tls() -> TlsVersions {
     "1.0-1.2".parse().expect("a valid range")
 }
 
+/// Why a check could not run at all (a server's failures are rows, never this).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The CA file to trust cannot be read, or holds no certificate: the administrator's
+    /// input, a usage error.
+    #[error("cannot read CA file {}: {why}", path.display())]
+    CaFile {
+        path: std::path::PathBuf,
+        why: String,
+    },
+}
+
 /// Runs every requirement against both servers (the two ports at the same time) and
 /// reports. Fails only when the CA file cannot be read.
-pub async fn run(config: &CheckConfig) -> Result<CheckReport, String> {
+pub async fn run(config: &CheckConfig) -> Result<CheckReport, Error> {
     let trust = tls::Trust::new(
         config.account.trust_system_roots,
         config.account.ca_file.as_deref(),

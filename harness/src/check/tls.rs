@@ -14,6 +14,7 @@ use rustls::RootCertStore;
 use rustls::client::danger::ServerCertVerifier;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
+use super::Error;
 use super::report::Row;
 use super::requirement::Requirement;
 use crate::classify;
@@ -33,7 +34,7 @@ pub struct Trust {
 }
 
 impl Trust {
-    pub fn new(system_roots: bool, ca_file: Option<&std::path::Path>) -> Result<Trust, String> {
+    pub fn new(system_roots: bool, ca_file: Option<&std::path::Path>) -> Result<Trust, Error> {
         let mut ders: Vec<CertificateDer<'static>> = Vec::new();
         if system_roots {
             ders.extend(rustls_native_certs::load_native_certs().certs);
@@ -42,9 +43,15 @@ impl Trust {
             use rustls_pki_types::pem::PemObject;
             let certs = CertificateDer::pem_file_iter(path)
                 .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
+                .map_err(|e| Error::CaFile {
+                    path: path.to_owned(),
+                    why: e.to_string(),
+                })?;
             if certs.is_empty() {
-                return Err(format!("no certificate in CA file {}", path.display()));
+                return Err(Error::CaFile {
+                    path: path.to_owned(),
+                    why: "no certificate in it".into(),
+                });
             }
             ders.extend(certs);
         }

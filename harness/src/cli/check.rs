@@ -304,7 +304,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let report = runtime.block_on(check::run(&config)).map_err(UsageError)?;
+    let report = runtime
+        .block_on(check::run(&config))
+        .map_err(|error| match error {
+            check::Error::CaFile { .. } => UsageError(error.to_string()),
+        })?;
     if let Some(path) = &args.html {
         std::fs::write(path, mailharness::html::check_page(&report))
             .with_context(|| format!("cannot write the HTML report to {}", path.display()))?;

@@ -159,7 +159,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
     };
     let mut connectors: Vec<Arc<dyn Connector>> = Vec::new();
     for name in &names {
-        connectors.push(mailharness::connector::resolve(name).map_err(UsageError)?);
+        connectors
+            .push(mailharness::connector::resolve(name).map_err(|e| UsageError(e.to_string()))?);
     }
     let concurrency = |connector: &dyn Connector| {
         Concurrency::new(

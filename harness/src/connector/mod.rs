@@ -196,15 +196,35 @@ pub fn shipped() -> Vec<String> {
     shipped_in(&connector_dirs())
 }
 
+/// Why a connector named on the command line cannot be had. Only `Unavailable` depends on
+/// the machine (a missing tool: the tests ignore such a connector unless
+/// `MAILHARNESS_REQUIRE_CONNECTORS=1`); the others are mistakes to fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error(
+        "unknown connector `{name}` (expected reference, exec:COMMAND, a directory with a connector.toml, or one of: {known})"
+    )]
+    Unknown { name: String, known: String },
+    /// Its `connector.toml` cannot be read or is not valid.
+    #[error("{0}")]
+    Manifest(String),
+    /// Its `check` command fails here: a tool it needs is missing.
+    #[error("connector `{name}` cannot run here: {why}")]
+    Unavailable { name: String, why: String },
+}
+
 /// A connector by name: `reference`, `exec:COMMAND`, or a shipped connector (see
 /// [`connector_dirs`]).
-pub fn resolve(name: &str) -> Result<std::sync::Arc<dyn Connector>, String> {
+pub fn resolve(name: &str) -> Result<std::sync::Arc<dyn Connector>, ResolveError> {
     resolve_in(name, &connector_dirs())
 }
 
 /// A connector by name: `reference`, `exec:COMMAND`, a connector directory in the first
 /// of `dirs` that has it, or a path (with a `/`) to a directory with a `connector.toml`.
-pub fn resolve_in(name: &str, dirs: &[PathBuf]) -> Result<std::sync::Arc<dyn Connector>, String> {
+pub fn resolve_in(
+    name: &str,
+    dirs: &[PathBuf],
+) -> Result<std::sync::Arc<dyn Connector>, ResolveError> {
     if name == "reference" {
         return Ok(std::sync::Arc::new(reference::ReferenceConnector));
     }
@@ -222,14 +242,17 @@ pub fn resolve_in(name: &str, dirs: &[PathBuf]) -> Result<std::sync::Arc<dyn Con
             .find(|dir| !name.is_empty() && dir.join("connector.toml").is_file())
     };
     let Some(dir) = found else {
-        return Err(format!(
-            "unknown connector `{name}` (expected reference, exec:COMMAND, a directory with a connector.toml, or one of: {})",
-            shipped_in(dirs).join(", ")
-        ));
+        return Err(ResolveError::Unknown {
+            name: name.to_owned(),
+            known: shipped_in(dirs).join(", "),
+        });
     };
-    let connector = external::ExternalConnector::from_dir(&dir)?;
+    let connector = external::ExternalConnector::from_dir(&dir).map_err(ResolveError::Manifest)?;
     connector
         .available()
-        .map_err(|why| format!("connector `{name}` cannot run here: {why}"))?;
+        .map_err(|why| ResolveError::Unavailable {
+            name: name.to_owned(),
+            why,
+        })?;
     Ok(std::sync::Arc::new(connector))
 }

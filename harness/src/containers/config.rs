@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use mailharness_certs::{CertKind, CertMatrix};
 use mailharness_mock_servers::{Security, TlsVersion, TlsVersions};
 
+use super::Error;
 use super::images::containers_dir;
 use super::render::render;
 use super::server::{ContainerSpec, free_port};
@@ -77,7 +78,7 @@ impl RealServer {
     pub fn spec(
         &self,
         certs: &CertMatrix,
-    ) -> Result<(ContainerSpec, BTreeMap<String, u16>), String> {
+    ) -> Result<(ContainerSpec, BTreeMap<String, u16>), Error> {
         let cert = certs.get(self.certificate);
         let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         files.insert("cert.pem".into(), cert.chain_pem().as_bytes().to_vec());
@@ -162,9 +163,9 @@ impl RealServer {
                 .join(self.kind.name())
                 .join(format!("{name}.tmpl"));
             let template = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let rendered =
-                render(&template, &values).map_err(|e| format!("{}: {e}", path.display()))?;
+                .map_err(|e| Error::Files(format!("cannot read {}: {e}", path.display())))?;
+            let rendered = render(&template, &values)
+                .map_err(|e| Error::Files(format!("{}: {e}", path.display())))?;
             files.insert((*name).to_owned(), rendered.into_bytes());
         }
         Ok((

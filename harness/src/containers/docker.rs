@@ -3,6 +3,8 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use super::Error;
+
 /// The variable CI sets so that a missing daemon fails the container tests instead of
 /// skipping them.
 pub const REQUIRE_DOCKER: &str = "MAILHARNESS_REQUIRE_DOCKER";
@@ -22,7 +24,7 @@ pub enum Unavailable {
 }
 
 impl Unavailable {
-    pub fn because(reason: &str) -> Unavailable {
+    pub fn because(reason: &Error) -> Unavailable {
         if required() {
             Unavailable::Fail(format!("{reason}, and {REQUIRE_DOCKER} is set"))
         } else {
@@ -34,14 +36,14 @@ impl Unavailable {
 }
 
 /// Runs `docker ARGS` and returns its stdout when it succeeds within `limit`.
-pub fn docker_output(args: &[&str], limit: Duration) -> Result<String, String> {
+pub fn docker_output(args: &[&str], limit: Duration) -> Result<String, Error> {
     let mut child = Command::new("docker")
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run docker: {e}"))?;
+        .map_err(|e| Error::NoDaemon(format!("cannot run docker: {e}")))?;
     let deadline = std::time::Instant::now() + limit;
     loop {
         match child.try_wait() {
@@ -52,27 +54,35 @@ pub fn docker_output(args: &[&str], limit: Duration) -> Result<String, String> {
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
+                return Err(Error::Docker(format!(
                     "docker {} took longer than {limit:?}",
                     args.join(" ")
-                ));
+                )));
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(Error::Docker(e.to_string())),
         }
     }
-    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| Error::Docker(e.to_string()))?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
-        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+        Err(Error::Docker(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ))
     }
 }
 
 /// The daemon's version, or why there is none.
-pub fn daemon() -> Result<String, String> {
+pub fn daemon() -> Result<String, Error> {
     docker_output(
         &["version", "--format", "{{.Server.Version}}"],
         Duration::from_secs(10),
     )
     .map(|v| v.trim().to_owned())
+    .map_err(|e| match e {
+        Error::NoDaemon(why) | Error::Docker(why) => Error::NoDaemon(why),
+        other => other,
+    })
 }

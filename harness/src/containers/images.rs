@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use super::Error;
 use super::config::RealKind;
 use super::docker::docker_output;
 
@@ -29,22 +30,23 @@ pub const BASE_IMAGE: &str = "debian:bookworm-slim";
 
 /// The `containers/` directory: `MAILHARNESS_CONTAINERS`, else the copy inside the binary
 /// (`crate::builtin`), written out on first use.
-pub fn containers_dir() -> Result<PathBuf, String> {
+pub fn containers_dir() -> Result<PathBuf, Error> {
     if let Some(dir) = std::env::var_os("MAILHARNESS_CONTAINERS") {
         return Ok(PathBuf::from(dir));
     }
-    crate::builtin::dir(crate::builtin::Tree::Containers)
+    crate::builtin::dir(crate::builtin::Tree::Containers).map_err(Error::Files)
 }
 
 /// SHA-256 of every file under `dir` (names and contents, in a stable order), in hex.
-pub fn context_hash(dir: &Path) -> Result<String, String> {
+pub fn context_hash(dir: &Path) -> Result<String, Error> {
     let mut files = Vec::new();
-    collect(dir, dir, &mut files).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    collect(dir, dir, &mut files)
+        .map_err(|e| Error::Files(format!("cannot read {}: {e}", dir.display())))?;
     files.sort();
     let mut hasher = Sha256::new();
     for (relative, path) in files {
-        let contents =
-            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let contents = std::fs::read(&path)
+            .map_err(|e| Error::Files(format!("cannot read {}: {e}", path.display())))?;
         hasher.update(relative.as_bytes());
         hasher.update([0]);
         hasher.update((contents.len() as u64).to_le_bytes());
@@ -75,7 +77,7 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) -> std::
 }
 
 /// The tag of a server's image as its build context is now.
-pub fn tag(server: &str) -> Result<String, String> {
+pub fn tag(server: &str) -> Result<String, Error> {
     let hash = context_hash(&containers_dir()?.join(server))?;
     Ok(format!("mailharness/{server}:{}", &hash[..12]))
 }
@@ -100,13 +102,13 @@ pub struct Built {
 }
 
 /// Runs a command, passing each output line to `progress`; fails with the last lines.
-fn run_streaming(command: &mut Command, progress: &mut dyn FnMut(&str)) -> Result<(), String> {
+fn run_streaming(command: &mut Command, progress: &mut dyn FnMut(&str)) -> Result<(), Error> {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+        .map_err(|e| Error::Image(format!("cannot run {command:?}: {e}")))?;
     let stderr = child.stderr.take().expect("piped stderr");
     let collector = std::thread::spawn(move || {
         BufReader::new(stderr)
@@ -129,22 +131,22 @@ fn run_streaming(command: &mut Command, progress: &mut dyn FnMut(&str)) -> Resul
     for line in &errors {
         progress(line);
     }
-    let status = child.wait().map_err(|e| e.to_string())?;
+    let status = child.wait().map_err(|e| Error::Image(e.to_string()))?;
     if status.success() {
         Ok(())
     } else {
         tail.extend(errors.into_iter().rev().take(20).rev());
-        Err(format!(
+        Err(Error::Image(format!(
             "{command:?} failed ({status}):\n{}",
             tail.join("\n")
-        ))
+        )))
     }
 }
 
 /// Provides `debian:bookworm-slim` when the daemon lacks it: with debootstrap from the
 /// mirror apt uses where it can (root and the debootstrap package, as on machines without a
 /// registry: no traffic leaves for a registry), else by pulling it.
-pub fn ensure_base_image(progress: &mut dyn FnMut(&str)) -> Result<(), String> {
+pub fn ensure_base_image(progress: &mut dyn FnMut(&str)) -> Result<(), Error> {
     if present(BASE_IMAGE) {
         return Ok(());
     }
@@ -164,18 +166,18 @@ pub fn ensure_base_image(progress: &mut dyn FnMut(&str)) -> Result<(), String> {
     } else {
         progress(&format!("{BASE_IMAGE} is missing: pulling it"));
         run_streaming(Command::new("docker").args(["pull", BASE_IMAGE]), progress).map_err(|e| {
-            format!("{e}\n(without a registry, install debootstrap and run as root: {BASE_IMAGE} is then made locally)")
+            Error::Image(format!("{e}\n(without a registry, install debootstrap and run as root: {BASE_IMAGE} is then made locally)"))
         })?;
     }
     if present(BASE_IMAGE) {
         Ok(())
     } else {
-        Err(format!("{BASE_IMAGE} is still missing"))
+        Err(Error::Image(format!("{BASE_IMAGE} is still missing")))
     }
 }
 
 /// Builds (or finds) the image of each of `servers`.
-pub fn build(servers: &[&str], progress: &mut dyn FnMut(&str)) -> Result<Vec<Built>, String> {
+pub fn build(servers: &[&str], progress: &mut dyn FnMut(&str)) -> Result<Vec<Built>, Error> {
     let mut results = Vec::new();
     let mut base_checked = false;
     for server in servers {

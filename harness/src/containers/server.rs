@@ -23,6 +23,7 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 use tokio::sync::{OnceCell, Semaphore};
 
+use super::Error;
 use super::docker::docker_output;
 use super::images;
 
@@ -65,7 +66,7 @@ impl RunningServer {
 /// ephemeral range (32768 and up on Linux): the port is released before the server binds
 /// it, and a mock server binding port 0 in between must not be handed the same one.
 /// Ports are taken in turn from a per-process starting point, skipping any in use.
-pub fn free_port() -> Result<u16, String> {
+pub fn free_port() -> Result<u16, Error> {
     use std::sync::atomic::{AtomicU32, Ordering};
     const FIRST: u32 = 10_000;
     const SPAN: u32 = 22_000;
@@ -78,24 +79,24 @@ pub fn free_port() -> Result<u16, String> {
             return Ok(port);
         }
     }
-    Err("no free port between 10000 and 32000".into())
+    Err(Error::Start("no free port between 10000 and 32000".into()))
 }
 
 /// The image tag of `server`, once it is known to be present. Hashing the build context and
 /// asking the daemon are blocking work, so they run on the blocking pool.
-async fn present_tag(server: &'static str) -> Result<String, String> {
+async fn present_tag(server: &'static str) -> Result<String, Error> {
     tokio::task::spawn_blocking(move || {
         let tag = images::tag(server)?;
         if images::present(&tag) {
             Ok(tag)
         } else {
-            Err(format!(
+            Err(Error::Image(format!(
                 "the image {tag} is missing: run `mailharness images build` first"
-            ))
+            )))
         }
     })
     .await
-    .map_err(|e| format!("image check: {e}"))?
+    .map_err(|e| Error::Image(format!("image check: {e}")))?
 }
 
 async fn start(
@@ -103,7 +104,7 @@ async fn start(
     spec: ContainerSpec,
     ports: BTreeMap<String, u16>,
     pool: u32,
-) -> Result<RunningServer, String> {
+) -> Result<RunningServer, Error> {
     let (name, version) = tag.split_once(':').expect("tags have a version");
     let mut request = GenericImage::new(name, version)
         .with_wait_for(WaitFor::message_on_stdout(READY_LINE))
@@ -118,7 +119,7 @@ async fn start(
     let container = request
         .start()
         .await
-        .map_err(|e| format!("cannot start the {} container: {e}", spec.server))?;
+        .map_err(|e| Error::Start(format!("cannot start the {} container: {e}", spec.server)))?;
     Ok(RunningServer {
         server: spec.server,
         ports,
@@ -126,8 +127,8 @@ async fn start(
     })
 }
 
-type Slot = Arc<OnceCell<Result<Arc<RunningServer>, String>>>;
-type TagSlot = Arc<OnceCell<Result<String, String>>>;
+type Slot = Arc<OnceCell<Result<Arc<RunningServer>, Error>>>;
+type TagSlot = Arc<OnceCell<Result<String, Error>>>;
 
 /// How many containers start at once. Starting one is mostly the daemon's and the
 /// server's own work; more at once than this only queues on two cores.
@@ -192,8 +193,8 @@ impl ContainerPool {
     pub async fn get(
         &self,
         key: String,
-        make: impl FnOnce() -> Result<(ContainerSpec, BTreeMap<String, u16>), String>,
-    ) -> Result<Arc<RunningServer>, String> {
+        make: impl FnOnce() -> Result<(ContainerSpec, BTreeMap<String, u16>), Error>,
+    ) -> Result<Arc<RunningServer>, Error> {
         let slot = self
             .slots
             .lock()
@@ -206,12 +207,16 @@ impl ContainerPool {
             let tag = self.tag(spec.server).await?;
             let (starts, pool) = (self.starts.clone(), self.id);
             let task = tokio::spawn(async move {
-                let _permit = starts.permits.acquire().await.map_err(|_| STOPPING)?;
+                let _permit = starts
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|_| Error::Start(STOPPING.into()))?;
                 // Counted before the check: a shutdown either sees this start or stops it.
                 starts.in_flight.fetch_add(1, Ordering::SeqCst);
                 let _counted = InFlight(&starts.in_flight);
                 if starts.closed.load(Ordering::SeqCst) {
-                    return Err(STOPPING.to_owned());
+                    return Err(Error::Start(STOPPING.into()));
                 }
                 let server = Arc::new(start(&tag, spec, ports, pool).await?);
                 starts
@@ -222,14 +227,14 @@ impl ContainerPool {
                 Ok(server)
             });
             task.await
-                .map_err(|e| format!("container start: {e}"))
+                .map_err(|e| Error::Start(format!("container start: {e}")))
                 .and_then(|started| started)
         })
         .await
         .clone()
     }
 
-    async fn tag(&self, server: &'static str) -> Result<String, String> {
+    async fn tag(&self, server: &'static str) -> Result<String, Error> {
         let cell = self
             .tags
             .lock()

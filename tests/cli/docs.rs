@@ -3,7 +3,7 @@
 //! the "as expected" counts per shipped connector in `docs/connectors.md`, and the whole
 //! table of `docs/conformance-matrix.md`, made from the snapshots and the `[expect]` tables
 //! by the formatter of `run --format matrix`. `MAILHARNESS_UPDATE_DOCS=1 cargo test -p
-//! mailharness --test docs` writes the matrix after the snapshots changed.
+//! mailharness --test cli docs::` writes the matrix after the snapshots changed.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -82,7 +82,7 @@ struct Snapshot {
 /// The outcome `connector`'s snapshot records for `loaded`; none for a connector error.
 fn snapshot(loaded: &LoadedScenario, connector: &str) -> Option<Outcome> {
     let file = top()
-        .join("harness/tests/snapshots")
+        .join("tests/snapshots")
         .join(connector)
         .join(format!("{}.snap", loaded.id.replace('/', "__")));
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));

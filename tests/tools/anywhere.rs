@@ -6,9 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod tools;
-
-use tools::{Need, Test, run_tests, tool_present};
+use crate::support::tools::{Need, Test, tool_present};
 
 /// The connector under test: python-stdlib's program, run as a user's own would be.
 fn exec_connector() -> String {
@@ -193,7 +191,7 @@ fn an_exec_connector_runs_the_built_in_catalogue_with_junit_shards_and_a_baselin
             .any(|id| junit.contains(&format!("name=\"{id}\"")))
     );
     if tool_present("xmllint", "validating the JUnit XML") {
-        let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit.xsd");
+        let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/junit.xsd");
         let check = Command::new("xmllint")
             .args(["--noout", "--schema"])
             .arg(&schema)
@@ -293,8 +291,9 @@ fn a_shipped_connector_runs_from_inside_the_binary() {
     }
 }
 
-fn main() {
-    run_tests(&[
+/// The tests of this file, for `main.rs`.
+pub fn tests() -> Vec<Test> {
+    vec![
         Test {
             name: "with_no_scenarios_here_the_built_in_catalogue_is_listed",
             needs: &[],
@@ -310,5 +309,5 @@ fn main() {
             needs: &[Need::Tool("python3")],
             run: a_shipped_connector_runs_from_inside_the_binary,
         },
-    ])
+    ]
 }

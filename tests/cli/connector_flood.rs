@@ -5,9 +5,7 @@
 
 use std::process::Command;
 
-mod tools;
-
-use tools::peak_rss_of_children_kib;
+use crate::support::tools::peak_rss_of_children_kib;
 
 #[test]
 fn a_flooding_connector_is_bounded_in_memory_and_time() {

@@ -10,9 +10,7 @@ use std::process::{Command, Stdio};
 use mailharness::classify;
 use mailharness::outcome::ErrorClass;
 
-mod tools;
-
-use tools::{Need, Test, run_tests};
+use crate::support::tools::{Need, Test};
 
 /// IMAP refusals: one per arm of the table and then some.
 const IMAP: &[&str] = &[
@@ -152,10 +150,11 @@ fn the_python_connectors_read_refusals_as_the_reference_connector() {
     }
 }
 
-fn main() {
-    run_tests(&[Test {
+/// The tests of this file, for `main.rs`.
+pub fn tests() -> Vec<Test> {
+    vec![Test {
         name: "the_python_connectors_read_refusals_as_the_reference_connector",
         needs: &[Need::Tool("python3")],
         run: the_python_connectors_read_refusals_as_the_reference_connector,
-    }])
+    }]
 }

@@ -7,7 +7,7 @@
 //! those, even when it needs no container itself.
 //!
 //! The tests with real servers need Docker: without a daemon they are ignored, saying why,
-//! unless `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure (as in `tests/check_real.rs`).
+//! unless `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure (as in `tests/tools/check_real.rs`).
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt as _;
@@ -16,10 +16,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-mod tools;
-
+use crate::support::tools::{Need, Test};
 use mailharness::containers::{docker, images};
-use tools::{Need, Test, run_tests};
 
 /// The repository's top, where `scenarios/` is.
 fn top() -> PathBuf {
@@ -431,8 +429,9 @@ fn the_scenarios_named_are_there() {
     }
 }
 
-fn main() {
-    run_tests(&[
+/// The tests of this file, for `main.rs`.
+pub fn tests() -> Vec<Test> {
+    vec![
         Test {
             name: "sigterm_while_containers_start_removes_them_all",
             needs: &[Need::Docker],
@@ -468,5 +467,5 @@ fn main() {
             needs: &[],
             run: the_scenarios_named_are_there,
         },
-    ])
+    ]
 }

@@ -7,11 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-mod no_secret;
-mod tools;
-
-use no_secret::assert_no_secret;
-use tools::{Need, Test, run_tests, tool_present};
+use crate::support::no_secret::assert_no_secret;
+use crate::support::tools::{Need, Test, tool_present};
 
 fn mailharness() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mailharness"));
@@ -429,7 +426,7 @@ fn junit_has_a_case_per_scenario_failures_and_errors_and_no_password() {
     assert_no_secret(&xml, password, &["alice@example.com", "alice"]);
     assert_no_secret(&xml, &format!("not-{password}"), &["alice@example.com"]);
     if tool_present("xmllint", "validation against the JUnit schema") {
-        let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit.xsd");
+        let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/junit.xsd");
         let check = Command::new("xmllint")
             .arg("--noout")
             .arg("--schema")
@@ -698,8 +695,9 @@ fn the_html_report_renders_in_a_browser_with_mismatches_behind_a_click() {
     );
 }
 
-fn main() {
-    run_tests(&[
+/// The tests of this file, for `main.rs`.
+pub fn tests() -> Vec<Test> {
+    vec![
         Test {
             name: "the_whole_catalogue_passes_and_no_password_is_ever_printed",
             needs: &[],
@@ -780,5 +778,5 @@ fn main() {
             needs: &[Need::Tool("chromium")],
             run: the_html_report_renders_in_a_browser_with_mismatches_behind_a_click,
         },
-    ])
+    ]
 }

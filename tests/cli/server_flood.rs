@@ -10,9 +10,7 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-mod tools;
-
-use tools::peak_rss_of_children_kib;
+use crate::support::tools::peak_rss_of_children_kib;
 
 /// Serves every connection with `first`, then endless copies of `chunk` until the client
 /// goes away.

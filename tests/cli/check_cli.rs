@@ -2,14 +2,11 @@
 //! usage or input error), JSON, human and HTML output, the password from the environment
 //! and never printed, and domain presets (IMAP settings used, Exchange reported as such).
 
-mod check_support;
-mod no_secret;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use check_support::{Setup, setup_with_password};
-use no_secret::assert_no_secret;
+use crate::support::check::{Setup, setup_with_password};
+use crate::support::no_secret::assert_no_secret;
 
 const PASSWORD: &str = "Corr3ct-h0rse-check-cli-password";
 

@@ -7,7 +7,6 @@
 //! reason on stderr, never passed; under `MAILHARNESS_REQUIRE_DOCKER=1` (Docker) or
 //! `MAILHARNESS_REQUIRE_CONNECTORS=1` (the tools), as in CI, it fails instead. The binaries
 //! with such tests are `harness = false` and run through [`run_tests`].
-#![allow(dead_code)]
 
 use std::process::{Command, Stdio};
 
@@ -50,33 +49,73 @@ pub struct Test {
     pub run: fn(),
 }
 
-/// Runs `tests` as the binary's tests (libtest's arguments and output): each is ignored
-/// when something it needs is missing, or fails when that is required (see the module doc).
-pub fn run_tests(tests: &[Test]) -> ! {
+/// One file's tests at a time: tests of the same file run side by side (as they were
+/// written to), tests of different files never do. Two files' whole-catalogue runs with
+/// real servers at once (`cli_run`, `signals`) slowed each other past their step timeouts.
+struct FileTurns {
+    state: std::sync::Mutex<(Option<&'static str>, usize)>,
+    changed: std::sync::Condvar,
+}
+
+static TURNS: FileTurns = FileTurns {
+    state: std::sync::Mutex::new((None, 0)),
+    changed: std::sync::Condvar::new(),
+};
+
+impl FileTurns {
+    /// Runs `body` when no other file's test runs.
+    fn run(&self, file: &'static str, body: impl FnOnce()) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while state.0.is_some_and(|current| current != file) {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        *state = (Some(file), state.1 + 1);
+        drop(state);
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.1 -= 1;
+        if state.1 == 0 {
+            state.0 = None;
+        }
+        drop(state);
+        self.changed.notify_all();
+        if let Err(panic) = done {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+/// Runs `tests`, by the file they are in, as the binary's tests (libtest's arguments and
+/// output; a test is named `file::name`; one file's tests at a time, see [`FileTurns`]):
+/// each is ignored when something it needs is missing, or fails when that is required (see
+/// the module doc).
+pub fn run_tests(tests: &[(&'static str, Vec<Test>)]) -> ! {
     let args = Arguments::from_args();
     let trials = tests
         .iter()
-        .map(|test| {
-            let run = test.run;
+        .flat_map(|(file, tests)| tests.iter().map(move |test| (*file, test)))
+        .map(|(file, test)| {
+            let name = format!("{file}::{}", test.name);
+            let body = test.run;
+            let run = move || TURNS.run(file, body);
             let missing = test.needs.iter().find_map(|need| need.missing());
             match missing {
-                None => Trial::test(test.name, move || {
+                None => Trial::test(name, move || {
                     run();
                     Ok(())
                 }),
                 Some((what, variable)) if std::env::var(variable).is_ok_and(|v| v == "1") => {
-                    Trial::test(test.name, move || {
+                    Trial::test(name, move || {
                         Err(format!("{what}, and {variable}=1 is set").into())
                     })
                 }
                 Some((what, variable)) => {
                     if !args.list {
                         eprintln!(
-                            "note: {} is ignored: {what} ({variable}=1 makes this a failure)",
-                            test.name
+                            "note: {name} is ignored: {what} ({variable}=1 makes this a failure)"
                         );
                     }
-                    Trial::test(test.name, move || {
+                    Trial::test(name, move || {
                         run();
                         Ok(())
                     })

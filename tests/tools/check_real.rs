@@ -3,13 +3,10 @@
 //! fails requirement 5. Without Docker these tests are ignored, saying why, unless
 //! `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure (CI).
 
-mod check_support;
-mod tools;
-
-use check_support::{assert_row, assert_verdicts, setup};
+use crate::support::check::{assert_row, assert_verdicts, setup};
+use crate::support::tools::{Need, Test, block_on};
 use mailharness::check::{Requirement as R, Verdict};
 use mailharness::outcome::ErrorClass;
-use tools::{Need, Test, block_on, run_tests};
 
 async fn real_dovecot_and_postfix_meet_every_requirement() {
     let mut setup = setup(
@@ -94,9 +91,10 @@ async fn real_legacy_dovecot_is_checked_past_tls_and_an_expired_postfix_certific
     );
 }
 
-fn main() {
+/// The tests of this file, for `main.rs`.
+pub fn tests() -> Vec<Test> {
     const DOCKER: &[Need] = &[Need::Docker];
-    run_tests(&[
+    vec![
         Test {
             name: "real_dovecot_and_postfix_meet_every_requirement",
             needs: DOCKER,
@@ -116,5 +114,5 @@ fn main() {
                 )
             },
         },
-    ])
+    ]
 }

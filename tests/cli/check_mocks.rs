@@ -2,9 +2,9 @@
 //! where it passes and one where it fails, with the class and detail a connector would
 //! report.
 
-mod check_support;
-
-use check_support::{assert_row, assert_skipped, assert_verdicts, check_with, evidence, setup};
+use crate::support::check::{
+    assert_row, assert_skipped, assert_verdicts, check_with, evidence, setup,
+};
 use mailharness::check::{Requirement as R, Verdict};
 use mailharness::outcome::{ErrorClass, Step};
 
