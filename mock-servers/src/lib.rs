@@ -43,6 +43,8 @@ pub mod hostile;
 pub mod imap;
 mod legacy_tls;
 mod lines;
+#[cfg(test)]
+mod personality_docs;
 // The sessions' properties: the checks of their tests and of the cargo-fuzz targets (fuzz/).
 #[doc(hidden)]
 pub mod properties;

@@ -191,3 +191,45 @@ fn the_as_expected_counts_in_the_docs_are_the_snapshots() {
         );
     }
 }
+
+/// Every relative link of the README and the docs names a file that is there, and the
+/// README stays what a newcomer reads first: at most 10 KB.
+#[test]
+fn the_readme_is_short_and_every_link_resolves() {
+    let readme = top().join("README.md");
+    let size = std::fs::metadata(&readme).unwrap().len();
+    assert!(
+        size <= 10 * 1024,
+        "README.md is {size} bytes, more than 10 KB"
+    );
+    let mut pages = vec![readme];
+    for entry in std::fs::read_dir(top().join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    let mut checked = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        for (_, rest) in text.match_indices("](").map(|(i, _)| ((), &text[i + 2..])) {
+            let Some(end) = rest.find(')') else { continue };
+            let target = &rest[..end];
+            if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
+                continue;
+            }
+            let file = target.split('#').next().unwrap();
+            let resolved = page.parent().unwrap().join(file);
+            assert!(
+                resolved.exists(),
+                "{}: the link ({target}) names no file",
+                page.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 20,
+        "only {checked} links found: the link reader is broken"
+    );
+}

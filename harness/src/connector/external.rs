@@ -441,11 +441,11 @@ impl Connector for ExternalConnector {
 mod tests {
     use super::*;
 
-    /// docs/connectors.md: the request example has exactly the request's fields, the
+    /// docs/connector-protocol.md: the request example has exactly the request's fields, the
     /// response schema names exactly the classes and steps, the connector.toml parses.
     #[test]
     fn the_docs_examples_are_the_protocol() {
-        let doc = include_str!("../../../docs/connectors.md");
+        let doc = include_str!("../../../docs/connector-protocol.md");
         let json = crate::doc_examples::blocks(doc, "json");
         let [request_doc, schema] = json.as_slice() else {
             panic!("two JSON examples expected: {json:?}");

@@ -3,7 +3,7 @@
 //! (`session`).
 
 mod command;
-mod personality;
+pub(crate) mod personality;
 mod session;
 
 use std::collections::HashMap;

@@ -1,7 +1,8 @@
 //! What real IMAP servers say, byte for byte: greetings, capability lists and reply texts
 //! of Dovecot, Courier-IMAP, Gmail and Exchange: Dovecot's and Courier's as Debian's
 //! packages print them (the real-server scenarios run those packages), Gmail's and
-//! Exchange's from public wire logs (docs/servers.md, "The mock servers"). Where no capture of a
+//! Exchange's from public wire logs (docs/provider-replies.md has each text with its source,
+//! checked by `personality_docs`). Where no capture of a
 //! reply exists, the text comes from the server's source, or, marked below, is Dovecot's.
 
 use serde::{Deserialize, Serialize};

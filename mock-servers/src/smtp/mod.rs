@@ -2,7 +2,7 @@
 //! (`personality`), reply parsing (`reply`) and the per-connection state machine
 //! (`session`).
 
-mod personality;
+pub(crate) mod personality;
 mod reply;
 mod session;
 

@@ -1,6 +1,6 @@
 //! What real SMTP servers say: Postfix 3.7 as Debian ships it (seen from the package, and
-//! from smtpd.c) and Gmail's smtp.gmail.com (from public wire logs; docs/servers.md, "The mock
-//! servers"). `{host}`, `{ip}`, `{rcpt}` and `{id}` are filled in.
+//! from smtpd.c) and Gmail's smtp.gmail.com (from public wire logs). docs/provider-replies.md has
+//! each text with its source (checked by `personality_docs`). `{host}`, `{ip}`, `{rcpt}` and `{id}` are filled in.
 
 use serde::{Deserialize, Serialize};
 
