@@ -5,13 +5,14 @@
 
 use std::time::Duration;
 
+use mailharness_mock_servers::TlsVersion;
 use openssl::ssl::SslVersion;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_openssl::SslStream;
 
 use super::CheckConfig;
-use super::report::{Row, Rows};
+use super::report::{Row, Rows, Stop};
 use super::requirement::Requirement;
 use super::tls::{self, Probe};
 use crate::classify;
@@ -31,88 +32,124 @@ pub const SESSIONS_WANTED: usize = 5;
 /// The IMAP rows, 1 to 8, in order.
 pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     let mut rows = Rows::new(Requirement::imap().iter().copied());
+    let result = async {
+        let plaintext = reachable(config, &mut rows).await?;
+        let probes = encryption(config, plaintext.as_ref(), &mut rows).await?;
+        rows.push(tls::versions_row(
+            Requirement::ImapTlsVersions,
+            ErrorClass::ImapValidationError,
+            &probes,
+            config.connector_tls,
+        ));
+        rows.push(certificate(config, &probes, trust));
+        // 5–8 on real sessions.
+        rows.extend(session_rows(config, plaintext.as_ref()).await);
+        Ok(())
+    }
+    .await;
+    rows.finish(result)
+}
+
+const NOT_ENCRYPTED: &str = "not checked: no encrypted IMAP connection";
+
+/// Row 1: a TCP connection; on a STARTTLS port also the plaintext greeting, CAPABILITY
+/// and STARTTLS, whose failure fails row 2. Returns what the plaintext phase saw.
+async fn reachable(config: &CheckConfig, rows: &mut Rows) -> Result<Option<Plaintext>, Stop> {
     let target = &config.account.imap;
     let limit = config.account.step_timeout;
-    // 1. Reachable.
-    let (tcp, connected) = match super::reach(
+    let (tcp, connected) = super::reach(
         target,
         limit,
         Requirement::ImapReachable,
         ErrorClass::ImapSettingsIncorrect,
     )
     .await
-    {
-        Ok(reached) => reached,
-        Err(row) => {
-            return rows.stop(row, "not checked: the IMAP port is not reachable");
-        }
-    };
-
-    // 2. Encryption. On a STARTTLS port the plaintext greeting and capabilities say it.
-    let plaintext = match target.security {
-        ConnectionSecurity::Starttls => {
-            match timeout(limit, plaintext_phase(tcp, config.account.limits)).await {
-                Ok(Ok(seen)) => Some(seen),
-                Ok(Err(row)) => {
-                    rows.push(Row::pass(Requirement::ImapReachable, connected));
-                    return rows.stop(row, "not checked: no encrypted IMAP connection");
-                }
-                Err(_) => {
-                    rows.push(Row::pass(Requirement::ImapReachable, connected));
-                    return rows.stop(
-                        Row::fail(
-                            Requirement::ImapEncryption,
-                            ErrorClass::ImapValidationError,
-                            Detail::NoGreeting,
-                            format!(
-                                "no greeting or no answer to CAPABILITY/STARTTLS within {limit:?}"
-                            ),
-                        ),
-                        "not checked: no encrypted IMAP connection",
-                    );
-                }
-            }
-        }
-        ConnectionSecurity::ImplicitTls => {
-            drop(tcp);
-            None
-        }
-    };
-    let reachable = match &plaintext {
-        Some(seen) => format!("{connected}\ngreeting: * OK {}", seen.greeting),
-        None => connected,
-    };
-    rows.push(Row::pass(Requirement::ImapReachable, reachable));
-
-    let probes = tls::probe_versions(target, Protocol::Imap, limit).await;
-    match encryption_row(target, plaintext.as_ref(), &probes, limit).await {
-        Ok(row) => rows.push(row),
-        Err(row) => {
-            return rows.stop(row, "not checked: no encrypted IMAP connection");
-        }
+    .map_err(|row| Stop::new(row, "not checked: the IMAP port is not reachable"))?;
+    if target.security == ConnectionSecurity::ImplicitTls {
+        rows.push(Row::pass(Requirement::ImapReachable, connected));
+        return Ok(None);
     }
-
-    // 3. Versions, 4. certificate.
-    rows.push(tls::versions_row(
-        Requirement::ImapTlsVersions,
-        ErrorClass::ImapValidationError,
-        &probes,
-        config.connector_tls,
-    ));
-    let Some(chain) = tls::chain(&probes) else {
-        return rows.skip("not checked: no TLS handshake completed");
+    let failed = match timeout(limit, plaintext_phase(tcp, config.account.limits)).await {
+        Ok(Ok(seen)) => {
+            rows.push(Row::pass(
+                Requirement::ImapReachable,
+                format!("{connected}\ngreeting: * OK {}", seen.greeting),
+            ));
+            return Ok(Some(seen));
+        }
+        Ok(Err(row)) => row,
+        Err(_) => Row::fail(
+            Requirement::ImapEncryption,
+            ErrorClass::ImapValidationError,
+            Detail::NoGreeting,
+            format!("no greeting or no answer to CAPABILITY/STARTTLS within {limit:?}"),
+        ),
     };
-    rows.push(tls::certificate_row(
-        Requirement::ImapCertificate,
-        chain,
-        &target.host,
-        trust,
-        config.account.allow_insecure_certificate,
-    ));
+    rows.push(Row::pass(Requirement::ImapReachable, connected));
+    Err(Stop::new(failed, NOT_ENCRYPTED))
+}
 
-    // 5–8 on real sessions.
-    rows.extend(session_rows(config, plaintext.as_ref()).await);
-    rows.done()
+/// Row 2 once the versions are probed: on a STARTTLS port the plaintext phase said it; on
+/// an implicit-TLS port, encryption is offered when any version completes a handshake, and
+/// if none does, a plaintext greeting says why. Returns the handshake at each version, for
+/// rows 3 and 4.
+async fn encryption(
+    config: &CheckConfig,
+    plaintext: Option<&Plaintext>,
+    rows: &mut Rows,
+) -> Result<Vec<(TlsVersion, Probe)>, Stop> {
+    let target = &config.account.imap;
+    let limit = config.account.step_timeout;
+    let probes = tls::probe_versions(target, Protocol::Imap, limit).await;
+    let row = if let Some(seen) = plaintext {
+        Row::pass(
+            Requirement::ImapEncryption,
+            format!(
+                "STARTTLS offered and accepted\nCAPABILITY {}",
+                seen.capabilities.join(" ")
+            ),
+        )
+    } else if !tls::accepted(&probes).is_empty() {
+        Row::pass(
+            Requirement::ImapEncryption,
+            "implicit TLS: the port speaks TLS from the first byte",
+        )
+    } else {
+        let row = match super::first_line(target, limit).await {
+            Some(line) => Row::fail(
+                Requirement::ImapEncryption,
+                ErrorClass::ImapValidationError,
+                Detail::TlsRequired,
+                format!("the implicit-TLS port answers in plaintext: {line}"),
+            ),
+            None => Row::fail(
+                Requirement::ImapEncryption,
+                ErrorClass::ImapValidationError,
+                Detail::TlsHandshakeFailed,
+                format!("no TLS handshake completed\n{}", tls::refusals(&probes)),
+            ),
+        };
+        return Err(Stop::new(row, NOT_ENCRYPTED));
+    };
+    rows.push(row);
+    Ok(probes)
+}
+
+/// Row 4: the certificate the handshakes showed.
+fn certificate(config: &CheckConfig, probes: &[(TlsVersion, Probe)], trust: &tls::Trust) -> Row {
+    match tls::chain(probes) {
+        Some(chain) => tls::certificate_row(
+            Requirement::ImapCertificate,
+            chain,
+            &config.account.imap.host,
+            trust,
+            config.account.allow_insecure_certificate,
+        ),
+        None => Row::skipped(
+            Requirement::ImapCertificate,
+            "not checked: the server sent no certificate",
+        ),
+    }
 }
 
 /// What a STARTTLS port says before TLS.
@@ -147,46 +184,6 @@ async fn plaintext_phase(tcp: TcpStream, limits: Limits) -> Result<Plaintext, Ro
         greeting,
         capabilities: caps,
     })
-}
-
-/// Row 2 once the versions are probed: on an implicit-TLS port, encryption is offered when
-/// any version completes a handshake; if none does, a plaintext greeting says why.
-async fn encryption_row(
-    target: &Endpoint,
-    plaintext: Option<&Plaintext>,
-    probes: &[(mailharness_mock_servers::TlsVersion, Probe)],
-    limit: Duration,
-) -> Result<Row, Row> {
-    let accepted = tls::accepted(probes);
-    if let Some(seen) = plaintext {
-        return Ok(Row::pass(
-            Requirement::ImapEncryption,
-            format!(
-                "STARTTLS offered and accepted\nCAPABILITY {}",
-                seen.capabilities.join(" ")
-            ),
-        ));
-    }
-    if !accepted.is_empty() {
-        return Ok(Row::pass(
-            Requirement::ImapEncryption,
-            "implicit TLS: the port speaks TLS from the first byte",
-        ));
-    }
-    if let Some(line) = super::first_line(target, limit).await {
-        return Err(Row::fail(
-            Requirement::ImapEncryption,
-            ErrorClass::ImapValidationError,
-            Detail::TlsRequired,
-            format!("the implicit-TLS port answers in plaintext: {line}"),
-        ));
-    }
-    Err(Row::fail(
-        Requirement::ImapEncryption,
-        ErrorClass::ImapValidationError,
-        Detail::TlsHandshakeFailed,
-        format!("no TLS handshake completed\n{}", tls::refusals(probes)),
-    ))
 }
 
 /// An encrypted connection, greeted and asked for its capabilities.

@@ -166,6 +166,21 @@ fn skip_rest(rows: &mut Vec<Row>, of: &[Requirement], why: &str) {
     }
 }
 
+/// A failed requirement that ends its port: its row, and why the port's later
+/// requirements are not checked. A row function returns `Result<T, Stop>`, so a port's
+/// check reads as one row after another with `?`, and [`Rows::finish`] closes it.
+#[derive(Debug)]
+pub struct Stop {
+    pub row: Row,
+    pub why: &'static str,
+}
+
+impl Stop {
+    pub fn new(row: Row, why: &'static str) -> Stop {
+        Stop { row, why }
+    }
+}
+
 /// One port's rows as they are found. A failure ends the port: [`Rows::stop`] pushes it,
 /// marks the port's later requirements skipped with the reason and hands the rows back, so
 /// a check reads `return rows.stop(row, "why")`.
@@ -190,6 +205,14 @@ impl Rows {
 
     pub fn extend(&mut self, rows: impl IntoIterator<Item = Row>) {
         self.rows.extend(rows);
+    }
+
+    /// The rows, after the port's checks ran to the end or stopped.
+    pub fn finish(self, result: Result<(), Stop>) -> Vec<Row> {
+        match result {
+            Ok(()) => self.done(),
+            Err(Stop { row, why }) => self.stop(row, why),
+        }
     }
 
     /// The last row, then the port's later requirements skipped with `why`.

@@ -6,11 +6,13 @@
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Mechanism;
+use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::{Extension, ServerInfo};
+use mailharness_mock_servers::TlsVersion;
 use tokio::time::timeout;
 
 use super::CheckConfig;
-use super::report::{Row, Rows};
+use super::report::{Row, Rows, Stop};
 use super::requirement::Requirement;
 use super::tls;
 use crate::connector::{ConnectionSecurity, Settings};
@@ -48,83 +50,93 @@ fn describe(info: &ServerInfo) -> String {
 /// The SMTP rows, 9 to 14, in order.
 pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     let mut rows = Rows::new(Requirement::smtp().iter().copied());
+    let result = async {
+        let ehlo = reachable(config, &mut rows).await?;
+        let probes = encryption(config, ehlo.as_ref(), &mut rows).await?;
+        rows.push(tls::versions_row(
+            Requirement::SmtpTlsVersions,
+            ErrorClass::SmtpSettingsIncorrect,
+            &probes,
+            config.connector_tls,
+        ));
+        rows.push(certificate(config, &probes, trust));
+        let connection = auth(config, &mut rows).await?;
+        rows.push(test_send(config, connection).await);
+        Ok(())
+    }
+    .await;
+    rows.finish(result)
+}
+
+const NOT_ENCRYPTED: &str = "not checked: no encrypted SMTP connection";
+
+/// Row 9: a TCP connection; on a STARTTLS port also the plaintext greeting and EHLO, whose
+/// failure fails row 10. Returns the plaintext EHLO reply.
+async fn reachable(config: &CheckConfig, rows: &mut Rows) -> Result<Option<ServerInfo>, Stop> {
     let target = &config.account.smtp;
     let limit = config.account.step_timeout;
-
-    // 9. Reachable; on a STARTTLS port, the plaintext greeting and EHLO.
-    let connected = match super::reach(
+    let (_tcp, connected) = super::reach(
         target,
         limit,
         Requirement::SmtpReachable,
         ErrorClass::SmtpSettingsIncorrect,
     )
     .await
-    {
-        Ok((_tcp, connected)) => connected,
-        Err(row) => {
-            return rows.stop(row, "not checked: the SMTP port is not reachable");
-        }
-    };
-    let mut ehlo = None;
-    if target.security == ConnectionSecurity::Starttls {
-        let plain = timeout(
-            limit,
-            steps::connect_plain(
-                target.host.as_str(),
-                target.port,
-                None,
-                config.account.limits,
-            ),
-        )
-        .await;
-        match plain {
-            Ok(Ok(mut connection)) => {
-                let info = connection.server_info().clone();
-                connection.abort().await;
-                ehlo = Some(info);
-            }
-            Ok(Err(outcome)) => {
-                rows.push(Row::pass(Requirement::SmtpReachable, connected));
-                return rows.stop(
-                    Row::from_failure(Requirement::SmtpEncryption, outcome, "greeting or EHLO"),
-                    "not checked: no encrypted SMTP connection",
-                );
-            }
-            Err(_) => {
-                rows.push(Row::pass(Requirement::SmtpReachable, connected));
-                return rows.stop(
-                    Row::fail(
-                        Requirement::SmtpEncryption,
-                        ErrorClass::SmtpSettingsIncorrect,
-                        Detail::NoGreeting,
-                        format!("no greeting or EHLO reply within {limit:?}"),
-                    ),
-                    "not checked: no encrypted SMTP connection",
-                );
-            }
-        }
+    .map_err(|row| Stop::new(row, "not checked: the SMTP port is not reachable"))?;
+    if target.security != ConnectionSecurity::Starttls {
+        rows.push(Row::pass(Requirement::SmtpReachable, connected));
+        return Ok(None);
     }
-    rows.push(Row::pass(
-        Requirement::SmtpReachable,
-        match &ehlo {
-            Some(info) => format!("{connected}\n{}", describe(info)),
-            None => connected,
-        },
-    ));
+    let plain = timeout(
+        limit,
+        steps::connect_plain(&target.host, target.port, None, config.account.limits),
+    )
+    .await;
+    let failed = match plain {
+        Ok(Ok(mut connection)) => {
+            let info = connection.server_info().clone();
+            connection.abort().await;
+            rows.push(Row::pass(
+                Requirement::SmtpReachable,
+                format!("{connected}\n{}", describe(&info)),
+            ));
+            return Ok(Some(info));
+        }
+        Ok(Err(outcome)) => {
+            Row::from_failure(Requirement::SmtpEncryption, outcome, "greeting or EHLO")
+        }
+        Err(_) => Row::fail(
+            Requirement::SmtpEncryption,
+            ErrorClass::SmtpSettingsIncorrect,
+            Detail::NoGreeting,
+            format!("no greeting or EHLO reply within {limit:?}"),
+        ),
+    };
+    rows.push(Row::pass(Requirement::SmtpReachable, connected));
+    Err(Stop::new(failed, NOT_ENCRYPTED))
+}
 
-    // 10. Encryption.
-    if let Some(info) = &ehlo
+/// Row 10: STARTTLS offered (on a STARTTLS port) and a TLS handshake at some version.
+/// Returns the handshake at each version, for rows 11 and 12.
+async fn encryption(
+    config: &CheckConfig,
+    ehlo: Option<&ServerInfo>,
+    rows: &mut Rows,
+) -> Result<Vec<(TlsVersion, tls::Probe)>, Stop> {
+    let target = &config.account.smtp;
+    let limit = config.account.step_timeout;
+    if let Some(info) = ehlo
         && !info.supports_feature(Extension::StartTls)
     {
-        return rows.stop(
+        return Err(Stop::new(
             Row::fail(
                 Requirement::SmtpEncryption,
                 ErrorClass::SmtpSettingsIncorrect,
                 Detail::TlsRequired,
                 format!("STARTTLS is not offered\n{}", describe(info)),
             ),
-            "not checked: no encrypted SMTP connection",
-        );
+            NOT_ENCRYPTED,
+        ));
     }
     let probes = tls::probe_versions(target, Protocol::Smtp, limit).await;
     if tls::accepted(&probes).is_empty() {
@@ -143,48 +155,51 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
                 format!("no TLS handshake completed\n{}", tls::refusals(&probes)),
             ),
         };
-        return rows.stop(
-            Row::fail(
-                Requirement::SmtpEncryption,
-                ErrorClass::SmtpSettingsIncorrect,
-                detail,
-                evidence,
-            ),
-            "not checked: no encrypted SMTP connection",
+        let row = Row::fail(
+            Requirement::SmtpEncryption,
+            ErrorClass::SmtpSettingsIncorrect,
+            detail,
+            evidence,
         );
+        return Err(Stop::new(row, NOT_ENCRYPTED));
     }
     rows.push(Row::pass(
         Requirement::SmtpEncryption,
-        match &ehlo {
+        match ehlo {
             Some(_) => "STARTTLS offered and accepted",
             None => "implicit TLS: the port speaks TLS from the first byte",
         },
     ));
+    Ok(probes)
+}
 
-    // 11. Versions, 12. certificate.
-    rows.push(tls::versions_row(
-        Requirement::SmtpTlsVersions,
-        ErrorClass::SmtpSettingsIncorrect,
-        &probes,
-        config.connector_tls,
-    ));
-    match tls::chain(&probes) {
-        Some(chain) => rows.push(tls::certificate_row(
+/// Row 12: the certificate the handshakes showed.
+fn certificate(
+    config: &CheckConfig,
+    probes: &[(TlsVersion, tls::Probe)],
+    trust: &tls::Trust,
+) -> Row {
+    match tls::chain(probes) {
+        Some(chain) => tls::certificate_row(
             Requirement::SmtpCertificate,
             chain,
-            &target.host,
+            &config.account.smtp.host,
             trust,
             config.account.allow_insecure_certificate,
-        )),
-        None => rows.push(Row::skipped(
+        ),
+        None => Row::skipped(
             Requirement::SmtpCertificate,
             "not checked: the server sent no certificate",
-        )),
+        ),
     }
+}
 
-    // 13, 14 with the client layer's SMTP steps, over OpenSSL at any TLS version the
-    // server speaks, as the IMAP rows are. The certificate is row 12's business, so it is
-    // not refused again here.
+/// Row 13: AUTH with the client layer's SMTP steps, over OpenSSL at any TLS version the
+/// server speaks, as the IMAP rows are. The certificate is row 12's business, so it is not
+/// refused again here. Returns the authenticated connection, for row 14.
+async fn auth(config: &CheckConfig, rows: &mut Rows) -> Result<AsyncSmtpConnection, Stop> {
+    let target = &config.account.smtp;
+    let limit = config.account.step_timeout;
     let connected = timeout(
         limit,
         steps::connect_any_tls(
@@ -195,75 +210,67 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
         ),
     )
     .await;
+    let failed_connect = "not checked: the SMTP connection failed";
     let mut connection = match connected {
         Ok(Ok(connection)) => connection,
         Ok(Err(outcome)) => {
-            return rows.stop(
-                Row::from_failure(Requirement::SmtpAuth, outcome, "connecting"),
-                "not checked: the SMTP connection failed",
-            );
+            let row = Row::from_failure(Requirement::SmtpAuth, outcome, "connecting");
+            return Err(Stop::new(row, failed_connect));
         }
         Err(_) => {
-            return rows.stop(
-                Row::fail(
-                    Requirement::SmtpAuth,
-                    ErrorClass::SmtpSettingsIncorrect,
-                    Detail::Timeout,
-                    format!("no greeting or EHLO reply over TLS within {limit:?}"),
-                ),
-                "not checked: the SMTP connection failed",
+            let row = Row::fail(
+                Requirement::SmtpAuth,
+                ErrorClass::SmtpSettingsIncorrect,
+                Detail::Timeout,
+                format!("no greeting or EHLO reply over TLS within {limit:?}"),
             );
+            return Err(Stop::new(row, failed_connect));
         }
     };
     let offered = describe(connection.server_info());
     match steps::login(&mut connection, &config.account).await {
-        Ok(()) => rows.push(Row::pass(
-            Requirement::SmtpAuth,
-            format!("{offered}\nAUTH as {} accepted", config.account.login()),
-        )),
+        Ok(()) => {
+            rows.push(Row::pass(
+                Requirement::SmtpAuth,
+                format!("{offered}\nAUTH as {} accepted", config.account.login()),
+            ));
+            Ok(connection)
+        }
         Err(outcome) => {
             let mut row = Row::from_failure(Requirement::SmtpAuth, outcome, "AUTH");
             row.evidence = format!("{offered}\n{}", row.evidence);
-            rows.push(row);
             connection.abort().await;
-            return rows.skip("not checked: SMTP AUTH failed");
+            Err(Stop::new(row, "not checked: SMTP AUTH failed"))
         }
     }
+}
 
-    // 14. Only when asked.
-    match &config.send_test_to {
-        None => {
-            let _ = timeout(Duration::from_secs(2), connection.quit()).await;
-            rows.push(Row::skipped(
-                Requirement::TestSend,
-                "not run: no mail is sent unless --send-test-to ADDR names a recipient",
-            ));
-        }
-        Some(recipient) => {
-            match steps::send(&mut connection, &test_send(config, recipient)).await {
-                Ok(()) => rows.push(Row::pass(
-                    Requirement::TestSend,
-                    format!(
-                        "MAIL FROM:<{}>, RCPT TO:<{recipient}> and the message accepted",
-                        config.account.email
-                    ),
-                )),
-                Err(outcome) => {
-                    rows.push(Row::from_failure(
-                        Requirement::TestSend,
-                        outcome,
-                        "test send",
-                    ));
-                    connection.abort().await;
-                }
-            }
+/// Row 14: the test message, only when asked.
+async fn test_send(config: &CheckConfig, mut connection: AsyncSmtpConnection) -> Row {
+    let Some(recipient) = &config.send_test_to else {
+        let _ = timeout(Duration::from_secs(2), connection.quit()).await;
+        return Row::skipped(
+            Requirement::TestSend,
+            "not run: no mail is sent unless --send-test-to ADDR names a recipient",
+        );
+    };
+    match steps::send(&mut connection, &test_send_settings(config, recipient)).await {
+        Ok(()) => Row::pass(
+            Requirement::TestSend,
+            format!(
+                "MAIL FROM:<{}>, RCPT TO:<{recipient}> and the message accepted",
+                config.account.email
+            ),
+        ),
+        Err(outcome) => {
+            connection.abort().await;
+            Row::from_failure(Requirement::TestSend, outcome, "test send")
         }
     }
-    rows.done()
 }
 
 /// The settings of the test send: the account's, with the test recipient as the BCC.
-fn test_send(config: &CheckConfig, recipient: &str) -> Settings {
+fn test_send_settings(config: &CheckConfig, recipient: &str) -> Settings {
     Settings {
         bcc: recipient.to_owned(),
         ..config.account.clone()
