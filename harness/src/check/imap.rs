@@ -41,7 +41,13 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
             &probes,
             config.connector_tls,
         ));
-        rows.push(certificate(config, &probes, trust));
+        rows.push(tls::certificate_of(
+            Requirement::ImapCertificate,
+            &probes,
+            &config.account.imap,
+            trust,
+            config.account.allow_insecure_certificate,
+        ));
         // 5–8 on real sessions.
         rows.extend(session_rows(config, plaintext.as_ref()).await);
         Ok(())
@@ -133,23 +139,6 @@ async fn encryption(
     };
     rows.push(row);
     Ok(probes)
-}
-
-/// Row 4: the certificate the handshakes showed.
-fn certificate(config: &CheckConfig, probes: &[(TlsVersion, Probe)], trust: &tls::Trust) -> Row {
-    match tls::chain(probes) {
-        Some(chain) => tls::certificate_row(
-            Requirement::ImapCertificate,
-            chain,
-            &config.account.imap.host,
-            trust,
-            config.account.allow_insecure_certificate,
-        ),
-        None => Row::skipped(
-            Requirement::ImapCertificate,
-            "not checked: the server sent no certificate",
-        ),
-    }
 }
 
 /// What a STARTTLS port says before TLS.

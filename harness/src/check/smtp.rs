@@ -59,7 +59,13 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
             &probes,
             config.connector_tls,
         ));
-        rows.push(certificate(config, &probes, trust));
+        rows.push(tls::certificate_of(
+            Requirement::SmtpCertificate,
+            &probes,
+            &config.account.smtp,
+            trust,
+            config.account.allow_insecure_certificate,
+        ));
         let connection = auth(config, &mut rows).await?;
         rows.push(test_send(config, connection).await);
         Ok(())
@@ -171,27 +177,6 @@ async fn encryption(
         },
     ));
     Ok(probes)
-}
-
-/// Row 12: the certificate the handshakes showed.
-fn certificate(
-    config: &CheckConfig,
-    probes: &[(TlsVersion, tls::Probe)],
-    trust: &tls::Trust,
-) -> Row {
-    match tls::chain(probes) {
-        Some(chain) => tls::certificate_row(
-            Requirement::SmtpCertificate,
-            chain,
-            &config.account.smtp.host,
-            trust,
-            config.account.allow_insecure_certificate,
-        ),
-        None => Row::skipped(
-            Requirement::SmtpCertificate,
-            "not checked: the server sent no certificate",
-        ),
-    }
 }
 
 /// Row 13: AUTH with the client layer's SMTP steps, over OpenSSL at any TLS version the

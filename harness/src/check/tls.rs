@@ -301,6 +301,21 @@ fn name_check(leaf_der: &[u8], leaf: &X509, host: &str) -> Result<(), String> {
     })
 }
 
+/// Row 4 or 12: the certificate the version probes saw, judged for `endpoint` as a
+/// connector would (see [`certificate_row`]); skipped when no handshake showed one.
+pub fn certificate_of(
+    requirement: Requirement,
+    probes: &[(TlsVersion, Probe)],
+    endpoint: &Endpoint,
+    trust: &Trust,
+    allow_insecure: bool,
+) -> Row {
+    match chain(probes) {
+        Some(chain) => certificate_row(requirement, chain, &endpoint.host, trust, allow_insecure),
+        None => Row::skipped(requirement, "not checked: the server sent no certificate"),
+    }
+}
+
 /// Row 4 or 12: the certificate, as a connector would judge it.
 pub fn certificate_row(
     requirement: Requirement,
