@@ -100,6 +100,35 @@ fn scenario_texts() -> (Vec<String>, Vec<(u16, String)>) {
     (imap, smtp)
 }
 
+/// Every needle the reference connector's refusal table `function` in `file` looks for (the
+/// string literals of its `has(&[…])` arms), each inside a reply text: a new arm is then
+/// compared with the Python readings before any scenario or sample carries its text.
+fn needles(file: &str, function: &str) -> Vec<String> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file);
+    let source = std::fs::read_to_string(&path).unwrap();
+    let start = source
+        .find(&format!("pub fn {function}("))
+        .unwrap_or_else(|| panic!("{function} in {file}"));
+    let body = &source[start..];
+    let body = &body[..body.find("\n}\n").expect("the function's end")];
+    let mut found = Vec::new();
+    for arm in body.split("has(&[").skip(1) {
+        let list = &arm[..arm.find(']').expect("the needles' end")];
+        found.extend(
+            list.split('"')
+                .skip(1)
+                .step_by(2)
+                .map(|needle| format!("Refused: {needle} (x)")),
+        );
+    }
+    assert!(
+        found.len() > 10,
+        "{function}: only {} needles found",
+        found.len()
+    );
+    found
+}
+
 fn python_readings(imap: &[String], smtp: &[(u16, String)]) -> serde_json::Value {
     let script = r#"
 import json, sys
@@ -138,7 +167,12 @@ fn names(class: ErrorClass, detail: mailharness::outcome::Detail) -> serde_json:
 fn the_python_connectors_read_refusals_as_the_reference_connector() {
     let (mut imap, mut smtp) = scenario_texts();
     imap.extend(IMAP.iter().map(|t| t.to_string()));
+    imap.extend(needles("src/classify/imap.rs", "login_refusal"));
     smtp.extend(SMTP.iter().map(|(c, t)| (*c, t.to_string())));
+    // Each SMTP needle with a temporary, a permanent and an AUTH code: the table reads both.
+    for needle in needles("src/classify/smtp.rs", "auth_refusal") {
+        smtp.extend([454, 535, 550].map(|code| (code, needle.clone())));
+    }
     let python = python_readings(&imap, &smtp);
     for (text, read) in imap.iter().zip(python["imap"].as_array().unwrap()) {
         let (class, detail) = classify::imap::login_refusal(text);
