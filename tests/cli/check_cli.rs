@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use mailharness::check::Requirement;
+
 use crate::support::check::{Setup, setup_with_password};
 use crate::support::no_secret::assert_no_secret;
 
@@ -85,14 +87,29 @@ async fn a_passing_server_exits_0_and_the_password_is_never_printed() {
         assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
         assert_no_secret(&stdout, PASSWORD, &["alice@example.com"]);
         assert_no_secret(&stderr, PASSWORD, &["alice@example.com"]);
+        let all = Requirement::ALL.len();
         if format == "json" {
             let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
-            assert_eq!(report["rows"].as_array().unwrap().len(), 14);
+            let rows = report["rows"].as_array().unwrap();
+            assert_eq!(rows.len(), all);
             assert_eq!(report["summary"]["class"], "ok");
-            assert_eq!(report["rows"][4]["requirement"], "imap-server-software");
-            assert_eq!(report["rows"][13]["verdict"], "pass");
+            // Rows by requirement: each names itself, with its number.
+            let row = |requirement: Requirement| {
+                let name = serde_json::to_value(requirement).unwrap();
+                rows.iter()
+                    .find(|row| row["requirement"] == name)
+                    .unwrap_or_else(|| panic!("no row {name}"))
+            };
+            assert_eq!(
+                row(Requirement::ImapServerSoftware)["number"],
+                Requirement::ImapServerSoftware.number()
+            );
+            assert_eq!(row(Requirement::TestSend)["verdict"], "pass");
         } else {
-            assert!(stdout.contains("14 pass, 0 warn, 0 fail"), "{stdout}");
+            assert!(
+                stdout.contains(&format!("{all} pass, 0 warn, 0 fail")),
+                "{stdout}"
+            );
             assert!(!stdout.contains('\x1b'), "no colours when piped");
         }
     }
@@ -131,7 +148,11 @@ async fn the_html_page_has_every_row_and_the_remedies() {
     serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("stdout is JSON only");
     let html = std::fs::read_to_string(&page).expect("the page is written");
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
-    assert_eq!(html.matches("<tr class=\"").count(), 14, "{html}");
+    assert_eq!(
+        html.matches("<tr class=\"").count(),
+        Requirement::ALL.len(),
+        "{html}"
+    );
     assert!(
         html.contains("<td class=\"num\">5</td><td>IMAP server software</td><td>FAIL</td>"),
         "{html}"

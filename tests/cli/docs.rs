@@ -233,3 +233,28 @@ fn the_readme_is_short_and_every_link_resolves() {
         "only {checked} links found: the link reader is broken"
     );
 }
+
+/// docs/check.md's table of rows is the code's list of requirements: one table row each,
+/// in order, with its number and title.
+#[test]
+fn the_check_table_in_the_docs_is_the_list_of_requirements() {
+    use mailharness::check::Requirement;
+    let text = doc("check.md");
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|line| !line.starts_with("| # | Requirement |"))
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .collect();
+    let expected: Vec<String> = Requirement::ALL
+        .iter()
+        .map(|r| format!("| {} | {} |", r.number(), r.title()))
+        .collect();
+    assert_eq!(table.len(), expected.len(), "docs/check.md: {table:#?}");
+    for (line, start) in table.iter().zip(&expected) {
+        assert!(
+            line.starts_with(start.as_str()),
+            "docs/check.md: `{line}` should start `{start}`"
+        );
+    }
+}

@@ -1,4 +1,4 @@
-//! Requirements 1–8: the IMAP port. Reachability and the plaintext greeting, encryption,
+//! The IMAP port's requirements (`Requirement::imap()`). Reachability and the plaintext greeting, encryption,
 //! TLS versions and certificate (see `tls`), then real sessions — over OpenSSL at any TLS
 //! version the server speaks, so that a legacy-only server is still checked past its TLS —
 //! for Courier-IMAP detection, login, five simultaneous sessions and LIST.
@@ -29,7 +29,7 @@ type Session = Imap<Bounded<SslStream<TcpStream>>>;
 /// two permanent sessions, a third for further folders, two while sending).
 pub const SESSIONS_WANTED: usize = 5;
 
-/// The IMAP rows, 1 to 8, in order.
+/// The IMAP port's rows, in order.
 pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     let mut rows = Rows::new(Requirement::imap().iter().copied());
     let result = async {
@@ -48,7 +48,7 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
             trust,
             config.account.allow_insecure_certificate,
         ));
-        // 5–8 on real sessions.
+        // Server software, login, sessions and folders on real sessions.
         rows.extend(session_rows(config, plaintext.as_ref()).await);
         Ok(())
     }
@@ -58,8 +58,8 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
 
 const NOT_ENCRYPTED: &str = "not checked: no encrypted IMAP connection";
 
-/// Row 1: a TCP connection; on a STARTTLS port also the plaintext greeting, CAPABILITY
-/// and STARTTLS, whose failure fails row 2. Returns what the plaintext phase saw.
+/// `ImapReachable`: a TCP connection; on a STARTTLS port also the plaintext greeting,
+/// CAPABILITY and STARTTLS, whose failure fails `ImapEncryption`. Returns what the plaintext phase saw.
 async fn reachable(config: &CheckConfig, rows: &mut Rows) -> Result<Option<Plaintext>, Stop> {
     let target = &config.account.imap;
     let limit = config.account.step_timeout;
@@ -95,10 +95,10 @@ async fn reachable(config: &CheckConfig, rows: &mut Rows) -> Result<Option<Plain
     Err(Stop::new(failed, NOT_ENCRYPTED))
 }
 
-/// Row 2 once the versions are probed: on a STARTTLS port the plaintext phase said it; on
+/// `ImapEncryption` once the versions are probed: on a STARTTLS port the plaintext phase said it; on
 /// an implicit-TLS port, encryption is offered when any version completes a handshake, and
 /// if none does, a plaintext greeting says why. Returns the handshake at each version, for
-/// rows 3 and 4.
+/// the versions and certificate rows.
 async fn encryption(
     config: &CheckConfig,
     plaintext: Option<&Plaintext>,
@@ -225,7 +225,7 @@ async fn login(opened: Opened, config: &CheckConfig) -> Result<Session, Failure>
     Ok(imap)
 }
 
-/// Rows 5–8.
+/// `ImapServerSoftware`, `ImapLogin`, `ImapSessions` and `ImapFolders`.
 async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Vec<Row> {
     let limit = config.account.step_timeout;
     let sessions = Requirement::ImapServerSoftware..=Requirement::ImapFolders;
@@ -350,7 +350,7 @@ fn software_row(evidence: Vec<String>, courier: Option<&str>) -> Row {
     }
 }
 
-/// Row 7: the first session stays open while four more log in at the same time. Returns
+/// `ImapSessions`: the first session stays open while four more log in at the same time. Returns
 /// how many were authenticated at once, the row, and the sessions to close.
 async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<Session>) {
     let limit = config.account.step_timeout;
@@ -410,7 +410,7 @@ async fn simultaneous(config: &CheckConfig, first: Session) -> (usize, Row, Vec<
     (allowed, row, sessions)
 }
 
-/// Row 8: what LIST shows, and whether the sessions the connector keeps fit in what the
+/// `ImapFolders`: what LIST shows, and whether the sessions the connector keeps fit in what the
 /// server allowed.
 fn folders_row(
     listed: Result<Result<Folders, Failed>, tokio::time::error::Elapsed>,

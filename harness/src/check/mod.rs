@@ -1,10 +1,10 @@
 //! Admin mode: `mailharness check` against a live IMAP and SMTP server. It tells a mail
 //! administrator, before anyone connects an inbox, which error a connector would hit and
-//! what to change: fourteen requirements (from the vendor's technical requirements and
+//! what to change: one row per requirement (from the vendor's technical requirements and
 //! troubleshooting articles; docs/check.md lists them), each with a verdict, the server's own words,
 //! the error class a connector would report and the remedy.
 //!
-//! - `requirement`: the fourteen requirements, numbered in step order.
+//! - `requirement`: the requirements, numbered in step order.
 //! - `report`: rows, summary and their renderings.
 //! - `tls`: TLS versions and certificates, for either port.
 //! - `imap`, `smtp`: the rows of each port.

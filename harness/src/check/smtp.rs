@@ -1,4 +1,4 @@
-//! Requirements 9–14: the SMTP port. Reachability and EHLO, encryption, TLS versions and
+//! The SMTP port's requirements (`Requirement::smtp()`). Reachability and EHLO, encryption, TLS versions and
 //! certificate (see `tls`), then the client layer's SMTP steps (`probe::smtp`, lettre) for
 //! AUTH and, only when asked, the test message, over OpenSSL at any TLS version the server
 //! speaks.
@@ -47,7 +47,7 @@ fn describe(info: &ServerInfo) -> String {
     )
 }
 
-/// The SMTP rows, 9 to 14, in order.
+/// The SMTP port's rows, in order.
 pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
     let mut rows = Rows::new(Requirement::smtp().iter().copied());
     let result = async {
@@ -76,8 +76,8 @@ pub async fn check(config: &CheckConfig, trust: &tls::Trust) -> Vec<Row> {
 
 const NOT_ENCRYPTED: &str = "not checked: no encrypted SMTP connection";
 
-/// Row 9: a TCP connection; on a STARTTLS port also the plaintext greeting and EHLO, whose
-/// failure fails row 10. Returns the plaintext EHLO reply.
+/// `SmtpReachable`: a TCP connection; on a STARTTLS port also the plaintext greeting and
+/// EHLO, whose failure fails `SmtpEncryption`. Returns the plaintext EHLO reply.
 async fn reachable(config: &CheckConfig, rows: &mut Rows) -> Result<Option<ServerInfo>, Stop> {
     let target = &config.account.smtp;
     let limit = config.account.step_timeout;
@@ -122,8 +122,8 @@ async fn reachable(config: &CheckConfig, rows: &mut Rows) -> Result<Option<Serve
     Err(Stop::new(failed, NOT_ENCRYPTED))
 }
 
-/// Row 10: STARTTLS offered (on a STARTTLS port) and a TLS handshake at some version.
-/// Returns the handshake at each version, for rows 11 and 12.
+/// `SmtpEncryption`: STARTTLS offered (on a STARTTLS port) and a TLS handshake at some version.
+/// Returns the handshake at each version, for the versions and certificate rows.
 async fn encryption(
     config: &CheckConfig,
     ehlo: Option<&ServerInfo>,
@@ -179,9 +179,9 @@ async fn encryption(
     Ok(probes)
 }
 
-/// Row 13: AUTH with the client layer's SMTP steps, over OpenSSL at any TLS version the
-/// server speaks, as the IMAP rows are. The certificate is row 12's business, so it is not
-/// refused again here. Returns the authenticated connection, for row 14.
+/// `SmtpAuth`: AUTH with the client layer's SMTP steps, over OpenSSL at any TLS version the
+/// server speaks, as the IMAP rows are. The certificate is `SmtpCertificate`'s business, so it
+/// is not refused again here. Returns the authenticated connection, for `TestSend`.
 async fn auth(config: &CheckConfig, rows: &mut Rows) -> Result<AsyncSmtpConnection, Stop> {
     let target = &config.account.smtp;
     let limit = config.account.step_timeout;
@@ -230,7 +230,7 @@ async fn auth(config: &CheckConfig, rows: &mut Rows) -> Result<AsyncSmtpConnecti
     }
 }
 
-/// Row 14: the test message, only when asked.
+/// `TestSend`: the test message, only when asked.
 async fn test_send(config: &CheckConfig, mut connection: AsyncSmtpConnection) -> Row {
     let Some(recipient) = &config.send_test_to else {
         let _ = timeout(Duration::from_secs(2), connection.quit()).await;

@@ -136,7 +136,7 @@ pub fn chain(probes: &[(TlsVersion, Probe)]) -> Option<&Vec<Vec<u8>>> {
         .filter(|chain| !chain.is_empty())
 }
 
-/// Row 3 or 11: the versions accepted, compared with the connector's range.
+/// `ImapTlsVersions` or `SmtpTlsVersions`: the versions accepted, compared with the connector's range.
 pub fn versions_row(
     requirement: Requirement,
     class: ErrorClass,
@@ -301,7 +301,7 @@ fn name_check(leaf_der: &[u8], leaf: &X509, host: &str) -> Result<(), String> {
     })
 }
 
-/// Row 4 or 12: the certificate the version probes saw, judged for `endpoint` as a
+/// `ImapCertificate` or `SmtpCertificate`: the certificate the version probes saw, judged for `endpoint` as a
 /// connector would (see [`certificate_row`]); skipped when no handshake showed one.
 pub fn certificate_of(
     requirement: Requirement,
@@ -316,7 +316,7 @@ pub fn certificate_of(
     }
 }
 
-/// Row 4 or 12: the certificate, as a connector would judge it.
+/// `ImapCertificate` or `SmtpCertificate`: the certificate, as a connector would judge it.
 pub fn certificate_row(
     requirement: Requirement,
     chain_der: &[Vec<u8>],
