@@ -34,6 +34,8 @@ pub struct Plan {
 #[derive(Debug)]
 pub struct Leg {
     pub server: Server,
+    /// How the server listens (implicit TLS, STARTTLS, stripped, plaintext).
+    pub security: Security,
     pub connector_security: ConnectionSecurity,
 }
 
@@ -94,10 +96,12 @@ impl Plan {
         Plan {
             imap: Leg {
                 server: imap_server,
+                security: imap.security,
                 connector_security: connector_security(imap.connector_security, imap.security),
             },
             smtp: Leg {
                 server: smtp_server,
+                security: smtp.security,
                 connector_security: connector_security(smtp.connector_security, smtp.security),
             },
             step_timeout: scenario

@@ -139,8 +139,8 @@ async fn start_servers(
     let _ = outln!("Serving {} ({})", loaded.id, scenario.description);
     let plan = Plan::of(scenario, password);
     for (name, leg, security) in [
-        ("IMAP", plan.imap.server, scenario.imap.security),
-        ("SMTP", plan.smtp.server, scenario.smtp.security),
+        ("IMAP", plan.imap.server, plan.imap.security),
+        ("SMTP", plan.smtp.server, plan.smtp.security),
     ] {
         match leg {
             Server::Mock(config) => {
