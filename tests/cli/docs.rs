@@ -143,7 +143,9 @@ fn as_expected(scenarios: &[LoadedScenario], connector: &str) -> (usize, usize) 
 /// in the matrix and the counts as soon as it has its snapshots).
 fn connectors() -> Vec<String> {
     let mut all = vec!["reference".to_owned()];
-    all.extend(mailharness::connector::shipped_in(&[top().join("connectors")]));
+    all.extend(mailharness::connector::shipped_in(&[
+        top().join("connectors")
+    ]));
     all
 }
 
@@ -178,12 +180,7 @@ fn the_as_expected_counts_in_the_docs_are_the_snapshots() {
         .count();
     let page = doc("connectors.md");
     assert_states(&page, "as expected (of ", total, "connectors.md");
-    assert_states(
-        &page,
-        "of them `hostile/` (of ",
-        hostile,
-        "connectors.md",
-    );
+    assert_states(&page, "of them `hostile/` (of ", hostile, "connectors.md");
     for connector in &connectors() {
         let (matched, matched_hostile) = as_expected(&scenarios, connector);
         let row = format!("| `{connector}` |");
