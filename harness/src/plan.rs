@@ -136,6 +136,7 @@ fn imap_config(scenario: &Scenario, password: &str) -> ImapConfig {
         security: imap.security,
         certificate: imap.certificate,
         tls_versions: imap.tls_versions,
+        tls_refusal: imap.tls_refusal,
         greeting: imap.greeting.clone(),
         users: users(scenario, password),
         login: imap.login.clone(),
@@ -155,6 +156,7 @@ fn smtp_config(scenario: &Scenario, password: &str) -> SmtpConfig {
         security: smtp.security,
         certificate: smtp.certificate,
         tls_versions: smtp.tls_versions,
+        tls_refusal: smtp.tls_refusal,
         greeting: smtp.greeting.clone(),
         users: users(scenario, password),
         auth: smtp.auth.clone(),
@@ -206,12 +208,13 @@ mod tests {
     /// Each field of an IMAP configuration, and whether it differs. The destructuring names
     /// every field: a new one does not compile until it is listed here, and then the test
     /// below fails until a scenario key reaches it.
-    fn imap_fields(a: &ImapConfig, b: &ImapConfig) -> [(&'static str, bool); 12] {
+    fn imap_fields(a: &ImapConfig, b: &ImapConfig) -> [(&'static str, bool); 13] {
         let ImapConfig {
             personality,
             security,
             certificate,
             tls_versions,
+            tls_refusal,
             greeting,
             users,
             login,
@@ -226,6 +229,7 @@ mod tests {
             ("security", *security != b.security),
             ("certificate", *certificate != b.certificate),
             ("tls_versions", *tls_versions != b.tls_versions),
+            ("tls_refusal", *tls_refusal != b.tls_refusal),
             ("greeting", *greeting != b.greeting),
             ("users", *users != b.users),
             ("login", *login != b.login),
@@ -241,12 +245,13 @@ mod tests {
     }
 
     /// As [`imap_fields`], for SMTP.
-    fn smtp_fields(a: &SmtpConfig, b: &SmtpConfig) -> [(&'static str, bool); 14] {
+    fn smtp_fields(a: &SmtpConfig, b: &SmtpConfig) -> [(&'static str, bool); 15] {
         let SmtpConfig {
             personality,
             security,
             certificate,
             tls_versions,
+            tls_refusal,
             greeting,
             users,
             auth,
@@ -263,6 +268,7 @@ mod tests {
             ("security", *security != b.security),
             ("certificate", *certificate != b.certificate),
             ("tls_versions", *tls_versions != b.tls_versions),
+            ("tls_refusal", *tls_refusal != b.tls_refusal),
             ("greeting", *greeting != b.greeting),
             ("users", *users != b.users),
             ("auth", *auth != b.auth),
@@ -298,6 +304,7 @@ mod tests {
             ("security", "security = \"starttls\""),
             ("certificate", "certificate = \"expired\""),
             ("tls_versions", "tls-versions = \"1.0\""),
+            ("tls_refusal", "tls-refusal = \"close\""),
             ("greeting", "greeting = \"none\""),
             ("users", "server-password = \"different\""),
             ("login", "login = \"wrong-credentials\""),
@@ -325,6 +332,7 @@ mod tests {
             ("security", "security = \"starttls\""),
             ("certificate", "certificate = \"expired\""),
             ("tls_versions", "tls-versions = \"1.0\""),
+            ("tls_refusal", "tls-refusal = \"close\""),
             ("greeting", "greeting = \"none\""),
             ("users", "server-password = \"different\""),
             ("auth", "auth = \"wrong-credentials\""),

@@ -10,6 +10,36 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// How a TLS listener answers a ClientHello that offers no version it speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsRefusal {
+    /// A protocol-version alert, then the close: what OpenSSL and rustls do on their own,
+    /// and what Postfix and the big providers send.
+    Alert,
+    /// The connection closed without a word once the ClientHello is read: what real
+    /// Dovecot and Courier-IMAP do when they speak only TLS 1.0/1.1 and a client offers
+    /// only 1.2/1.3 (see `client_hello`).
+    Close,
+}
+
+impl TlsRefusal {
+    /// What a listener does: `explicit` when the configuration says, else the real
+    /// server's way (`personality`) where the real servers were seen refusing, on a
+    /// legacy-only range; an alert otherwise (what the TLS libraries do).
+    pub fn effective(
+        explicit: Option<TlsRefusal>,
+        personality: TlsRefusal,
+        versions: TlsVersions,
+    ) -> TlsRefusal {
+        explicit.unwrap_or(if versions.max < TlsVersion::Tls12 {
+            personality
+        } else {
+            TlsRefusal::Alert
+        })
+    }
+}
+
 /// How a listener protects its traffic.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

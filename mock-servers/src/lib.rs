@@ -37,6 +37,7 @@
 //!   server saw ([`Transcript`]s and [`ReceivedMessage`]s).
 //! - [`transcript`]: per-connection records with passwords and AUTH payloads redacted.
 
+mod client_hello;
 pub mod config;
 mod connection;
 pub mod hostile;
@@ -57,7 +58,8 @@ mod tls;
 pub mod transcript;
 
 pub use config::{
-    Faults, ImapRefusal, Milestone, Policy, Security, SmtpRefusal, TlsVersion, TlsVersions, User,
+    Faults, ImapRefusal, Milestone, Policy, Security, SmtpRefusal, TlsRefusal, TlsVersion,
+    TlsVersions, User,
 };
 pub use hostile::{Hostile, HostileAt, RawBytes, Then};
 pub use imap::{ImapConfig, ImapGreeting, ImapLogin, ImapPersonality};

@@ -134,6 +134,7 @@ fn spawn<P: Protocol>(
         Security::ImplicitTls | Security::Starttls => Some(TlsAcceptor::new(
             certs.get(settings.certificate),
             settings.tls_versions,
+            settings.tls_refusal,
         )?),
         Security::StarttlsStripped | Security::Plaintext => None,
     };

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::config::{Faults, Milestone, Security, TlsVersions};
+use crate::config::{Faults, Milestone, Security, TlsRefusal, TlsVersions};
 use crate::transcript::TranscriptHandle;
 use mailharness_certs::CertKind;
 
@@ -46,6 +46,7 @@ pub(crate) struct Listener<'a> {
     pub security: Security,
     pub certificate: CertKind,
     pub tls_versions: TlsVersions,
+    pub tls_refusal: TlsRefusal,
     pub faults: &'a Faults,
 }
 

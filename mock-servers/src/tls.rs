@@ -15,15 +15,30 @@ use rustls::ServerConfig;
 use rustls::server::ServerSessionMemoryCache;
 use tokio::net::TcpStream;
 
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use crate::Error;
-use crate::config::{TlsVersion, TlsVersions};
+use crate::client_hello::{self, Hello};
+use crate::config::{TlsRefusal, TlsVersion, TlsVersions};
 use crate::legacy_tls::LegacyAcceptor;
 use crate::stream::ServerStream;
 
-pub(crate) enum TlsAcceptor {
+pub(crate) struct TlsAcceptor {
+    backend: Backend,
+    versions: TlsVersions,
+    refusal: TlsRefusal,
+}
+
+enum Backend {
     Rustls(tokio_rustls::TlsAcceptor),
     OpenSsl(LegacyAcceptor),
 }
+
+/// How long the server waits for a whole first record when it reads the ClientHello itself
+/// (`TlsRefusal::Close`).
+const HELLO_WAIT: Duration = Duration::from_secs(10);
 
 /// rustls's default session cache size for a server.
 const SESSION_CACHE_SIZE: usize = 256;
@@ -33,22 +48,95 @@ type Made = HashMap<(Vec<Vec<u8>>, TlsVersions), Arc<ServerConfig>>;
 static MADE: LazyLock<Mutex<Made>> = LazyLock::new(Mutex::default);
 
 impl TlsAcceptor {
-    pub(crate) fn new(cert: &ServerCert, versions: TlsVersions) -> Result<TlsAcceptor, Error> {
-        if versions.needs_legacy_backend() {
-            return LegacyAcceptor::new(cert, versions).map(TlsAcceptor::OpenSsl);
+    pub(crate) fn new(
+        cert: &ServerCert,
+        versions: TlsVersions,
+        refusal: TlsRefusal,
+    ) -> Result<TlsAcceptor, Error> {
+        let backend = if versions.needs_legacy_backend() {
+            Backend::OpenSsl(LegacyAcceptor::new(cert, versions)?)
+        } else {
+            let mut config = ServerConfig::clone(&*shared_config(cert, versions)?);
+            config.session_storage = ServerSessionMemoryCache::new(SESSION_CACHE_SIZE);
+            Backend::Rustls(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+        };
+        Ok(TlsAcceptor {
+            backend,
+            versions,
+            refusal,
+        })
+    }
+
+    /// With `TlsRefusal::Close`: reads the ClientHello before the TLS library does, and
+    /// when it offers no version this listener speaks, takes it off the socket, closes our
+    /// side and waits for the client to close (an orderly close, no alert and no reset).
+    /// Returns why it closed; none when the handshake should go on. The wait for the
+    /// client's close goes on in a task of its own, so that the refusal is reported at once.
+    async fn refused(&self, tcp: &mut Option<TcpStream>) -> Option<String> {
+        let stream = tcp.as_mut()?;
+        if self.refusal != TlsRefusal::Close {
+            return None;
         }
-        let mut config = ServerConfig::clone(&*shared_config(cert, versions)?);
-        config.session_storage = ServerSessionMemoryCache::new(SESSION_CACHE_SIZE);
-        Ok(TlsAcceptor::Rustls(tokio_rustls::TlsAcceptor::from(
-            Arc::new(config),
-        )))
+        let mut buf = vec![0u8; 16 * 1024 + 5];
+        let read = tokio::time::timeout(HELLO_WAIT, async {
+            loop {
+                let n = stream.peek(&mut buf).await.ok()?;
+                match client_hello::offered_versions(&buf[..n]) {
+                    Hello::NeedMore if n > 0 && n < buf.len() => {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    Hello::Offers {
+                        versions,
+                        record_len,
+                    } => return Some((versions, record_len)),
+                    Hello::NeedMore | Hello::Other => return None,
+                }
+            }
+        });
+        let (offered, record_len) = read.await.ok()??;
+        let versions = self.versions;
+        if offered
+            .iter()
+            .any(|v| versions.min <= *v && *v <= versions.max)
+        {
+            return None;
+        }
+        let mut hello = vec![0u8; record_len];
+        let _ = stream.read_exact(&mut hello).await;
+        let _ = stream.shutdown().await;
+        if let Some(mut stream) = tcp.take() {
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(HELLO_WAIT, async {
+                    let mut sink = [0u8; 4096];
+                    while let Ok(n) = stream.read(&mut sink).await {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                })
+                .await;
+            });
+        }
+        let offered: Vec<String> = offered
+            .iter()
+            .map(|v| TlsVersions::only(*v).to_string())
+            .collect();
+        Some(format!(
+            "closed on a ClientHello offering TLS {} only (this server speaks TLS {versions})",
+            offered.join(", ")
+        ))
     }
 
     /// Runs the server side of the handshake. On success, the stream and the negotiated
     /// version (`TLSv1.3`); on failure, why, for the transcript.
     pub(crate) async fn accept(&self, tcp: TcpStream) -> Result<(ServerStream, String), String> {
-        match self {
-            TlsAcceptor::Rustls(acceptor) => {
+        let mut tcp = Some(tcp);
+        if let Some(why) = self.refused(&mut tcp).await {
+            return Err(why);
+        }
+        let tcp = tcp.expect("kept unless refused");
+        match &self.backend {
+            Backend::Rustls(acceptor) => {
                 let stream = acceptor.accept(tcp).await.map_err(|e| e.to_string())?;
                 let version = match stream.get_ref().1.protocol_version() {
                     Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
@@ -57,7 +145,7 @@ impl TlsAcceptor {
                 };
                 Ok((ServerStream::Rustls(Box::new(stream)), version))
             }
-            TlsAcceptor::OpenSsl(acceptor) => {
+            Backend::OpenSsl(acceptor) => {
                 let stream = acceptor.accept(tcp).await?;
                 let version = stream.ssl().version_str().to_owned();
                 Ok((ServerStream::OpenSsl(Box::new(stream)), version))
@@ -105,12 +193,12 @@ mod tests {
     use mailharness_certs::{CertKind, CertMatrix};
 
     use super::TlsAcceptor;
-    use crate::config::TlsVersions;
+    use crate::config::{TlsRefusal, TlsVersions};
 
     fn config(acceptor: &TlsAcceptor) -> Arc<rustls::ServerConfig> {
-        match acceptor {
-            TlsAcceptor::Rustls(acceptor) => acceptor.config().clone(),
-            TlsAcceptor::OpenSsl(_) => panic!("expected rustls"),
+        match &acceptor.backend {
+            super::Backend::Rustls(acceptor) => acceptor.config().clone(),
+            super::Backend::OpenSsl(_) => panic!("expected rustls"),
         }
     }
 
@@ -118,9 +206,15 @@ mod tests {
     fn servers_share_the_parsed_certificate_but_not_their_sessions() {
         let certs = CertMatrix::generate("localhost").unwrap();
         let versions = TlsVersions::default();
-        let a = config(&TlsAcceptor::new(certs.get(CertKind::Valid), versions).unwrap());
-        let b = config(&TlsAcceptor::new(certs.get(CertKind::Valid), versions).unwrap());
-        let other = config(&TlsAcceptor::new(certs.get(CertKind::Expired), versions).unwrap());
+        let a = config(
+            &TlsAcceptor::new(certs.get(CertKind::Valid), versions, TlsRefusal::Alert).unwrap(),
+        );
+        let b = config(
+            &TlsAcceptor::new(certs.get(CertKind::Valid), versions, TlsRefusal::Alert).unwrap(),
+        );
+        let other = config(
+            &TlsAcceptor::new(certs.get(CertKind::Expired), versions, TlsRefusal::Alert).unwrap(),
+        );
         assert!(Arc::ptr_eq(&a.cert_resolver, &b.cert_resolver));
         assert!(!Arc::ptr_eq(&a.cert_resolver, &other.cert_resolver));
         assert!(!Arc::ptr_eq(&a.session_storage, &b.session_storage));

@@ -27,7 +27,7 @@ use mailharness_mock_servers::smtp::SmtpReply;
 use mailharness_mock_servers::{
     Faults, Hostile, HostileAt, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, Milestone,
     Policy, RawBytes, Security, SmtpAuth, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies,
-    Then, TlsVersion, TlsVersions,
+    Then, TlsRefusal, TlsVersion, TlsVersions,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -253,6 +253,9 @@ fn imap_section() -> impl Strategy<Value = ImapSection> {
                 security,
                 certificate,
                 tls_versions,
+                // Varied by another drawn value: the tuple of strategies is full.
+                tls_refusal: [None, Some(TlsRefusal::Alert), Some(TlsRefusal::Close)]
+                    [hostile.len() % 3],
                 greeting,
                 login,
                 max_connections_per_user,
@@ -267,6 +270,7 @@ fn imap_section() -> impl Strategy<Value = ImapSection> {
                 // A real server takes none of the mock-only keys (parse refuses them).
                 let mock = ImapSection::default();
                 section.hostile = mock.hostile;
+                section.tls_refusal = mock.tls_refusal;
                 section.personality = mock.personality;
                 section.greeting = mock.greeting;
                 section.login = mock.login;
@@ -361,6 +365,9 @@ fn smtp_section() -> impl Strategy<Value = SmtpSection> {
                 security,
                 certificate,
                 tls_versions,
+                // Varied by another drawn value: the tuple of strategies is full.
+                tls_refusal: [None, Some(TlsRefusal::Alert), Some(TlsRefusal::Close)]
+                    [hostile.len() % 3],
                 greeting,
                 auth,
                 require_auth,
@@ -376,6 +383,7 @@ fn smtp_section() -> impl Strategy<Value = SmtpSection> {
             if !section.mock_only_keys().is_empty() {
                 let mock = SmtpSection::default();
                 section.hostile = mock.hostile;
+                section.tls_refusal = mock.tls_refusal;
                 section.personality = mock.personality;
                 section.greeting = mock.greeting;
                 section.auth = mock.auth;

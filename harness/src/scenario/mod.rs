@@ -33,7 +33,7 @@ use std::net::IpAddr;
 use mailharness_certs::CertKind;
 use mailharness_mock_servers::{
     Faults, Hostile, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, Policy, Security,
-    SmtpAuth, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies, TlsVersions,
+    SmtpAuth, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies, TlsRefusal, TlsVersions,
 };
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +105,10 @@ pub struct ImapSection {
     pub certificate: CertKind,
     #[serde(default)]
     pub tls_versions: TlsVersions,
+    /// How the TLS listener refuses a client it shares no version with (`alert` or
+    /// `close`); by default as the personality's real server does.
+    #[serde(default)]
+    pub tls_refusal: Option<TlsRefusal>,
     #[serde(default)]
     pub greeting: ImapGreeting,
     #[serde(default)]
@@ -144,6 +148,10 @@ pub struct SmtpSection {
     pub certificate: CertKind,
     #[serde(default)]
     pub tls_versions: TlsVersions,
+    /// How the TLS listener refuses a client it shares no version with (`alert` or
+    /// `close`); by default as the personality's real server does.
+    #[serde(default)]
+    pub tls_refusal: Option<TlsRefusal>,
     #[serde(default)]
     pub greeting: SmtpGreeting,
     #[serde(default)]
@@ -309,6 +317,7 @@ impl ImapSection {
                 self.security == Security::StarttlsStripped,
                 "security = \"starttls-stripped\"",
             ),
+            (self.tls_refusal.is_some(), "tls-refusal"),
             (self.greeting != ImapGreeting::default(), "greeting"),
             (self.login != ImapLogin::default(), "login"),
             (!self.folders.is_empty(), "folders"),
@@ -334,6 +343,7 @@ impl SmtpSection {
                 self.security == Security::StarttlsStripped,
                 "security = \"starttls-stripped\"",
             ),
+            (self.tls_refusal.is_some(), "tls-refusal"),
             (self.greeting != SmtpGreeting::default(), "greeting"),
             (self.auth != SmtpAuth::default(), "auth"),
             (!self.require_auth, "require-auth = false"),

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use personality::ImapPersonality;
 pub(crate) use session::ImapSession;
 
-use crate::config::{Faults, ImapRefusal, Policy, Security, TlsVersions, User};
+use crate::config::{Faults, ImapRefusal, Policy, Security, TlsRefusal, TlsVersions, User};
 use crate::hostile::Hostile;
 use crate::session::{Listener, Protocol};
 use crate::transcript::TranscriptHandle;
@@ -65,6 +65,10 @@ pub struct ImapConfig {
     /// The certificate kind presented in TLS.
     pub certificate: CertKind,
     pub tls_versions: TlsVersions,
+    /// How a TLS listener refuses a client it shares no version with; none, as the
+    /// personality's real server does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_refusal: Option<TlsRefusal>,
     pub greeting: ImapGreeting,
     pub users: Vec<User>,
     pub login: ImapLogin,
@@ -87,6 +91,7 @@ impl Default for ImapConfig {
             security: Security::default(),
             certificate: CertKind::Valid,
             tls_versions: TlsVersions::default(),
+            tls_refusal: None,
             greeting: ImapGreeting::default(),
             users: User::default_users(),
             login: ImapLogin::default(),
@@ -131,6 +136,11 @@ impl Protocol for ImapService {
             security: self.config.security,
             certificate: self.config.certificate,
             tls_versions: self.config.tls_versions,
+            tls_refusal: TlsRefusal::effective(
+                self.config.tls_refusal,
+                self.config.personality.tls_refusal(),
+                self.config.tls_versions,
+            ),
             faults: &self.config.faults,
         }
     }

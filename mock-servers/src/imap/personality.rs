@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::TlsRefusal;
+
 /// Which real server the mock imitates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -20,6 +22,18 @@ pub enum ImapPersonality {
     Gmail,
     /// Microsoft Exchange / Office 365.
     Exchange,
+}
+
+impl ImapPersonality {
+    /// How its real server refuses a client it shares no TLS version with: Dovecot and
+    /// Courier-IMAP close the connection (seen with the real-server scenario
+    /// `real/dovecot/tls10-only`), the providers send an alert.
+    pub fn tls_refusal(self) -> TlsRefusal {
+        match self {
+            ImapPersonality::Dovecot | ImapPersonality::Courier => TlsRefusal::Close,
+            ImapPersonality::Gmail | ImapPersonality::Exchange => TlsRefusal::Alert,
+        }
+    }
 }
 
 /// The texts of one personality. `{caps}` stands for a capability list, `{ip}` for the

@@ -17,7 +17,7 @@ pub use reply::SmtpReply;
 pub(crate) use session::SmtpSession;
 
 use crate::Error;
-use crate::config::{Faults, Policy, Security, SmtpRefusal, TlsVersions, User};
+use crate::config::{Faults, Policy, Security, SmtpRefusal, TlsRefusal, TlsVersions, User};
 use crate::hostile::Hostile;
 use crate::session::{Listener, Protocol};
 use crate::transcript::TranscriptHandle;
@@ -80,6 +80,10 @@ pub struct SmtpConfig {
     pub security: Security,
     pub certificate: CertKind,
     pub tls_versions: TlsVersions,
+    /// How a TLS listener refuses a client it shares no version with; none, as the
+    /// personality's real server does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_refusal: Option<TlsRefusal>,
     pub greeting: SmtpGreeting,
     pub users: Vec<User>,
     pub auth: SmtpAuth,
@@ -105,6 +109,7 @@ impl Default for SmtpConfig {
             security: Security::default(),
             certificate: CertKind::Valid,
             tls_versions: TlsVersions::default(),
+            tls_refusal: None,
             greeting: SmtpGreeting::default(),
             users: User::default_users(),
             auth: SmtpAuth::default(),
@@ -187,6 +192,11 @@ impl Protocol for SmtpService {
             security: self.config.security,
             certificate: self.config.certificate,
             tls_versions: self.config.tls_versions,
+            tls_refusal: TlsRefusal::effective(
+                self.config.tls_refusal,
+                self.config.personality.tls_refusal(),
+                self.config.tls_versions,
+            ),
             faults: &self.config.faults,
         }
     }

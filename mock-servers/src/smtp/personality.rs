@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::TlsRefusal;
+
 /// Which real server the mock imitates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -13,6 +15,16 @@ pub enum SmtpPersonality {
     Postfix,
     /// Gmail (smtp.gmail.com).
     Gmail,
+}
+
+impl SmtpPersonality {
+    /// How its real server refuses a client it shares no TLS version with: a
+    /// protocol-version alert (Postfix, as the real-server scenarios see it, and Gmail).
+    pub fn tls_refusal(self) -> TlsRefusal {
+        match self {
+            SmtpPersonality::Postfix | SmtpPersonality::Gmail => TlsRefusal::Alert,
+        }
+    }
 }
 
 pub(crate) struct SmtpTexts {

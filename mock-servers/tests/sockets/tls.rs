@@ -2,7 +2,8 @@ use std::pin::Pin;
 
 use mailharness_certs::CertKind;
 use mailharness_mock_servers::{
-    ImapConfig, Security, SmtpConfig, TlsVersion, TlsVersions, transcript::Direction,
+    ImapConfig, ImapPersonality, Security, SmtpConfig, TlsRefusal, TlsVersion, TlsVersions,
+    transcript::Direction,
 };
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
 use openssl::x509::X509;
@@ -218,6 +219,44 @@ async fn legacy_only_listeners_admit_legacy_clients_and_refuse_rustls() {
                 .starts_with("a OK")
         );
 
+        // As Dovecot (the personality's default): the ClientHello is read, and the
+        // connection closed without a word.
+        let error = tls_handshake(connect(server.addr()).await, modern())
+            .await
+            .expect_err("rustls speaks no legacy TLS");
+        assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::UnexpectedEof,
+            "{version}: {error}"
+        );
+        assert!(
+            rustls_error(&error).is_none(),
+            "{version}: no alert, {error:?}"
+        );
+        let transcripts = server.transcripts();
+        assert!(transcripts[0].contains(&format!("TLS established ({name})")));
+        assert!(
+            transcripts[1].contains("closed on a ClientHello offering TLS 1.3, 1.2 only"),
+            "{}",
+            transcripts[1]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_legacy_only_listener_told_to_alert_sends_a_protocol_version_alert() {
+    for personality in [ImapPersonality::Dovecot, ImapPersonality::Gmail] {
+        let refusal = match personality {
+            ImapPersonality::Gmail => None,
+            _ => Some(TlsRefusal::Alert),
+        };
+        let server = start(ImapConfig {
+            personality,
+            tls_versions: TlsVersions::only(TlsVersion::Tls10),
+            tls_refusal: refusal,
+            ..ImapConfig::default()
+        })
+        .await;
         let error = tls_handshake(connect(server.addr()).await, modern())
             .await
             .expect_err("rustls speaks no legacy TLS");
@@ -228,11 +267,9 @@ async fn legacy_only_listeners_admit_legacy_clients_and_refuse_rustls() {
                 rustls::Error::AlertReceived(AlertDescription::ProtocolVersion)
                     | rustls::Error::PeerIncompatible(_)
             ),
-            "{version}: {rustls:?}"
+            "{personality:?}: {rustls:?}"
         );
-        let transcripts = server.transcripts();
-        assert!(transcripts[0].contains(&format!("TLS established ({name})")));
-        assert!(transcripts[1].contains("TLS handshake failed"));
+        assert!(server.transcripts()[0].contains("TLS handshake failed"));
     }
 }
 
