@@ -11,6 +11,9 @@
 //! connector whose tools are missing is ignored with a note, unless
 //! `MAILHARNESS_REQUIRE_CONNECTORS=1` makes that a failure.
 //!
+//! A real-server scenario's mock twin runs too, with the same connector, and the two must
+//! end in the same class and detail (for every connector, not only the reference one).
+//!
 //! Scenarios with real servers need Docker: without a daemon they are ignored with a
 //! message, unless `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure. Missing images are
 //! built first (`mailharness images build` does the same by hand).
@@ -19,7 +22,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use mailharness::connector::reference::ReferenceConnector;
 use mailharness::connector::{Connector, ResolveError};
 use mailharness::containers::docker;
 use mailharness::outcome::Outcome;
@@ -41,10 +43,13 @@ fn scenarios_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
 }
 
-/// A real-server scenario and its mock twin must end in the same class and detail.
+/// A real-server scenario and its mock twin must end in the same class and detail, for
+/// every connector: the mocks are to behave as the real servers do for any client, not
+/// only for the reference connector (the twin runs again with `connector`).
 fn check_parity(
     loaded: &LoadedScenario,
     outcome: &Outcome,
+    connector: &dyn Connector,
     env: &RunEnv,
     runtime: &Runtime,
 ) -> Result<(), Failed> {
@@ -52,13 +57,14 @@ fn check_parity(
         return Ok(());
     };
     let twin = twin.map_err(|e| format!("twin: {e}"))?;
-    let result = runtime.block_on(run_scenario(&twin, &ReferenceConnector, env, false));
+    let result = runtime.block_on(run_scenario(&twin, connector, env, false));
     let twin_outcome = result
         .outcome
         .ok_or_else(|| format!("twin {} did not run", twin.id))?;
     if !mailharness::runner::parity(outcome, &twin_outcome) {
         return Err(format!(
-            "parity: the real server gives {outcome}, its mock twin {} gives {twin_outcome}",
+            "parity: for {}, the real server gives {outcome}, its mock twin {} gives {twin_outcome}",
+            connector.name(),
             twin.id
         )
         .into());
@@ -76,9 +82,7 @@ fn run(
     let result = runtime.block_on(run_scenario(loaded, connector, env, false));
     let snapshot = match (&result.outcome, &result.connector_error) {
         (Some(outcome), _) => {
-            if reference {
-                check_parity(loaded, outcome, env, runtime)?;
-            }
+            check_parity(loaded, outcome, connector, env, runtime)?;
             Snapshot {
                 description: &result.description,
                 class: outcome.class.to_string(),
