@@ -1,8 +1,8 @@
 //! The TLS versions a ClientHello offers, read from its bytes before any TLS library sees
-//! them (sans-I/O): so that a listener can refuse a client it shares no version with the
-//! way the real server does (`TlsRefusal::Close`: real Dovecot and Courier-IMAP close the
-//! connection on a TLS 1.2/1.3 ClientHello when they speak only TLS 1.0/1.1, where OpenSSL
-//! on its own would send a protocol-version alert).
+//! them, and the legacy ServerHello some servers answer with (sans-I/O): so that a listener
+//! can refuse a client it shares no version with the way the real server does, where
+//! OpenSSL on its own would send a protocol-version alert (`TlsRefusal`: real Dovecot
+//! closes the connection, real Courier-IMAP answers at its own version).
 
 use crate::config::TlsVersion;
 
@@ -13,10 +13,11 @@ pub(crate) enum Hello {
     NeedMore,
     /// Not a ClientHello (another protocol, or a malformed one): left to the TLS library.
     Other,
-    /// The versions offered (unknown ones and GREASE values left out), and the length of
-    /// the record that carried them.
+    /// The versions offered (unknown ones and GREASE values left out), the cipher suites,
+    /// and the length of the record that carried them.
     Offers {
         versions: Vec<TlsVersion>,
+        suites: Vec<u16>,
         record_len: usize,
     },
 }
@@ -82,14 +83,15 @@ pub(crate) fn offered_versions(bytes: &[u8]) -> Hello {
         return Hello::NeedMore;
     };
     parse(record)
-        .map(|versions| Hello::Offers {
+        .map(|(versions, suites)| Hello::Offers {
             versions,
+            suites,
             record_len,
         })
         .unwrap_or(Hello::Other)
 }
 
-fn parse(record: &[u8]) -> Option<Vec<TlsVersion>> {
+fn parse(record: &[u8]) -> Option<(Vec<TlsVersion>, Vec<u16>)> {
     let mut reader = Reader(record);
     if reader.u8()? != usize::from(CLIENT_HELLO) {
         return None;
@@ -102,7 +104,11 @@ fn parse(record: &[u8]) -> Option<Vec<TlsVersion>> {
     let client_version = hello.u16()?;
     hello.take(32)?; // random
     hello.vector8()?; // session id
-    hello.vector16()?; // cipher suites
+    let mut list = Reader(hello.vector16()?);
+    let mut suites = Vec::new();
+    while let Some(suite) = list.u16() {
+        suites.push(suite);
+    }
     hello.vector8()?; // compression methods
     let fallback = || {
         [0x0301, 0x0302, 0x0303, 0x0304]
@@ -112,7 +118,7 @@ fn parse(record: &[u8]) -> Option<Vec<TlsVersion>> {
             .collect()
     };
     let Some(mut extensions) = hello.vector16().map(Reader) else {
-        return Some(fallback());
+        return Some((fallback(), suites));
     };
     while let Some(kind) = extensions.u16() {
         let data = extensions.vector16()?;
@@ -122,10 +128,53 @@ fn parse(record: &[u8]) -> Option<Vec<TlsVersion>> {
             while let Some(code) = list.u16() {
                 versions.extend(version(code));
             }
-            return Some(versions);
+            return Some((versions, suites));
         }
     }
-    Some(fallback())
+    Some((fallback(), suites))
+}
+
+/// The cipher suites GnuTLS (Courier-IMAP's TLS) would pick at TLS 1.0/1.1 with an ECDSA
+/// certificate, in its order: ECDHE-ECDSA with AES-256-CBC-SHA, then AES-128.
+const LEGACY_SUITES: [u16; 2] = [0xc00a, 0xc009];
+
+/// What Courier-IMAP (GnuTLS) answers a client it shares no version with
+/// (`TlsRefusal::LegacyHello`), as seen from the real server: when the client offers a
+/// suite it can use at its own version, a ServerHello at that version (which the client
+/// then refuses); when it offers none (a TLS 1.2/1.3 AEAD-only client), a close_notify
+/// alert. `seed` fills the random and the session id.
+pub(crate) fn legacy_answer(version: TlsVersion, suites: &[u16], seed: &[u8; 32]) -> Vec<u8> {
+    match LEGACY_SUITES.iter().find(|suite| suites.contains(suite)) {
+        Some(suite) => legacy_server_hello(version, *suite, seed),
+        None => vec![21, 0x03, 0x01, 0, 2, 1, 0],
+    }
+}
+
+/// A ServerHello at `version` with `suite`, in one record, as GnuTLS sends it: a 32-byte
+/// session id, the ec_point_formats and renegotiation_info extensions; 92 bytes, like
+/// Courier-IMAP's.
+fn legacy_server_hello(version: TlsVersion, suite: u16, seed: &[u8; 32]) -> Vec<u8> {
+    let code: u16 = match version {
+        TlsVersion::Tls10 => 0x0301,
+        TlsVersion::Tls11 => 0x0302,
+        TlsVersion::Tls12 => 0x0303,
+        TlsVersion::Tls13 => 0x0304,
+    };
+    let mut body = Vec::with_capacity(83);
+    body.extend(code.to_be_bytes());
+    body.extend(seed);
+    body.push(32);
+    body.extend(seed.iter().rev());
+    body.extend(suite.to_be_bytes());
+    body.push(0); // no compression
+    body.extend([0x00, 0x0b]); // extensions: 11 bytes
+    body.extend([0x00, 0x0b, 0x00, 0x02, 0x01, 0x00]); // ec_point_formats: uncompressed
+    body.extend([0xff, 0x01, 0x00, 0x01, 0x00]); // renegotiation_info: empty
+    let mut handshake = vec![2, 0, 0, body.len() as u8];
+    handshake.extend(body);
+    let mut record = vec![HANDSHAKE, 0x03, 0x01, 0, handshake.len() as u8];
+    record.extend(handshake);
+    record
 }
 
 #[cfg(test)]
@@ -171,6 +220,7 @@ mod tests {
             offered_versions(&bytes),
             Hello::Offers {
                 versions: vec![TlsVersion::Tls13, TlsVersion::Tls12],
+                suites: vec![0x1301],
                 record_len: bytes.len(),
             }
         );
@@ -193,6 +243,24 @@ mod tests {
         }
         assert_eq!(offered_versions(b"A1 CAPABILITY\r\n"), Hello::Other);
         assert_eq!(offered_versions(&[22, 3, 1, 0, 2, 9, 9]), Hello::Other);
+    }
+
+    #[test]
+    fn the_legacy_server_hello_is_courier_s_shape() {
+        let hello = legacy_answer(TlsVersion::Tls10, &[0x1301, 0xc00a], &[1; 32]);
+        assert_eq!(hello.len(), 92);
+        assert_eq!(&hello[..11], &[22, 3, 1, 0, 0x57, 2, 0, 0, 0x53, 3, 1]);
+        assert_eq!(
+            &hello[hello.len() - 16..],
+            &[
+                0xc0, 0x0a, 0, 0, 0x0b, 0, 0x0b, 0, 2, 1, 0, 0xff, 1, 0, 1, 0
+            ]
+        );
+        // An AEAD-only client gets a close_notify, as from the real server.
+        assert_eq!(
+            legacy_answer(TlsVersion::Tls10, &[0x1301, 0xc02b], &[1; 32]),
+            [21, 3, 1, 0, 2, 1, 0]
+        );
     }
 
     #[test]

@@ -18,9 +18,14 @@ pub enum TlsRefusal {
     /// and what Postfix and the big providers send.
     Alert,
     /// The connection closed without a word once the ClientHello is read: what real
-    /// Dovecot and Courier-IMAP do when they speak only TLS 1.0/1.1 and a client offers
-    /// only 1.2/1.3 (see `client_hello`).
+    /// Dovecot does when it speaks only TLS 1.0/1.1 and a client offers only 1.2/1.3 (see
+    /// `client_hello`).
     Close,
+    /// A ServerHello at the listener's own highest version, which the client then refuses
+    /// itself: what real Courier-IMAP (GnuTLS) does (`openssl s_client -min_protocol
+    /// TLSv1.2` against it reads a 92-byte TLS 1.0 ServerHello and answers with a
+    /// protocol-version alert).
+    LegacyHello,
 }
 
 impl TlsRefusal {

@@ -67,14 +67,16 @@ impl TlsAcceptor {
         })
     }
 
-    /// With `TlsRefusal::Close`: reads the ClientHello before the TLS library does, and
-    /// when it offers no version this listener speaks, takes it off the socket, closes our
-    /// side and waits for the client to close (an orderly close, no alert and no reset).
-    /// Returns why it closed; none when the handshake should go on. The wait for the
-    /// client's close goes on in a task of its own, so that the refusal is reported at once.
+    /// With `TlsRefusal::Close` or `LegacyHello`: reads the ClientHello before the TLS
+    /// library does, and when it offers no version this listener speaks, takes it off the
+    /// socket and refuses as the real server does: `Close` closes our side at once,
+    /// `LegacyHello` sends a ServerHello at our highest version and closes once the client
+    /// answered (its alert) or went. Either way an orderly close, never a reset. Returns why;
+    /// none when the handshake should go on. The wait for the client goes on in a task of
+    /// its own, so that the refusal is reported at once.
     async fn refused(&self, tcp: &mut Option<TcpStream>) -> Option<String> {
         let stream = tcp.as_mut()?;
-        if self.refusal != TlsRefusal::Close {
+        if self.refusal == TlsRefusal::Alert {
             return None;
         }
         let mut buf = vec![0u8; 16 * 1024 + 5];
@@ -87,13 +89,14 @@ impl TlsAcceptor {
                     }
                     Hello::Offers {
                         versions,
+                        suites,
                         record_len,
-                    } => return Some((versions, record_len)),
+                    } => return Some((versions, suites, record_len)),
                     Hello::NeedMore | Hello::Other => return None,
                 }
             }
         });
-        let (offered, record_len) = read.await.ok()??;
+        let (offered, suites, record_len) = read.await.ok()??;
         let versions = self.versions;
         if offered
             .iter()
@@ -103,26 +106,57 @@ impl TlsAcceptor {
         }
         let mut hello = vec![0u8; record_len];
         let _ = stream.read_exact(&mut hello).await;
-        let _ = stream.shutdown().await;
+        // LegacyHello with a ServerHello: the client answers it (an alert), then we close.
+        // A close_notify, or Close: we close at once.
+        let mut answered = false;
+        if self.refusal == TlsRefusal::LegacyHello {
+            // The server's random and session id, from the client's random: a refusal
+            // needs no secret.
+            let mut seed = [0u8; 32];
+            seed.copy_from_slice(hello.get(11..43).unwrap_or(&[0; 32]));
+            let answer = client_hello::legacy_answer(versions.max, &suites, &seed);
+            answered = answer.first() == Some(&22);
+            let _ = stream.write_all(&answer).await;
+        }
+        if !answered {
+            let _ = stream.shutdown().await;
+        }
         if let Some(mut stream) = tcp.take() {
             tokio::spawn(async move {
                 let _ = tokio::time::timeout(HELLO_WAIT, async {
                     let mut sink = [0u8; 4096];
                     while let Ok(n) = stream.read(&mut sink).await {
-                        if n == 0 {
+                        if n == 0 || answered {
                             break;
                         }
                     }
                 })
                 .await;
+                let _ = stream.shutdown().await;
+                // What the client sends after our FIN is read and dropped, so that it
+                // meets an orderly close and not a reset.
+                let mut sink = [0u8; 4096];
+                let _ = tokio::time::timeout(HELLO_WAIT, stream.read(&mut sink)).await;
             });
         }
         let offered: Vec<String> = offered
             .iter()
             .map(|v| TlsVersions::only(*v).to_string())
             .collect();
+        let how = if self.refusal == TlsRefusal::LegacyHello {
+            format!(
+                "answered as GnuTLS does ({})",
+                if answered {
+                    format!("a TLS {} ServerHello", TlsVersions::only(versions.max))
+                } else {
+                    "a close_notify".to_owned()
+                }
+            )
+        } else {
+            "closed".to_owned()
+        };
         Some(format!(
-            "closed on a ClientHello offering TLS {} only (this server speaks TLS {versions})",
+            "{how} on a ClientHello offering TLS {} only (this server speaks TLS {versions})",
             offered.join(", ")
         ))
     }

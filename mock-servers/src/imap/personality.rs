@@ -25,12 +25,14 @@ pub enum ImapPersonality {
 }
 
 impl ImapPersonality {
-    /// How its real server refuses a client it shares no TLS version with: Dovecot and
-    /// Courier-IMAP close the connection (seen with the real-server scenario
-    /// `real/dovecot/tls10-only`), the providers send an alert.
+    /// How its real server refuses a client it shares no TLS version with, as the
+    /// real-server scenarios `real/dovecot/tls10-only` and `real/courier/tls10-only` show:
+    /// Dovecot closes the connection, Courier-IMAP (GnuTLS) answers with a ServerHello at
+    /// its own version, the providers send an alert.
     pub fn tls_refusal(self) -> TlsRefusal {
         match self {
-            ImapPersonality::Dovecot | ImapPersonality::Courier => TlsRefusal::Close,
+            ImapPersonality::Dovecot => TlsRefusal::Close,
+            ImapPersonality::Courier => TlsRefusal::LegacyHello,
             ImapPersonality::Gmail | ImapPersonality::Exchange => TlsRefusal::Alert,
         }
     }
