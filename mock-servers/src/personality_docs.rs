@@ -132,6 +132,7 @@ fn smtp_entries(texts: &SmtpTexts) -> Vec<Entry> {
             quit: text,
             ok: text,
             unknown_command: text,
+            access_denied: text,
         }
     )
 }

@@ -51,6 +51,9 @@ pub(crate) struct SmtpTexts {
     pub quit: &'static str,
     pub ok: &'static str,
     pub unknown_command: &'static str,
+    /// Every command but QUIT after a refusing greeting (RFC 5321 §3.1: the server then
+    /// waits for QUIT and answers other commands with 503).
+    pub access_denied: &'static str,
 }
 
 const POSTFIX: SmtpTexts = SmtpTexts {
@@ -75,6 +78,8 @@ const POSTFIX: SmtpTexts = SmtpTexts {
     quit: "221 2.0.0 Bye",
     ok: "250 2.0.0 Ok",
     unknown_command: "502 5.5.2 Error: command not recognized",
+    // smtpd.c, for a client refused at connect; the client is localhost on loopback.
+    access_denied: "503 5.7.0 Error: access denied for localhost[{ip}]",
 };
 
 const GMAIL: SmtpTexts = SmtpTexts {
@@ -98,6 +103,8 @@ const GMAIL: SmtpTexts = SmtpTexts {
     quit: "221 2.0.0 closing connection g19sm112160pjl.25 - gsmtp",
     ok: "250 2.0.0 OK g19sm112160pjl.25 - gsmtp",
     unknown_command: "502 5.5.1 Unrecognized command. g19sm112160pjl.25 - gsmtp",
+    // No capture of Gmail refusing at connect: Postfix's text.
+    access_denied: "503 5.7.0 Error: access denied for localhost[{ip}]",
 };
 
 /// Gmail's reply when an account with 2-step verification uses its normal password.

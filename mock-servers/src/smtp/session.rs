@@ -37,6 +37,8 @@ enum State {
         overflow: bool,
     },
     AwaitingTls,
+    /// After a refusing greeting: QUIT is answered and closes, anything else is denied.
+    Refused,
     Mute,
     Closed,
 }
@@ -134,6 +136,11 @@ impl SmtpSession {
                     self.input.take_all();
                     return;
                 }
+                State::Refused => match self.input.next_line(MAX_LINE) {
+                    Ok(Some(line)) => self.refused_command(&line),
+                    Ok(None) => return,
+                    Err(_) => return self.line_too_long(),
+                },
                 State::Data { .. } => match self.input.next_line(MAX_DATA_LINE) {
                     Ok(Some(line)) => self.data_line(line),
                     Ok(None) => return,
@@ -168,9 +175,13 @@ impl SmtpSession {
             SmtpGreeting::Custom(reply) => {
                 let reply = reply.clone();
                 self.send(&reply);
-                if !reply.is_positive() {
-                    // RFC 5321 §3.1: a 554 greeting means the server will not talk.
-                    self.state = State::Mute;
+                if reply.code() == 421 {
+                    // Service not available: Postfix closes at once.
+                    self.close();
+                } else if !reply.is_positive() {
+                    // RFC 5321 §3.1: after a 554 the server waits for QUIT and answers
+                    // other commands with 503, as Postfix does.
+                    self.state = State::Refused;
                 }
             }
             SmtpGreeting::None => return,
@@ -182,6 +193,17 @@ impl SmtpSession {
         }
         self.actions
             .push_back(Action::Reached(Milestone::AfterGreeting));
+    }
+
+    /// A command after a refusing greeting.
+    fn refused_command(&mut self, line: &[u8]) {
+        let (verb, _) = self.record(line);
+        if verb == "QUIT" {
+            self.reply(self.texts.quit);
+            self.close();
+        } else {
+            self.reply(self.texts.access_denied);
+        }
     }
 
     /// Answers one command, then lets a hostile rule for it rewrite the answer.
@@ -205,7 +227,9 @@ impl SmtpSession {
         }
     }
 
-    fn dispatch(&mut self, line: &[u8]) {
+    /// A command's verb (upper case) and argument, the command put in the transcript with
+    /// an AUTH's initial response redacted.
+    fn record(&self, line: &[u8]) -> (String, String) {
         let text = String::from_utf8_lossy(line).into_owned();
         let (verb, argument) = match text.split_once(' ') {
             Some((verb, argument)) => (verb.to_ascii_uppercase(), argument.trim().to_owned()),
@@ -222,6 +246,11 @@ impl SmtpSession {
         } else {
             self.transcript.client(line);
         }
+        (verb, argument)
+    }
+
+    fn dispatch(&mut self, line: &[u8]) {
+        let (verb, argument) = self.record(line);
         let greeted = !matches!(self.state, State::Fresh);
         match verb.as_str() {
             "EHLO" | "HELO" => self.ehlo(&verb),

@@ -371,7 +371,28 @@ fn custom_users_and_refusing_greetings() {
     };
     let mut h = open(config, true);
     assert_eq!(h.say(""), "554 5.3.2 Service unavailable\r\n");
-    assert_eq!(h.say("EHLO c\r\n"), "");
+    // As Postfix after refusing a client: 503 to anything but QUIT, which closes.
+    assert_eq!(
+        h.say("EHLO c\r\n"),
+        "503 5.7.0 Error: access denied for localhost[127.0.0.1]\r\n"
+    );
+    assert_eq!(
+        h.say("AUTH PLAIN x\r\n"),
+        "503 5.7.0 Error: access denied for localhost[127.0.0.1]\r\n"
+    );
+    let (written, actions) = h.exchange("QUIT\r\n");
+    assert_eq!(written, "221 2.0.0 Bye\r\n");
+    assert_eq!(actions, [Action::Close]);
+    // A 421 greeting closes at once.
+    let config = SmtpConfig {
+        greeting: SmtpGreeting::Custom(
+            SmtpReply::parse("421 4.3.2 Service shutting down").unwrap(),
+        ),
+        ..SmtpConfig::default()
+    };
+    let (written, actions) = open(config, true).exchange("");
+    assert_eq!(written, "421 4.3.2 Service shutting down\r\n");
+    assert!(actions.contains(&Action::Close), "{actions:?}");
 }
 
 #[test]
