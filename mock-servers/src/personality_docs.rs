@@ -132,6 +132,8 @@ fn smtp_entries(texts: &SmtpTexts) -> Vec<Entry> {
             quit: text,
             ok: text,
             unknown_command: text,
+            vrfy_ok: optional,
+            etrn: optional,
             access_denied: text,
         }
     )

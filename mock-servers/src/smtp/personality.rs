@@ -51,6 +51,11 @@ pub(crate) struct SmtpTexts {
     pub quit: &'static str,
     pub ok: &'static str,
     pub unknown_command: &'static str,
+    /// VRFY of an address the client may send to, `{rcpt}` as given; none where the
+    /// server does not offer VRFY (the unknown-command reply then).
+    pub vrfy_ok: Option<&'static str>,
+    /// ETRN, `{rcpt}` the domain; none where the server does not offer ETRN.
+    pub etrn: Option<&'static str>,
     /// Every command but QUIT after a refusing greeting (RFC 5321 §3.1: the server then
     /// waits for QUIT and answers other commands with 503).
     pub access_denied: &'static str,
@@ -77,7 +82,9 @@ const POSTFIX: SmtpTexts = SmtpTexts {
     queued: "250 2.0.0 Ok: queued as {id}",
     quit: "221 2.0.0 Bye",
     ok: "250 2.0.0 Ok",
-    unknown_command: "502 5.5.2 Error: command not recognized",
+    unknown_command: "500 5.5.2 Error: command not recognized",
+    vrfy_ok: Some("252 2.0.0 {rcpt}"),
+    etrn: Some("459 <{rcpt}>: service unavailable"),
     // smtpd.c, for a client refused at connect; the client is localhost on loopback.
     access_denied: "503 5.7.0 Error: access denied for localhost[{ip}]",
 };
@@ -103,6 +110,8 @@ const GMAIL: SmtpTexts = SmtpTexts {
     quit: "221 2.0.0 closing connection g19sm112160pjl.25 - gsmtp",
     ok: "250 2.0.0 OK g19sm112160pjl.25 - gsmtp",
     unknown_command: "502 5.5.1 Unrecognized command. g19sm112160pjl.25 - gsmtp",
+    vrfy_ok: None,
+    etrn: None,
     // No capture of Gmail refusing at connect: Postfix's text.
     access_denied: "503 5.7.0 Error: access denied for localhost[{ip}]",
 };

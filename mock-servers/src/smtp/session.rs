@@ -263,6 +263,10 @@ impl SmtpSession {
                 let noop = self.config.replies.noop.clone();
                 self.reply_or(noop.as_ref(), self.texts.ok);
             }
+            // What real Postfix refuses before STARTTLS on a port that requires TLS.
+            "RSET" | "VRFY" | "ETRN" if self.login_needs_tls() => {
+                self.reply(self.texts.tls_required)
+            }
             "RSET" => {
                 let rset = self.config.replies.rset.clone();
                 if self.reply_or(rset.as_ref(), self.texts.ok) {
@@ -275,6 +279,11 @@ impl SmtpSession {
             "MAIL" => self.mail(&argument),
             "RCPT" => self.rcpt(&argument),
             "DATA" => self.data(),
+            "VRFY" if self.texts.vrfy_ok.is_some() => self.vrfy(&argument),
+            "ETRN" => match self.texts.etrn {
+                Some(etrn) => self.reply(&etrn.replace("{rcpt}", &argument)),
+                None => self.reply(self.texts.unknown_command),
+            },
             _ => self.reply(self.texts.unknown_command),
         }
     }
@@ -463,6 +472,18 @@ impl SmtpSession {
         if self.reply_or(replacement.as_ref(), self.texts.rcpt_ok) {
             self.envelope.to.push(address);
         }
+    }
+
+    /// VRFY: an address checked as a recipient, as Postfix's recipient restrictions do
+    /// (relay denied unless the client may send).
+    fn vrfy(&mut self, argument: &str) {
+        let unauthenticated = self.config.require_auth && self.authenticated_as.is_none();
+        if self.config.relay_denied || unauthenticated {
+            let address = argument.trim_start_matches('<').trim_end_matches('>');
+            return self.reply(&self.texts.relay_denied.replace("{rcpt}", address));
+        }
+        let ok = self.texts.vrfy_ok.unwrap_or(self.texts.unknown_command);
+        self.reply(&ok.replace("{rcpt}", argument));
     }
 
     fn data(&mut self) {

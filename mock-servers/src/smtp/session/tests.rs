@@ -121,7 +121,7 @@ fn stripped_starttls_looks_like_a_middlebox_rewrote_it() {
     );
     assert_eq!(
         h.say("STARTTLS\r\n"),
-        "502 5.5.2 Error: command not recognized\r\n"
+        "500 5.5.2 Error: command not recognized\r\n"
     );
     let plaintext = SmtpConfig {
         security: Security::Plaintext,
@@ -259,7 +259,7 @@ fn transaction_order_and_syntax_are_enforced() {
     );
     assert_eq!(
         h.say("FROB\r\n"),
-        "502 5.5.2 Error: command not recognized\r\n"
+        "500 5.5.2 Error: command not recognized\r\n"
     );
     let (written, actions) = h.exchange("QUIT\r\n");
     assert_eq!(written, "221 2.0.0 Bye\r\n");
@@ -470,4 +470,50 @@ fn the_reply_after_the_final_dot_can_be_hostile_and_the_message_is_kept() {
     assert_eq!(written, "queued\r\n");
     assert_eq!(others, vec![Action::Close]);
     assert_eq!(session.messages.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn postfix_answers_vrfy_etrn_and_commands_before_starttls_as_the_real_one_did() {
+    // Before STARTTLS on a port that requires TLS (seen on the real-server container).
+    let config = SmtpConfig {
+        security: Security::Starttls,
+        ..SmtpConfig::default()
+    };
+    let mut h = open(config, false);
+    h.say("EHLO c\r\n");
+    for command in ["VRFY alice", "ETRN example.com", "RSET", "MAIL FROM:<a@b>"] {
+        assert_eq!(
+            h.say(&format!("{command}\r\n")),
+            "530 5.7.0 Must issue a STARTTLS command first\r\n",
+            "{command}"
+        );
+    }
+    assert_eq!(h.say("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+    // Over TLS: VRFY is a recipient check, ETRN is unavailable.
+    let mut h = open(SmtpConfig::default(), true);
+    h.say("EHLO c\r\n");
+    assert_eq!(
+        h.say("VRFY alice\r\n"),
+        "554 5.7.1 <alice>: Relay access denied\r\n"
+    );
+    assert_eq!(
+        h.say("ETRN example.com\r\n"),
+        "459 <example.com>: service unavailable\r\n"
+    );
+    assert!(h.login().starts_with("235 "));
+    assert_eq!(
+        h.say("VRFY <bcc@crm.example>\r\n"),
+        "252 2.0.0 <bcc@crm.example>\r\n"
+    );
+    // Gmail offers neither.
+    let config = SmtpConfig {
+        personality: SmtpPersonality::Gmail,
+        ..SmtpConfig::default()
+    };
+    let mut h = open(config, true);
+    h.say("EHLO c\r\n");
+    assert!(
+        h.say("ETRN example.com\r\n")
+            .starts_with("502 5.5.1 Unrecognized command.")
+    );
 }
