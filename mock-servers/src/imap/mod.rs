@@ -32,7 +32,8 @@ pub enum ImapGreeting {
     None,
     /// Bytes that are not IMAP: an SSH banner, as when the port is wrong.
     Garbage,
-    /// This line instead (without CRLF), e.g. `"* OK IMAP ready"` to hide the software.
+    /// This line instead (without CRLF), e.g. `"* OK IMAP ready"` to hide the software. Its
+    /// status sets the session's state: `* BYE …` closes, `* PREAUTH …` logs the client in.
     Custom(String),
 }
 
@@ -50,7 +51,9 @@ pub enum ImapLogin {
     AppPasswordRequired,
     /// `NO [UNAVAILABLE]`: the authentication service is down.
     Unavailable,
-    /// This tagged reply after the tag, e.g. `"NO [ALERT] Your account is not enabled for IMAP use."`.
+    /// This tagged reply after the tag, e.g. `"NO [ALERT] Your account is not enabled for
+    /// IMAP use."`; or an untagged `"* BYE …"`, sent instead of a tagged reply, and the
+    /// connection closed.
     Custom(String),
 }
 

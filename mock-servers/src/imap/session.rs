@@ -250,9 +250,22 @@ impl ImapSession {
 
     /// Queues the configured greeting.
     fn greet(&mut self) {
-        match &self.config.greeting {
+        let config = self.config.clone();
+        match &config.greeting {
             ImapGreeting::Standard => self.send_line(self.greeting()),
-            ImapGreeting::Custom(line) => self.send_line(line.clone()),
+            ImapGreeting::Custom(line) => {
+                self.send_line(line.clone());
+                // The greeting's status is the session's state (RFC 3501 §7.1): after a
+                // BYE the server closes, after PREAUTH the client is logged in.
+                if is_untagged(line, "BYE") {
+                    self.actions.push_back(Action::Close);
+                    self.state = State::LoggedOut;
+                    return;
+                }
+                if is_untagged(line, "PREAUTH") {
+                    self.state = State::Authenticated;
+                }
+            }
             ImapGreeting::None => return,
             ImapGreeting::Garbage => {
                 self.actions
@@ -450,6 +463,13 @@ impl ImapSession {
             ImapLogin::Custom(reply) => Some(reply.clone()),
         };
         if let Some(refusal) = refusal {
+            // A `* BYE …` custom reply ends the session instead of a tagged refusal.
+            if is_untagged(&refusal, "BYE") {
+                self.send_line(refusal);
+                self.actions.push_back(Action::Close);
+                self.state = State::LoggedOut;
+                return;
+            }
             return self.tagged(tag, refusal);
         }
         let key = (credentials.login.clone(), self.peer.ip());
@@ -597,6 +617,13 @@ fn quote(name: &str) -> String {
     } else {
         format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
     }
+}
+
+/// Whether `line` is an untagged status response with `status` (`* BYE …`).
+fn is_untagged(line: &str, status: &str) -> bool {
+    line.strip_prefix("* ")
+        .and_then(|rest| rest.get(..status.len()))
+        .is_some_and(|word| word.eq_ignore_ascii_case(status))
 }
 
 impl Session for ImapSession {

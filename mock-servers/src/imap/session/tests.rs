@@ -524,3 +524,36 @@ fn a_flooding_greeting_and_silence() {
         (String::new(), vec![])
     );
 }
+
+#[test]
+fn a_greeting_s_status_is_the_session_s_state_and_a_login_can_end_in_bye() {
+    // BYE: sent, then the close (RFC 3501 §7.1.5).
+    let bye = ImapConfig {
+        greeting: ImapGreeting::Custom("* BYE Too many connections from your address".into()),
+        ..ImapConfig::default()
+    };
+    let (written, actions) = open(bye, true, SessionCounts::default()).exchange("");
+    assert_eq!(written, "* BYE Too many connections from your address\r\n");
+    assert!(actions.contains(&Action::Close), "{actions:?}");
+    // PREAUTH: logged in without LOGIN.
+    let preauth = ImapConfig {
+        greeting: ImapGreeting::Custom("* PREAUTH IMAP ready for alice".into()),
+        ..ImapConfig::default()
+    };
+    let mut h = open(preauth, true, SessionCounts::default());
+    h.say("");
+    assert!(h.say("a SELECT INBOX\r\n").contains("a OK"));
+    // A LOGIN answered with an untagged BYE, and the close.
+    let login_bye = ImapConfig {
+        login: ImapLogin::Custom("* BYE Too many invalid authentication attempts".into()),
+        ..ImapConfig::default()
+    };
+    let mut h = open(login_bye, true, SessionCounts::default());
+    h.say("");
+    let (written, actions) = h.exchange(&format!("a LOGIN \"{USER}\" \"{PASSWORD}\"\r\n"));
+    assert_eq!(
+        written,
+        "* BYE Too many invalid authentication attempts\r\n"
+    );
+    assert!(actions.contains(&Action::Close), "{actions:?}");
+}
