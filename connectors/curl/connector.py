@@ -140,7 +140,7 @@ def smtp_steps(curl, settings):
     message = (f"From: <{settings['email']}>\r\nTo: <{settings['bcc']}>\r\n"
                "Subject: mailharness test message\r\n\r\nThis message checks that the inbox can send.\r\n").encode()
     args = curl.base("smtp") + ["--mail-from", settings["email"], "--mail-rcpt", settings["bcc"],
-                                "--upload-file", "-", "--login-options", "AUTH=PLAIN"]
+                                "--upload-file", "-"]
     code, _, err = curl.run(args, stdin=message)
     if code == 0:
         return

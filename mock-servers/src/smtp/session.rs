@@ -351,18 +351,13 @@ impl SmtpSession {
             // Postfix with smtpd_tls_security_level = encrypt (seen).
             return self.reply(self.texts.tls_required);
         }
-        if !self.config.offer_auth {
+        let Some(advertised) = self.advertised_auth() else {
             return self.reply(self.texts.auth_not_enabled);
-        }
+        };
         let mut words = argument.split(' ');
         let mechanism = words.next().unwrap_or_default();
         let initial = words.next();
-        let offered = self
-            .texts
-            .ehlo_auth
-            .split(' ')
-            .skip(1)
-            .any(|m| m.eq_ignore_ascii_case(mechanism));
+        let offered = advertised.iter().any(|m| m.eq_ignore_ascii_case(mechanism));
         match offered
             .then(|| SaslExchange::start(mechanism, initial.map(str::as_bytes)))
             .flatten()
@@ -373,6 +368,34 @@ impl SmtpSession {
             }
             None => self.reply(self.texts.auth_bad_mechanism),
         }
+    }
+
+    /// The AUTH mechanisms the EHLO reply advertised: the personality's, or what a
+    /// scenario's `replies.ehlo` says (its `AUTH` line); none when AUTH is not offered. The
+    /// mock accepts exactly these.
+    fn advertised_auth(&self) -> Option<Vec<String>> {
+        if !self.config.offer_auth {
+            return None;
+        }
+        let auth_line = match &self.config.replies.ehlo {
+            Some(ehlo) => ehlo
+                .text()
+                .lines()
+                .find(|line| {
+                    line.get(..5)
+                        .is_some_and(|word| word.eq_ignore_ascii_case("AUTH "))
+                })?
+                .to_owned(),
+            None => self.texts.ehlo_auth.to_owned(),
+        };
+        Some(
+            auth_line
+                .split(' ')
+                .skip(1)
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
     }
 
     fn sasl_response(&mut self, line: &[u8]) {

@@ -517,3 +517,36 @@ fn postfix_answers_vrfy_etrn_and_commands_before_starttls_as_the_real_one_did() 
             .starts_with("502 5.5.1 Unrecognized command.")
     );
 }
+
+#[test]
+fn auth_is_accepted_exactly_as_the_ehlo_reply_advertises_it() {
+    let cram_only = SmtpConfig {
+        replies: SmtpReplies {
+            ehlo: Some(SmtpReply::parse("250-localhost\n250-AUTH CRAM-MD5\n250 8BITMIME").unwrap()),
+            ..SmtpReplies::default()
+        },
+        ..SmtpConfig::default()
+    };
+    let mut h = open(cram_only, true);
+    h.say("");
+    h.say("EHLO c\r\n");
+    let plain = STANDARD.encode(format!("\0{USER}\0{PASSWORD}"));
+    assert_eq!(
+        h.say(&format!("AUTH PLAIN {plain}\r\n")),
+        "535 5.7.8 Error: authentication failed: Invalid authentication mechanism\r\n"
+    );
+    let no_auth = SmtpConfig {
+        replies: SmtpReplies {
+            ehlo: Some(SmtpReply::parse("250-localhost\n250 8BITMIME").unwrap()),
+            ..SmtpReplies::default()
+        },
+        ..SmtpConfig::default()
+    };
+    let mut h = open(no_auth, true);
+    h.say("");
+    h.say("EHLO c\r\n");
+    assert_eq!(
+        h.say(&format!("AUTH PLAIN {plain}\r\n")),
+        "503 5.5.1 Error: authentication not enabled\r\n"
+    );
+}
