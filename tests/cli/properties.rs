@@ -290,19 +290,22 @@ fn smtp_replies() -> impl Strategy<Value = SmtpReplies> {
     let reply = || prop::option::weighted(0.2, smtp_reply());
     (
         (reply(), reply(), reply(), reply(), reply()),
-        (reply(), reply(), reply(), reply()),
+        (reply(), reply(), reply(), reply(), reply()),
     )
         .prop_map(
-            |((ehlo, starttls, mail, rcpt, data), (message, rset, noop, quit))| SmtpReplies {
-                ehlo,
-                starttls,
-                mail,
-                rcpt,
-                data,
-                message,
-                rset,
-                noop,
-                quit,
+            |((ehlo, starttls, mail, rcpt, data), (message, rset, noop, quit, ehlo_tls))| {
+                SmtpReplies {
+                    ehlo,
+                    ehlo_tls,
+                    starttls,
+                    mail,
+                    rcpt,
+                    data,
+                    message,
+                    rset,
+                    noop,
+                    quit,
+                }
             },
         )
 }

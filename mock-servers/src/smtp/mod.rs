@@ -57,7 +57,11 @@ pub enum SmtpAuth {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SmtpReplies {
+    /// The EHLO reply; over TLS too unless `ehlo_tls` is set.
     pub ehlo: Option<SmtpReply>,
+    /// The EHLO reply over TLS (after STARTTLS, or on an implicit-TLS port), where it
+    /// differs from the one before: real servers offer AUTH only after STARTTLS.
+    pub ehlo_tls: Option<SmtpReply>,
     pub starttls: Option<SmtpReply>,
     pub mail: Option<SmtpReply>,
     pub rcpt: Option<SmtpReply>,

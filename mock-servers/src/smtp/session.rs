@@ -288,8 +288,18 @@ impl SmtpSession {
         }
     }
 
+    /// The scenario's EHLO reply for this connection, if it set one: over TLS the `ehlo_tls`
+    /// one where given.
+    fn ehlo_override(&self) -> Option<&SmtpReply> {
+        let replies = &self.config.replies;
+        match (&replies.ehlo_tls, self.tls) {
+            (Some(over_tls), true) => Some(over_tls),
+            _ => replies.ehlo.as_ref(),
+        }
+    }
+
     fn ehlo(&mut self, verb: &str) {
-        if let Some(reply) = self.config.replies.ehlo.clone() {
+        if let Some(reply) = self.ehlo_override().cloned() {
             self.send(&reply);
             if reply.is_positive() {
                 self.state = State::Ready;
@@ -377,7 +387,7 @@ impl SmtpSession {
         if !self.config.offer_auth {
             return None;
         }
-        let auth_line = match &self.config.replies.ehlo {
+        let auth_line = match self.ehlo_override() {
             Some(ehlo) => ehlo
                 .text()
                 .lines()

@@ -550,3 +550,30 @@ fn auth_is_accepted_exactly_as_the_ehlo_reply_advertises_it() {
         "503 5.5.1 Error: authentication not enabled\r\n"
     );
 }
+
+#[test]
+fn the_ehlo_reply_over_tls_can_differ_from_the_one_before() {
+    let config = SmtpConfig {
+        security: Security::Starttls,
+        replies: SmtpReplies {
+            ehlo: Some(SmtpReply::parse("250-localhost\n250 STARTTLS").unwrap()),
+            ehlo_tls: Some(SmtpReply::parse("250-localhost\n250 AUTH LOGIN").unwrap()),
+            ..SmtpReplies::default()
+        },
+        ..SmtpConfig::default()
+    };
+    let mut h = open(config, false);
+    h.say("");
+    assert_eq!(h.say("EHLO c\r\n"), "250-localhost\r\n250 STARTTLS\r\n");
+    let (written, actions) = h.exchange("STARTTLS\r\n");
+    assert!(written.starts_with("220 "), "{written}");
+    assert_eq!(actions, [Action::StartTls]);
+    h.session.tls_started();
+    assert_eq!(h.say("EHLO c\r\n"), "250-localhost\r\n250 AUTH LOGIN\r\n");
+    let plain = STANDARD.encode(format!("\0{USER}\0{PASSWORD}"));
+    assert!(
+        h.say(&format!("AUTH PLAIN {plain}\r\n"))
+            .starts_with("535 "),
+        "PLAIN is not advertised over TLS"
+    );
+}
