@@ -21,10 +21,11 @@ pub enum TlsRefusal {
     /// Dovecot does when it speaks only TLS 1.0/1.1 and a client offers only 1.2/1.3 (see
     /// `client_hello`).
     Close,
-    /// A ServerHello at the listener's own highest version, which the client then refuses
-    /// itself: what real Courier-IMAP (GnuTLS) does (`openssl s_client -min_protocol
-    /// TLSv1.2` against it reads a 92-byte TLS 1.0 ServerHello and answers with a
-    /// protocol-version alert).
+    /// What real Courier-IMAP (GnuTLS) does: a ServerHello at the listener's own highest
+    /// version when the client offers a suite usable there, which the client then refuses
+    /// itself (`openssl s_client -min_protocol TLSv1.2` against it reads a 92-byte TLS 1.0
+    /// ServerHello and answers with a protocol-version alert); a bare close_notify and the
+    /// close when it offers none (Python's and rustls's AEAD-only suites).
     LegacyHello,
 }
 
