@@ -304,6 +304,14 @@ pub struct Faults {
     /// saturated link or a tarpit does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trickle_bytes_per_second: Option<u32>,
+    /// Wait this long before refusing a login (IMAP LOGIN/AUTHENTICATE, SMTP AUTH), as real
+    /// servers slow down password guessing: Dovecot's `auth_failure_delay` is 2 s.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delay_failed_login_ms: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 #[cfg(test)]

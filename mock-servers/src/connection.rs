@@ -109,6 +109,16 @@ pub(crate) async fn serve<P: Protocol>(
                     let _ = tokio::time::timeout(CLOSE_DRAIN, drain(&mut stream)).await;
                     return;
                 }
+                Action::LoginRefused => {
+                    if faults.delay_failed_login_ms > 0 {
+                        transcript.event(format!(
+                            "waiting {} ms before refusing the login",
+                            faults.delay_failed_login_ms
+                        ));
+                        tokio::time::sleep(Duration::from_millis(faults.delay_failed_login_ms))
+                            .await;
+                    }
+                }
                 Action::Reached(milestone) => {
                     if faults.reset == Some(milestone) {
                         return reset(stream, milestone, &transcript);

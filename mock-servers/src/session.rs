@@ -23,6 +23,9 @@ pub(crate) enum Action {
     Close,
     /// The connection reached a point a fault may be tied to.
     Reached(Milestone),
+    /// A login is about to be refused: the driver waits `faults.delay-failed-login-ms`
+    /// first.
+    LoginRefused,
 }
 
 /// A protocol state machine for one connection.

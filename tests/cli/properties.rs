@@ -95,14 +95,18 @@ fn faults() -> impl Strategy<Value = Faults> {
         ])),
         any::<bool>(),
         prop::option::of(1..100_000u32),
+        prop_oneof![Just(0u64), 0..10_000u64],
     )
         .prop_map(
-            |(delay_before_greeting_ms, stall, reset, close_mid_handshake, trickle)| Faults {
-                delay_before_greeting_ms,
-                stall,
-                reset,
-                close_mid_handshake,
-                trickle_bytes_per_second: trickle,
+            |(delay_before_greeting_ms, stall, reset, close_mid_handshake, trickle, delay)| {
+                Faults {
+                    delay_before_greeting_ms,
+                    stall,
+                    reset,
+                    close_mid_handshake,
+                    trickle_bytes_per_second: trickle,
+                    delay_failed_login_ms: delay,
+                }
             },
         )
 }

@@ -463,6 +463,7 @@ impl ImapSession {
             ImapLogin::Custom(reply) => Some(reply.clone()),
         };
         if let Some(refusal) = refusal {
+            self.actions.push_back(Action::LoginRefused);
             // A `* BYE …` custom reply ends the session instead of a tagged refusal.
             if is_untagged(&refusal, "BYE") {
                 self.send_line(refusal);

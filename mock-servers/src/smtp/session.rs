@@ -450,6 +450,9 @@ impl SmtpSession {
             .users
             .iter()
             .any(|user| user.login == credentials.login && user.password == credentials.password);
+        if !known || config.auth != SmtpAuth::Ok {
+            self.actions.push_back(Action::LoginRefused);
+        }
         match &config.auth {
             _ if !known => self.reply(self.texts.wrong_credentials),
             SmtpAuth::WrongCredentials => self.reply(self.texts.wrong_credentials),

@@ -557,3 +557,23 @@ fn a_greeting_s_status_is_the_session_s_state_and_a_login_can_end_in_bye() {
     );
     assert!(actions.contains(&Action::Close), "{actions:?}");
 }
+
+#[test]
+fn a_refused_login_is_announced_to_the_driver_before_its_reply() {
+    let config = ImapConfig {
+        login: ImapLogin::WrongCredentials,
+        ..ImapConfig::default()
+    };
+    let mut h = open(config, true, SessionCounts::default());
+    h.say("");
+    h.session
+        .feed(format!("a LOGIN \"{USER}\" \"{PASSWORD}\"\r\n").as_bytes());
+    let first = h.session.next_action();
+    assert_eq!(first, Some(Action::LoginRefused), "the pause comes first");
+    assert!(matches!(h.session.next_action(), Some(Action::Send(_))));
+    // A good login is not delayed.
+    let mut h = open(ImapConfig::default(), true, SessionCounts::default());
+    h.say("");
+    let (_, actions) = h.exchange(&format!("a LOGIN \"{USER}\" \"{PASSWORD}\"\r\n"));
+    assert!(!actions.contains(&Action::LoginRefused), "{actions:?}");
+}

@@ -577,3 +577,23 @@ fn the_ehlo_reply_over_tls_can_differ_from_the_one_before() {
         "PLAIN is not advertised over TLS"
     );
 }
+
+#[test]
+fn a_refused_auth_is_announced_to_the_driver_before_its_reply() {
+    let config = SmtpConfig {
+        auth: SmtpAuth::WrongCredentials,
+        ..SmtpConfig::default()
+    };
+    let mut h = open(config, true);
+    h.say("");
+    h.say("EHLO c\r\n");
+    let plain = STANDARD.encode(format!("\0{USER}\0{PASSWORD}"));
+    h.session.feed(format!("AUTH PLAIN {plain}\r\n").as_bytes());
+    assert_eq!(h.session.next_action(), Some(Action::LoginRefused));
+    assert!(matches!(h.session.next_action(), Some(Action::Send(_))));
+    let mut h = open(SmtpConfig::default(), true);
+    h.say("");
+    h.say("EHLO c\r\n");
+    let (_, actions) = h.exchange(&format!("AUTH PLAIN {plain}\r\n"));
+    assert!(!actions.contains(&Action::LoginRefused), "{actions:?}");
+}
