@@ -76,7 +76,7 @@ impl RunEnv {
         })
     }
 
-    /// [`RunEnv::docker`] from async code: the first call checks Docker and may build images
+    /// [`RunEnv::containers_ready`] from async code: the first call checks Docker and may build images
     /// for minutes, so on a multi-thread runtime the worker hands its other tasks over first
     /// (`block_in_place`) instead of stalling them.
     fn docker_from_async(&self) -> Result<(), crate::containers::Error> {
@@ -87,9 +87,9 @@ impl RunEnv {
             handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
         });
         if multi_thread {
-            tokio::task::block_in_place(|| self.docker())
+            tokio::task::block_in_place(|| self.containers_ready())
         } else {
-            self.docker()
+            self.containers_ready()
         }
     }
 
@@ -97,10 +97,6 @@ impl RunEnv {
     /// and builds the images that are missing (progress on stderr). Blocking: from async
     /// code, see `docker_from_async`.
     pub fn containers_ready(&self) -> Result<(), crate::containers::Error> {
-        self.docker()
-    }
-
-    fn docker(&self) -> Result<(), crate::containers::Error> {
         self.docker
             .get_or_init(|| {
                 docker::daemon()?;
@@ -138,7 +134,7 @@ impl RunEnv {
             return;
         }
         let env = self.clone();
-        let docker = tokio::task::spawn_blocking(move || env.docker()).await;
+        let docker = tokio::task::spawn_blocking(move || env.containers_ready()).await;
         if !matches!(docker, Ok(Ok(()))) {
             return;
         }

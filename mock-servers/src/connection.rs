@@ -310,7 +310,7 @@ async fn drain(stream: &mut ServerStream) {
 }
 
 /// Reads and ignores everything until the client goes away.
-async fn discard_forever(tcp: &mut TcpStream) {
+pub(crate) async fn discard_forever(tcp: &mut TcpStream) {
     let mut buf = [0u8; 4096];
     while let Ok(n) = tcp.read(&mut buf).await {
         if n == 0 {

@@ -22,6 +22,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::Error;
 use crate::client_hello::{self, Hello};
 use crate::config::{TlsRefusal, TlsVersion, TlsVersions};
+use crate::connection::discard_forever;
 use crate::legacy_tls::LegacyAcceptor;
 use crate::stream::ServerStream;
 
@@ -123,20 +124,15 @@ impl TlsAcceptor {
         }
         if let Some(mut stream) = tcp.take() {
             tokio::spawn(async move {
-                let _ = tokio::time::timeout(HELLO_WAIT, async {
+                if answered {
+                    // The client's answer to our ServerHello (its alert), then our close.
                     let mut sink = [0u8; 4096];
-                    while let Ok(n) = stream.read(&mut sink).await {
-                        if n == 0 || answered {
-                            break;
-                        }
-                    }
-                })
-                .await;
-                let _ = stream.shutdown().await;
-                // What the client sends after our FIN is read and dropped, so that it
+                    let _ = tokio::time::timeout(HELLO_WAIT, stream.read(&mut sink)).await;
+                    let _ = stream.shutdown().await;
+                }
+                // What the client still sends is read and dropped until it goes, so that it
                 // meets an orderly close and not a reset.
-                let mut sink = [0u8; 4096];
-                let _ = tokio::time::timeout(HELLO_WAIT, stream.read(&mut sink)).await;
+                let _ = tokio::time::timeout(HELLO_WAIT, discard_forever(&mut stream)).await;
             });
         }
         let offered: Vec<String> = offered

@@ -20,7 +20,7 @@ use crate::outcome::{Detail, Outcome};
 
 /// Whether the server closed or reset the connection (rather than saying why): the case
 /// this probe is for.
-pub(crate) fn is_dropped(outcome: &Outcome) -> bool {
+fn is_dropped(outcome: &Outcome) -> bool {
     outcome.detail == Detail::ConnectionClosed || outcome.detail == Detail::ConnectionReset
 }
 

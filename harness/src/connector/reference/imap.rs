@@ -54,9 +54,7 @@ pub(super) async fn connect(
     )
     .await
     {
-        Ok(Err(outcome))
-            if matches!(progress, Progress::Handshake) && legacy::is_dropped(&outcome) =>
-        {
+        Ok(Err(outcome)) if matches!(progress, Progress::Handshake) => {
             Err(diagnose_dropped_handshake(outcome, settings).await)
         }
         Ok(result) => result,
