@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mailharness_certs::CertMatrix;
-use mailharness_mock_servers::{MockServer, Transcript};
+use mailharness_mock_servers::{Mailstore, MockServer, Transcript};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
@@ -170,9 +170,10 @@ impl RunEnv {
     /// (`mailharness check` in its tests).
     pub async fn start(&self, scenario: &Scenario) -> Result<StartedServers, String> {
         let plan = Plan::of(scenario, self.password.expose());
+        let store = Mailstore::new();
         Ok(StartedServers {
-            imap: Leg::start(plan.imap.server, self).await?,
-            smtp: Leg::start(plan.smtp.server, self).await?,
+            imap: Leg::start(plan.imap.server, self, &store).await?,
+            smtp: Leg::start(plan.smtp.server, self, &store).await?,
         })
     }
 
@@ -271,9 +272,9 @@ enum Leg {
 
 impl Leg {
     /// Starts what the plan says for one leg.
-    async fn start(server: plan::Server, env: &RunEnv) -> Result<Leg, String> {
+    async fn start(server: plan::Server, env: &RunEnv, store: &Mailstore) -> Result<Leg, String> {
         match server {
-            plan::Server::Mock(config) => Leg::mock(*config, &env.certs).await,
+            plan::Server::Mock(config) => Leg::mock(*config, &env.certs, store).await,
             plan::Server::Closed => Leg::closed(),
             plan::Server::Real(real) => Leg::real(env, real).await,
         }
@@ -282,9 +283,10 @@ impl Leg {
     async fn mock(
         config: impl Into<mailharness_mock_servers::MockConfig>,
         certs: &Arc<CertMatrix>,
+        store: &Mailstore,
     ) -> Result<Leg, String> {
         let bind: SocketAddr = "127.0.0.1:0".parse().expect("valid address");
-        MockServer::start(config, certs.clone(), bind)
+        MockServer::start_with_store(config, certs.clone(), bind, store.clone())
             .await
             .map(Leg::Mock)
             .map_err(|e| e.to_string())
@@ -421,8 +423,11 @@ async fn run_servers_and_connector(
     let step_timeout = plan.step_timeout;
     let (imap_security, smtp_security) =
         (plan.imap.connector_security, plan.smtp.connector_security);
-    let imap = Leg::start(plan.imap.server, env).await?;
-    let smtp = Leg::start(plan.smtp.server, env).await?;
+    // One mail store for both mocks: what the SMTP mock accepts for the user appears in
+    // the IMAP mock's INBOX.
+    let store = Mailstore::new();
+    let imap = Leg::start(plan.imap.server, env, &store).await?;
+    let smtp = Leg::start(plan.smtp.server, env, &store).await?;
     let account = &scenario.account;
     let settings = Settings {
         imap: Endpoint {

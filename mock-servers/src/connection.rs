@@ -68,6 +68,8 @@ pub(crate) async fn serve<P: Protocol>(
         tokio::time::sleep(Duration::from_millis(faults.delay_before_greeting_ms)).await;
     }
     session.start();
+    // One receiver for the whole connection, so that no change between two reads is missed.
+    let mut changes = session.watch();
     let mut buf = vec![0u8; 16 * 1024];
     // Replies are collected and written in one go before anything else happens, as a real
     // server's buffered output does: line-by-line writes would meet Nagle's algorithm and
@@ -153,11 +155,32 @@ pub(crate) async fn serve<P: Protocol>(
         if let Err(e) = write_all(&mut stream, &mut pending, trickle).await {
             return transcript.event(format!("write failed: {e}"));
         }
-        match stream.read(&mut buf).await {
+        let read = tokio::select! {
+            read = stream.read(&mut buf) => read,
+            changed = changed(&mut changes) => {
+                match changed {
+                    Ok(()) => session.refresh(),
+                    // The store is gone (the server stops): nothing more to watch.
+                    Err(_) => changes = None,
+                }
+                continue;
+            }
+        };
+        match read {
             Ok(0) => return transcript.event("closed by client"),
             Ok(n) => session.feed(&buf[..n]),
             Err(e) => return transcript.event(format!("read failed: {e}")),
         }
+    }
+}
+
+/// Waits for the next change of a watched store; never returns without one.
+async fn changed(
+    changes: &mut Option<tokio::sync::watch::Receiver<u64>>,
+) -> Result<(), tokio::sync::watch::error::RecvError> {
+    match changes {
+        Some(receiver) => receiver.changed().await,
+        None => std::future::pending().await,
     }
 }
 

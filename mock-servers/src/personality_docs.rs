@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 
-use crate::imap::personality::{self as imap_personality, ImapTexts};
+use crate::imap::personality::{self as imap_personality, ImapTexts, NameCase};
 use crate::smtp::personality::{self as smtp_personality, SmtpTexts};
 use crate::{ImapPersonality, SmtpPersonality};
 
@@ -69,6 +69,33 @@ impl Entry {
     fn character(field: &'static str, character: &char) -> Self {
         Entry::text(field, &character.to_string())
     }
+
+    /// Lines sent in order: one code span per line, joined by `<br>`.
+    fn lines(field: &'static str, lines: &[&str]) -> Self {
+        Entry::text(field, &lines.join("\n"))
+    }
+
+    /// Per-command texts: `` `COMMAND` `text` `` per command, joined by `<br>`; `none`
+    /// when there are none.
+    fn per_command(field: &'static str, pairs: &[(&str, &str)]) -> Self {
+        let reply = if pairs.is_empty() {
+            "none".to_owned()
+        } else {
+            pairs
+                .iter()
+                .map(|(command, text)| format!("`{command}` `{text}`"))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        Entry {
+            field,
+            expected: Expected::Reply(reply),
+        }
+    }
+
+    fn case(field: &'static str, case: &NameCase) -> Self {
+        Entry::text(field, &format!("{case:?}"))
+    }
 }
 
 /// Destructures a texts struct naming every field (no `..`), so a field added to `ImapTexts`
@@ -100,10 +127,29 @@ fn imap_entries(texts: &ImapTexts) -> Vec<Entry> {
             id_refused: text,
             sent_folder: text,
             delimiter: character,
-            list_ok: text,
             bye: text,
-            logout_ok: text,
             unknown_command: text,
+            refused_before_login: text,
+            completed: text,
+            name_case: case,
+            completed_exceptions: per_command,
+            select_lines: lines,
+            examine_permanent_flags: text,
+            select_ok: text,
+            examine_ok: text,
+            select_closed: optional,
+            namespace: text,
+            personal_prefix: text,
+            invalid_name: text,
+            idle_continuation: text,
+            no_such_mailbox: text,
+            delete_missing: text,
+            trycreate: text,
+            already_exists: text,
+            not_selected: text,
+            invalid_arguments: text,
+            invalid_messageset: text,
+            read_only_store: optional,
         }
     )
 }

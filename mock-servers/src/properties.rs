@@ -181,12 +181,15 @@ fn drive(mut session: impl Session, longest_command: usize, chunks: &[&[u8]]) {
 
 /// An IMAP session with `config`, on TLS or not, fed `chunks`.
 pub fn check_imap(config: ImapConfig, tls: bool, chunks: &[&[u8]]) {
+    let store = crate::imap::Mailstore::new();
+    config.provision(&store);
     let session = ImapSession::new(
         Arc::new(config),
         peer(),
         tls,
         Default::default(),
         TranscriptHandle::new(peer()),
+        store,
     );
     drive(session, IMAP_LONGEST_COMMAND, chunks);
 }
@@ -199,6 +202,7 @@ pub fn check_smtp(config: SmtpConfig, tls: bool, chunks: &[&[u8]]) {
         tls,
         Arc::new(Mutex::new(Vec::new())),
         TranscriptHandle::new(peer()),
+        crate::imap::Mailstore::new(),
     );
     drive(session, SMTP_LONGEST_COMMAND, chunks);
 }
@@ -473,6 +477,7 @@ mod tests {
             false,
             Default::default(),
             TranscriptHandle::new(peer()),
+            crate::imap::Mailstore::new(),
         );
         imap.start();
         imap.feed(format!("a LOGIN {LOGIN} \"{PASSWORD}\"\r\n").as_bytes());

@@ -11,7 +11,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::Error;
 use crate::config::Security;
 use crate::connection;
-use crate::imap::{ImapConfig, ImapService};
+use crate::imap::{ImapConfig, ImapService, Mailstore};
 use crate::session::Protocol;
 use crate::smtp::{SmtpConfig, SmtpService};
 use crate::tls::TlsAcceptor;
@@ -66,6 +66,18 @@ impl MockServer {
         certs: Arc<CertMatrix>,
         bind: SocketAddr,
     ) -> Result<MockServer, Error> {
+        MockServer::start_with_store(config, certs, bind, Mailstore::new()).await
+    }
+
+    /// As [`MockServer::start`], with the accounts' mail in `store`: give the IMAP and the
+    /// SMTP server of one scenario the same store, and what the SMTP server accepts for a
+    /// user appears in that user's INBOX.
+    pub async fn start_with_store(
+        config: impl Into<MockConfig>,
+        certs: Arc<CertMatrix>,
+        bind: SocketAddr,
+        store: Mailstore,
+    ) -> Result<MockServer, Error> {
         let listener = TcpListener::bind(bind)
             .await
             .map_err(|source| Error::Bind { addr: bind, source })?;
@@ -76,13 +88,13 @@ impl MockServer {
         let messages = Messages::default();
         let task = match config.into() {
             MockConfig::Imap(config) => spawn(
-                ImapService::new(*config)?,
+                ImapService::new(*config, store)?,
                 &certs,
                 listener,
                 transcripts.clone(),
             )?,
             MockConfig::Smtp(config) => spawn(
-                SmtpService::new(*config, messages.clone())?,
+                SmtpService::new(*config, messages.clone(), store)?,
                 &certs,
                 listener,
                 transcripts.clone(),

@@ -41,6 +41,15 @@ pub(crate) trait Session: Send + 'static {
     fn take_unread(&mut self) -> Vec<u8>;
     /// A STARTTLS handshake completed.
     fn tls_started(&mut self);
+    /// A receiver that fires when something outside the connection changed what the
+    /// session may have to tell the client (new mail in the shared store); the driver then
+    /// calls [`Session::refresh`]. `None` for a session that watches nothing.
+    fn watch(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
+    /// The watched state changed: queue what the client should hear now (an idling IMAP
+    /// client's `EXISTS`).
+    fn refresh(&mut self) {}
 }
 
 /// The listener settings the driver needs, the same for both protocols.

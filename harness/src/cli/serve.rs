@@ -138,15 +138,18 @@ async fn start_servers(
     let mut servers = Vec::new();
     let _ = outln!("Serving {} ({})", loaded.id, scenario.description);
     let plan = Plan::of(scenario, password);
+    // One mail store: a message sent through the SMTP mock to the user shows up in INBOX.
+    let store = mailharness_mock_servers::Mailstore::new();
     for (name, leg, security) in [
         ("IMAP", plan.imap.server, plan.imap.security),
         ("SMTP", plan.smtp.server, plan.smtp.security),
     ] {
         match leg {
             Server::Mock(config) => {
-                let server = MockServer::start(*config, certs.clone(), bind)
-                    .await
-                    .with_context(|| format!("cannot start the {name} server"))?;
+                let server =
+                    MockServer::start_with_store(*config, certs.clone(), bind, store.clone())
+                        .await
+                        .with_context(|| format!("cannot start the {name} server"))?;
                 let _ = outln!(
                     "  {name}  {HOST}:{}  ({})",
                     server.addr().port(),

@@ -1,9 +1,13 @@
 //! The mock IMAP server: its configuration, the real servers' texts it replays
-//! (`personality`), command parsing (`command`) and the per-connection state machine
-//! (`session`).
+//! (`personality`), what it needs of a command before imap-codec parses it (`command`), the
+//! per-connection state machine (`session`), the accounts' folders and messages
+//! (`mailstore`, seeded from `seed`) and the MIME view of a message (`message`).
 
 mod command;
+pub(crate) mod mailstore;
+mod message;
 pub(crate) mod personality;
+mod seed;
 mod session;
 
 use std::collections::HashMap;
@@ -13,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use mailharness_certs::CertKind;
 use serde::{Deserialize, Serialize};
 
+pub use mailstore::Mailstore;
 pub use personality::ImapPersonality;
 pub(crate) use session::ImapSession;
 
@@ -111,21 +116,38 @@ impl Default for ImapConfig {
 /// server so the per-user limit holds across them.
 type SessionCounts = Arc<Mutex<HashMap<(String, IpAddr), u32>>>;
 
+impl ImapConfig {
+    /// Creates the accounts of this server's users in `store` (those not there yet).
+    pub(crate) fn provision(&self, store: &Mailstore) {
+        let texts = self.personality.texts();
+        store.provision(
+            self.users.iter().map(|user| user.login.as_str()),
+            &mailstore::Layout {
+                sent: texts.sent_folder,
+                folders: &self.folders,
+            },
+        );
+    }
+}
+
 /// A running IMAP protocol: the configuration plus state shared between connections.
 pub(crate) struct ImapService {
     config: Arc<ImapConfig>,
     sessions: SessionCounts,
+    store: Mailstore,
 }
 
 impl ImapService {
-    pub(crate) fn new(config: ImapConfig) -> Result<ImapService, crate::Error> {
+    pub(crate) fn new(config: ImapConfig, store: Mailstore) -> Result<ImapService, crate::Error> {
         for rule in &config.hostile {
             rule.check(crate::hostile::IMAP_COMMANDS)
                 .map_err(|e| crate::Error::Config(format!("hostile rule at {}: {e}", rule.at)))?;
         }
+        config.provision(&store);
         Ok(ImapService {
             config: Arc::new(config),
             sessions: SessionCounts::default(),
+            store,
         })
     }
 }
@@ -162,6 +184,7 @@ impl Protocol for ImapService {
             tls,
             self.sessions.clone(),
             transcript,
+            self.store.clone(),
         )
     }
 }

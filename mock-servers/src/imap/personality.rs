@@ -69,11 +69,97 @@ pub(crate) struct ImapTexts {
     pub id_refused: &'static str,
     pub sent_folder: &'static str,
     pub delimiter: char,
-    pub list_ok: &'static str,
     pub bye: &'static str,
-    pub logout_ok: &'static str,
-    /// Tagged BAD for an unknown command; `{name}` is the command.
+    /// Tagged reply to an unknown command, or one the server does not offer, after login;
+    /// `{name}` is the command.
     pub unknown_command: &'static str,
+    /// Tagged reply to any command but CAPABILITY, NOOP, LOGOUT, ID, STARTTLS, LOGIN and
+    /// AUTHENTICATE before login.
+    pub refused_before_login: &'static str,
+    /// Tagged OK of a command after login; `{name}` is its name as the server writes it
+    /// (`name_case`), without `UID`. A response code goes after `OK `.
+    pub completed: &'static str,
+    pub name_case: NameCase,
+    /// Tagged OKs that do not follow `completed`, by command.
+    pub completed_exceptions: &'static [(&'static str, &'static str)],
+    /// The untagged lines of SELECT, in order: `{exists}`, `{recent}`, `{unseen}` (the first
+    /// unseen message; the line is left out when there is none), `{uidvalidity}`,
+    /// `{uidnext}`.
+    pub select_lines: &'static [&'static str],
+    /// The PERMANENTFLAGS line of EXAMINE, in place of SELECT's.
+    pub examine_permanent_flags: &'static str,
+    pub select_ok: &'static str,
+    pub examine_ok: &'static str,
+    /// Untagged line of a SELECT or EXAMINE that closes the folder selected before.
+    pub select_closed: Option<&'static str>,
+    /// The untagged NAMESPACE answer.
+    pub namespace: &'static str,
+    /// Where the user's own folders live: CREATE and RENAME outside it are refused with
+    /// `invalid_name`.
+    pub personal_prefix: &'static str,
+    pub invalid_name: &'static str,
+    /// The continuation that starts IDLE.
+    pub idle_continuation: &'static str,
+    /// SELECT, EXAMINE or STATUS of a folder that does not exist; `{mailbox}` is its name.
+    pub no_such_mailbox: &'static str,
+    /// DELETE or RENAME of a folder that does not exist.
+    pub delete_missing: &'static str,
+    /// COPY, MOVE or APPEND to a folder that does not exist.
+    pub trycreate: &'static str,
+    pub already_exists: &'static str,
+    /// A command of the selected state with no folder selected; `{name}` is the command.
+    pub not_selected: &'static str,
+    /// Arguments imap-codec cannot parse; `{name}` is the command.
+    pub invalid_arguments: &'static str,
+    /// A message sequence number past the last message: a tagged reply, or an untagged
+    /// `* NO` (then the command completes); `{name}` is the command, `{n}` the number.
+    pub invalid_messageset: &'static str,
+    /// STORE in a folder opened with EXAMINE, when the server says so.
+    pub read_only_store: Option<&'static str>,
+}
+
+/// How a personality writes a command's name in its tagged OK.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NameCase {
+    /// `Fetch`, as Dovecot.
+    Capitalized,
+    /// `FETCH`.
+    Upper,
+}
+
+impl ImapTexts {
+    /// The tagged OK of `command` (upper case, without `UID`), with an optional response
+    /// code after `OK `.
+    pub(crate) fn completed(&self, command: &str, code: Option<&str>) -> String {
+        let text = match self
+            .completed_exceptions
+            .iter()
+            .find(|(name, _)| *name == command)
+        {
+            Some((_, text)) => (*text).to_owned(),
+            None => {
+                let name = match self.name_case {
+                    NameCase::Upper => command.to_owned(),
+                    NameCase::Capitalized => {
+                        let lower = command.to_ascii_lowercase();
+                        let mut chars = lower.chars();
+                        chars
+                            .next()
+                            .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                            .unwrap_or_default()
+                    }
+                };
+                self.completed.replace("{name}", &name)
+            }
+        };
+        match code {
+            Some(code) => match text.strip_prefix("OK ") {
+                Some(rest) => format!("OK [{code}] {rest}"),
+                None => text,
+            },
+            None => text,
+        }
+    }
 }
 
 const DOVECOT: ImapTexts = ImapTexts {
@@ -96,10 +182,41 @@ const DOVECOT: ImapTexts = ImapTexts {
     id_refused: "BAD Error in IMAP command ID: Unknown command.",
     sent_folder: "Sent",
     delimiter: '.',
-    list_ok: "OK List completed (0.001 + 0.000 secs).",
     bye: "* BYE Logging out",
-    logout_ok: "OK Logout completed (0.001 + 0.000 secs).",
-    unknown_command: "BAD Error in IMAP command {name}: Unknown command.",
+    unknown_command: "BAD Error in IMAP command {name}: Unknown command (0.001 + 0.000 secs).",
+    refused_before_login: "BAD Error in IMAP command received by server.",
+    completed: "OK {name} completed (0.001 + 0.000 secs).",
+    name_case: NameCase::Capitalized,
+    completed_exceptions: &[
+        ("NOOP", "OK NOOP completed (0.001 + 0.000 secs)."),
+        ("ID", "OK ID completed (0.001 + 0.000 secs)."),
+        ("ENABLE", "OK Enabled (0.001 + 0.000 secs)."),
+    ],
+    select_lines: &[
+        "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+        "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.",
+        "* {exists} EXISTS",
+        "* {recent} RECENT",
+        "* OK [UNSEEN {unseen}] First unseen.",
+        "* OK [UIDVALIDITY {uidvalidity}] UIDs valid",
+        "* OK [UIDNEXT {uidnext}] Predicted next UID",
+    ],
+    examine_permanent_flags: "* OK [PERMANENTFLAGS ()] Read-only mailbox.",
+    select_ok: "OK [READ-WRITE] Select completed (0.001 + 0.000 secs).",
+    examine_ok: "OK [READ-ONLY] Examine completed (0.001 + 0.000 secs).",
+    select_closed: Some("* OK [CLOSED] Previous mailbox closed."),
+    namespace: "* NAMESPACE ((\"\" \".\")) NIL NIL",
+    personal_prefix: "",
+    invalid_name: "NO Invalid mailbox name (0.001 + 0.000 secs).",
+    idle_continuation: "+ idling",
+    no_such_mailbox: "NO Mailbox doesn't exist: {mailbox} (0.001 + 0.000 secs).",
+    delete_missing: "NO [NONEXISTENT] Mailbox doesn't exist: {mailbox} (0.001 + 0.000 secs).",
+    trycreate: "NO [TRYCREATE] Mailbox doesn't exist: {mailbox} (0.001 + 0.000 secs).",
+    already_exists: "NO [ALREADYEXISTS] Mailbox already exists (0.001 + 0.000 secs).",
+    not_selected: "BAD No mailbox selected (0.001 + 0.000 secs).",
+    invalid_arguments: "BAD Error in IMAP command {name}: Invalid arguments (0.001 + 0.000 secs).",
+    invalid_messageset: "BAD Error in IMAP command {name}: Invalid messageset (0.001 + 0.000 secs).",
+    read_only_store: Some("OK Store ignored with read-only mailbox (0.001 + 0.000 secs)."),
 };
 
 const COURIER: ImapTexts = ImapTexts {
@@ -124,10 +241,46 @@ const COURIER: ImapTexts = ImapTexts {
     id_refused: "NO Error in IMAP command received by server.",
     sent_folder: "INBOX.Sent",
     delimiter: '.',
-    list_ok: "OK LIST completed",
     bye: "* BYE Courier-IMAP server shutting down",
-    logout_ok: "OK LOGOUT completed",
-    unknown_command: "BAD Error in IMAP command received by server.",
+    unknown_command: "NO Error in IMAP command received by server.",
+    refused_before_login: "NO Error in IMAP command received by server.",
+    completed: "OK {name} completed",
+    name_case: NameCase::Upper,
+    completed_exceptions: &[
+        ("NAMESPACE", "OK NAMESPACE completed."),
+        ("APPEND", "OK APPEND Ok."),
+        ("STATUS", "OK STATUS Completed."),
+        ("FETCH", "OK FETCH completed."),
+        ("SEARCH", "OK SEARCH done."),
+        ("STORE", "OK STORE completed."),
+        ("ENABLE", "OK Options enabled"),
+        ("CLOSE", "OK mailbox closed."),
+    ],
+    select_lines: &[
+        "* FLAGS (\\Draft \\Answered \\Flagged \\Deleted \\Seen \\Recent)",
+        "* OK [PERMANENTFLAGS (\\* \\Draft \\Answered \\Flagged \\Deleted \\Seen)] Limited",
+        "* {exists} EXISTS",
+        "* {recent} RECENT",
+        "* OK [UIDVALIDITY {uidvalidity}] Ok",
+        "* OK [MYRIGHTS \"acdilrsw\"] ACL",
+    ],
+    examine_permanent_flags: "* OK [PERMANENTFLAGS ()] No permanent flags permitted",
+    select_ok: "OK [READ-WRITE] Ok",
+    examine_ok: "OK [READ-ONLY] Ok",
+    select_closed: None,
+    namespace: "* NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"#shared.\" \".\")(\"shared.\" \".\"))",
+    personal_prefix: "INBOX.",
+    invalid_name: "NO Invalid mailbox name.",
+    idle_continuation: "+ entering idle mode",
+    no_such_mailbox: "NO Mailbox does not exist, or must be subscribed to.",
+    delete_missing: "NO Mailbox does not exist, or must be subscribed to.",
+    trycreate: "NO [TRYCREATE] Mailbox does not exist.",
+    // Not captured: Dovecot's words without its timing.
+    already_exists: "NO [ALREADYEXISTS] Mailbox already exists.",
+    not_selected: "NO Error in IMAP command received by server.",
+    invalid_arguments: "NO Error in IMAP command received by server.",
+    invalid_messageset: "* NO Invalid message sequence number: {n}",
+    read_only_store: None,
 };
 
 const GMAIL: ImapTexts = ImapTexts {
@@ -150,10 +303,45 @@ const GMAIL: ImapTexts = ImapTexts {
     id_refused: "BAD Error in IMAP command ID: Unknown command.",
     sent_folder: "[Gmail]/Sent Mail",
     delimiter: '/',
-    list_ok: "OK Success",
     bye: "* BYE LOGOUT Requested",
-    logout_ok: "OK 73 good day (Success)",
     unknown_command: "BAD Unknown command m62mb244108374wme",
+    refused_before_login: "BAD Unknown command m62mb244108374wme",
+    completed: "OK Success",
+    name_case: NameCase::Upper,
+    completed_exceptions: &[
+        ("CAPABILITY", "OK Thats all she wrote! m62mb244108374wme"),
+        ("LOGOUT", "OK 73 good day (Success)"),
+        ("SEARCH", "OK SEARCH completed (Success)"),
+        ("IDLE", "OK IDLE terminated (Success)"),
+        ("APPEND", "OK (Success)"),
+        ("COPY", "OK (Success)"),
+        ("UNSELECT", "OK Returned to authenticated state. (Success)"),
+        ("CLOSE", "OK Returned to authenticated state. (Success)"),
+    ],
+    select_lines: &[
+        "* FLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen $NotPhishing $Phishing)",
+        "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen $NotPhishing $Phishing \\*)] Flags permitted.",
+        "* OK [UIDVALIDITY {uidvalidity}] UIDs valid.",
+        "* {exists} EXISTS",
+        "* {recent} RECENT",
+        "* OK [UIDNEXT {uidnext}] Predicted next UID.",
+    ],
+    examine_permanent_flags: "* OK [PERMANENTFLAGS ()] Flags permitted.",
+    select_ok: "OK [READ-WRITE] {mailbox} selected. (Success)",
+    examine_ok: "OK [READ-ONLY] {mailbox} selected. (Success)",
+    select_closed: None,
+    namespace: "* NAMESPACE ((\"\" \"/\")) NIL NIL",
+    personal_prefix: "",
+    invalid_name: "NO [CANNOT] Invalid folder name (Failure)",
+    idle_continuation: "+ idling",
+    no_such_mailbox: "NO [NONEXISTENT] Unknown Mailbox: {mailbox} (now in authenticated state) (Failure)",
+    delete_missing: "NO [NONEXISTENT] Unknown Mailbox: {mailbox} (Failure)",
+    trycreate: "NO [TRYCREATE] No folder {mailbox} (Failure)",
+    already_exists: "NO [ALREADYEXISTS] Duplicate folder name {mailbox} (Failure)",
+    not_selected: "BAD {name} not allowed now.",
+    invalid_arguments: "BAD Could not parse command",
+    invalid_messageset: "BAD Could not parse command",
+    read_only_store: None,
 };
 
 const EXCHANGE: ImapTexts = ImapTexts {
@@ -173,10 +361,37 @@ const EXCHANGE: ImapTexts = ImapTexts {
     id_refused: "BAD Error in IMAP command ID: Unknown command.",
     sent_folder: "Sent Items",
     delimiter: '/',
-    list_ok: "OK LIST completed.",
     bye: "* BYE Microsoft Exchange Server IMAP4 server signing off.",
-    logout_ok: "OK LOGOUT completed.",
     unknown_command: "BAD Command Error. 10",
+    refused_before_login: "BAD Command received in Invalid state.",
+    completed: "OK {name} completed.",
+    name_case: NameCase::Upper,
+    completed_exceptions: &[],
+    select_lines: &[
+        "* {exists} EXISTS",
+        "* {recent} RECENT",
+        "* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)",
+        "* OK [PERMANENTFLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)] Permanent flags",
+        "* OK [UNSEEN {unseen}] Is the first unseen message",
+        "* OK [UIDVALIDITY {uidvalidity}] UIDVALIDITY value",
+        "* OK [UIDNEXT {uidnext}] The next unique identifier value",
+    ],
+    examine_permanent_flags: "* OK [PERMANENTFLAGS ()] Permanent flags",
+    select_ok: "OK [READ-WRITE] SELECT completed.",
+    examine_ok: "OK [READ-ONLY] EXAMINE completed.",
+    select_closed: None,
+    namespace: "* NAMESPACE ((\"\" \"/\")) NIL NIL",
+    personal_prefix: "",
+    invalid_name: "NO Command Argument Error. 11",
+    idle_continuation: "+ IDLE accepted, awaiting DONE command.",
+    no_such_mailbox: "NO {mailbox} doesn't exist.",
+    delete_missing: "NO {mailbox} doesn't exist.",
+    trycreate: "NO [TRYCREATE] {mailbox} doesn't exist.",
+    already_exists: "NO Mailbox already exists.",
+    not_selected: "BAD Command received in Invalid state.",
+    invalid_arguments: "BAD Command Argument Error. 11",
+    invalid_messageset: "BAD The specified message set is invalid.",
+    read_only_store: None,
 };
 
 /// Gmail's reply when an account with 2-step verification logs in with its normal password.

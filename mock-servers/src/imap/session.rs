@@ -1,15 +1,23 @@
 //! One IMAP connection's state machine: bytes in, [`Action`]s out, no I/O.
 //!
-//! It frames commands (lines and literals), answers them as the configured personality
-//! would, tracks the connection state (not authenticated, authenticating, authenticated,
-//! selected, logged out) and records every client line in the transcript with passwords and
-//! SASL payloads redacted.
+//! It frames commands (lines and literals), parses each with imap-codec, answers it as the
+//! configured personality would, tracks the connection state (not authenticated,
+//! authenticating, authenticated, selected, idling, logged out) and records every client line
+//! in the transcript with passwords and SASL payloads redacted. The commands after login,
+//! which work on the account's folders in the shared [`Mailstore`], are in `mail`; SEARCH
+//! and FETCH in `search` and `fetch`.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::command::{self, Arg, Command};
+use base64::Engine as _;
+use imap_codec::CommandCodec;
+use imap_codec::decode::Decoder as _;
+use imap_codec::imap_types::command::{Command, CommandBody};
+
+use super::command;
+use super::mailstore::Mailstore;
 use super::personality::{self, ImapTexts};
 use super::{ImapConfig, ImapGreeting, ImapLogin, SessionCounts};
 use crate::config::{ImapRefusal, Milestone};
@@ -21,8 +29,11 @@ use crate::transcript::{REDACTED, TranscriptHandle};
 
 /// Longest command line accepted (Dovecot allows 64 KiB; a connector sends far less).
 const MAX_LINE: usize = 16 * 1024;
-/// Largest literal accepted.
+/// Largest literal accepted before login.
 const MAX_LITERAL: usize = 64 * 1024;
+/// Largest literal accepted after login: an APPENDed message (Gmail advertises
+/// `APPENDLIMIT=35651584`).
+const MAX_LITERAL_AUTHENTICATED: usize = 36 * 1024 * 1024;
 
 /// A port an SSH server would be on: what a connector meets when the port is wrong.
 const GARBAGE_GREETING: &[u8] = b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
@@ -36,6 +47,10 @@ enum State {
     },
     Authenticated,
     Selected,
+    /// Inside IDLE: the next line must be `DONE`.
+    Idling {
+        tag: String,
+    },
     /// STARTTLS answered; nothing is read until the handshake is done.
     AwaitingTls,
     /// Greeting `garbage`: input is read and ignored.
@@ -73,6 +88,20 @@ pub(crate) struct ImapSession {
     slot: Option<SessionSlot>,
     hostility: Hostility,
     transcript: TranscriptHandle,
+    store: Mailstore,
+    /// The login of the authenticated user.
+    user: Option<String>,
+    /// The folder open in the selected state.
+    selection: Option<Selection>,
+}
+
+/// The selected folder as this session knows it: message sequence number `n` is
+/// `uids[n - 1]`. It follows the store at the points where a server may tell the client
+/// (see `mail::sync`).
+pub(super) struct Selection {
+    pub name: String,
+    pub read_only: bool,
+    pub uids: Vec<u32>,
 }
 
 impl ImapSession {
@@ -82,6 +111,7 @@ impl ImapSession {
         tls: bool,
         counts: SessionCounts,
         transcript: TranscriptHandle,
+        store: Mailstore,
     ) -> ImapSession {
         ImapSession {
             hostility: Hostility::new(&config.hostile),
@@ -97,6 +127,9 @@ impl ImapSession {
             counts,
             slot: None,
             transcript,
+            store,
+            user: None,
+            selection: None,
         }
     }
 
@@ -111,7 +144,18 @@ impl ImapSession {
     }
 
     fn is_authenticated(&self) -> bool {
-        matches!(self.state, State::Authenticated | State::Selected)
+        matches!(
+            self.state,
+            State::Authenticated | State::Selected | State::Idling { .. }
+        )
+    }
+
+    /// Whether the post-login capability list has `capability`.
+    fn advertises(&self, capability: &str) -> bool {
+        self.texts
+            .post_login_capabilities
+            .split(' ')
+            .any(|c| c.eq_ignore_ascii_case(capability))
     }
 
     /// Whether login is refused on this connection because TLS is required and absent.
@@ -170,8 +214,13 @@ impl ImapSession {
                 return Ok(None);
             };
             self.partial.extend_from_slice(&line);
+            let limit = if self.is_authenticated() {
+                MAX_LITERAL_AUTHENTICATED
+            } else {
+                MAX_LITERAL
+            };
             match command::literal_announcement(&line) {
-                Some((size, _)) if size > MAX_LITERAL => return Err("Literal too large"),
+                Some((size, _)) if size > limit => return Err("Literal too large"),
                 Some((size, synchronising)) => {
                     self.partial.extend_from_slice(b"\r\n");
                     self.pending_literal = Some(size);
@@ -202,6 +251,15 @@ impl ImapSession {
                     self.transcript.client(REDACTED);
                     self.sasl_response(&line);
                 }
+                State::Idling { .. } => {
+                    let line = match self.input.next_line(MAX_LINE) {
+                        Ok(Some(line)) => line,
+                        Ok(None) => return,
+                        Err(_) => return self.fatal("Command line too long"),
+                    };
+                    self.transcript.client(&line);
+                    self.idle_line(&line);
+                }
                 State::NotAuthenticated | State::Authenticated | State::Selected => {
                     match self.next_command() {
                         Ok(Some(bytes)) => self.command(&bytes),
@@ -220,29 +278,24 @@ impl ImapSession {
         self.state = State::LoggedOut;
     }
 
-    fn record_client(&self, bytes: &[u8], parsed: Option<&Command>) {
-        let name = parsed.map(|c| c.name.clone()).or_else(|| {
-            let mut words = bytes.split(|&b| b == b' ');
-            words.next();
-            words
-                .next()
-                .map(|w| String::from_utf8_lossy(w).to_ascii_uppercase())
-        });
-        let tag = String::from_utf8_lossy(bytes.split(|&b| b == b' ').next().unwrap_or(b""));
-        match (name.as_deref(), parsed) {
-            (Some("LOGIN"), Some(cmd)) if !cmd.args.is_empty() => {
-                let user = cmd.args[0].text().unwrap_or_default();
+    /// Records a command with its secrets replaced: LOGIN's password, an AUTHENTICATE
+    /// initial response (and, when the command did not parse, everything after the name).
+    fn record_client(&self, bytes: &[u8], tag: &str, name: &str, parsed: Option<&CommandBody>) {
+        match parsed {
+            Some(CommandBody::Login { username, .. }) => {
+                let user = String::from_utf8_lossy(username.as_ref());
                 self.transcript
                     .client(format!("{tag} LOGIN {user:?} {REDACTED}"));
             }
-            (Some("AUTHENTICATE"), Some(cmd)) if cmd.args.len() > 1 => {
-                let mechanism = cmd.args[0].text().unwrap_or_default();
+            Some(CommandBody::Authenticate {
+                mechanism,
+                initial_response: Some(_),
+            }) => {
                 self.transcript
                     .client(format!("{tag} AUTHENTICATE {mechanism} {REDACTED}"));
             }
-            (Some("LOGIN" | "AUTHENTICATE"), _) => {
-                self.transcript
-                    .client(format!("{tag} {} {REDACTED}", name.unwrap_or_default()));
+            None if matches!(name, "LOGIN" | "AUTHENTICATE") => {
+                self.transcript.client(format!("{tag} {name} {REDACTED}"));
             }
             _ => self.transcript.client(bytes),
         }
@@ -263,6 +316,9 @@ impl ImapSession {
                     return;
                 }
                 if is_untagged(line, "PREAUTH") {
+                    // The connection is the first user's, as a server that knows the client
+                    // by its address or certificate would decide.
+                    self.user = config.users.first().map(|user| user.login.clone());
                     self.state = State::Authenticated;
                 }
             }
@@ -297,53 +353,110 @@ impl ImapSession {
     }
 
     fn dispatch(&mut self, bytes: &[u8]) {
-        let command = match command::parse(bytes) {
-            Ok(command) => command,
-            Err(error) => {
-                self.record_client(bytes, None);
-                let tag = error.tag.unwrap_or_else(|| "*".into());
-                return self.tagged(&tag, format!("BAD Error in IMAP command: {}", error.reason));
-            }
+        let (tag, name) = command::head(bytes);
+        // XLIST (Gmail's folder list before SPECIAL-USE) has LIST's syntax; imap-codec does
+        // not know it, so it is parsed as LIST.
+        let xlist = name == "XLIST";
+        let mut input = if xlist {
+            command::renamed(bytes, "LIST")
+        } else {
+            bytes.to_vec()
         };
-        self.record_client(bytes, Some(&command));
-        let tag = command.tag.as_str();
-        let authenticated = self.is_authenticated();
-        match command.name.as_str() {
-            "CAPABILITY" => {
-                self.send_line(format!("* CAPABILITY {}", self.capabilities()));
-                self.tagged(tag, self.texts.capability_ok);
+        input.extend_from_slice(b"\r\n");
+        let parsed = match CommandCodec::default().decode(&input) {
+            Ok((b"", command)) => Some(command),
+            _ => None,
+        };
+        let tag = match &parsed {
+            Some(command) => command.tag.as_ref().to_owned(),
+            None if tag.is_empty() => "*".to_owned(),
+            None => tag,
+        };
+        self.record_client(bytes, &tag, &name, parsed.as_ref().map(|c| &c.body));
+        let Some(command) = parsed else {
+            return self.undecodable(&tag, &name);
+        };
+        self.execute(&tag, command, xlist);
+    }
+
+    /// A command imap-codec could not parse: bad arguments of a known command, or an
+    /// unknown one.
+    fn undecodable(&mut self, tag: &str, name: &str) {
+        let reply = if !self.is_authenticated() {
+            if matches!(name, "LOGIN" | "AUTHENTICATE") {
+                "BAD Error in IMAP command LOGIN: Invalid arguments.".replace("LOGIN", name)
+            } else {
+                self.texts.refused_before_login.to_owned()
             }
-            "NOOP" => self.tagged(tag, "OK NOOP completed."),
-            "LOGOUT" => {
+        } else if command::KNOWN.contains(&name) {
+            self.texts.invalid_arguments.replace("{name}", name)
+        } else {
+            self.texts.unknown_command.replace("{name}", name)
+        };
+        self.tagged(tag, reply);
+    }
+
+    fn execute(&mut self, tag: &str, command: Command, xlist: bool) {
+        let authenticated = self.is_authenticated();
+        match command.body {
+            CommandBody::Capability => {
+                self.send_line(format!("* CAPABILITY {}", self.capabilities()));
+                if authenticated {
+                    self.tagged(tag, self.texts.completed("CAPABILITY", None));
+                } else {
+                    self.tagged(tag, self.texts.capability_ok);
+                }
+            }
+            CommandBody::Noop if authenticated => {
+                self.sync(true);
+                self.tagged(tag, self.texts.completed("NOOP", None));
+            }
+            CommandBody::Noop => self.tagged(tag, "OK NOOP completed."),
+            CommandBody::Logout => {
                 self.send_line(self.texts.bye);
-                self.tagged(tag, self.texts.logout_ok);
+                self.tagged(tag, self.texts.completed("LOGOUT", None));
                 self.actions.push_back(Action::Close);
                 self.state = State::LoggedOut;
             }
-            "ID" => match self.texts.id_response {
+            CommandBody::Id { .. } => match self.texts.id_response {
                 Some(answer) => {
                     self.send_line(answer);
-                    self.tagged(tag, "OK ID completed.");
+                    self.tagged(tag, self.texts.completed("ID", None));
                 }
                 None => self.tagged(tag, self.texts.id_refused),
             },
-            "STARTTLS" if !authenticated => self.starttls(tag),
-            "LOGIN" if !authenticated => self.login(&command),
-            "AUTHENTICATE" if !authenticated => self.authenticate(&command),
-            "ENABLE" if authenticated => self.tagged(tag, "OK Enabled."),
-            "LIST" if authenticated => self.list(&command),
-            "SELECT" | "EXAMINE" if authenticated => self.select(&command),
-            "CLOSE" | "UNSELECT" if matches!(self.state, State::Selected) => {
-                self.state = State::Authenticated;
-                self.tagged(tag, format!("OK {} completed.", command.name));
+            CommandBody::StartTLS if !authenticated => self.starttls(tag),
+            CommandBody::Login { username, password } if !authenticated => {
+                if self.login_needs_tls() {
+                    return self.refuse_cleartext_login(tag);
+                }
+                let credentials = Credentials {
+                    login: String::from_utf8_lossy(username.as_ref()).into_owned(),
+                    password: String::from_utf8_lossy(password.declassify().as_ref()).into_owned(),
+                };
+                self.finish_login(tag, credentials);
             }
-            name => {
-                let reply = self.texts.unknown_command.replace("{name}", name);
-                self.tagged(tag, reply);
+            CommandBody::Authenticate {
+                mechanism,
+                initial_response,
+            } if !authenticated => {
+                let initial = initial_response.map(|data| {
+                    let data = data.declassify();
+                    if data.is_empty() {
+                        "=".to_owned()
+                    } else {
+                        base64::engine::general_purpose::STANDARD.encode(data)
+                    }
+                });
+                self.authenticate(tag, mechanism.as_ref(), initial);
             }
+            body if !authenticated => {
+                let _ = body;
+                self.tagged(tag, self.texts.refused_before_login);
+            }
+            body => self.mail_command(tag, body, xlist),
         }
     }
-
     fn starttls(&mut self, tag: &str) {
         if self.tls {
             self.tagged(tag, "BAD TLS is already active.");
@@ -363,47 +476,27 @@ impl ImapSession {
         self.tagged(tag, self.texts.privacy_required);
     }
 
-    fn login(&mut self, command: &Command) {
-        let tag = command.tag.clone();
+    fn authenticate(&mut self, tag: &str, mechanism: &str, initial: Option<String>) {
         if self.login_needs_tls() {
-            return self.refuse_cleartext_login(&tag);
+            return self.refuse_cleartext_login(tag);
         }
-        match (
-            command.args.first().and_then(Arg::text),
-            command.args.get(1).and_then(Arg::text),
-            command.args.len(),
-        ) {
-            (Some(login), Some(password), 2) => {
-                self.finish_login(&tag, Credentials { login, password })
-            }
-            _ => self.tagged(&tag, "BAD Error in IMAP command LOGIN: Invalid arguments."),
-        }
-    }
-
-    fn authenticate(&mut self, command: &Command) {
-        let tag = command.tag.clone();
-        if self.login_needs_tls() {
-            return self.refuse_cleartext_login(&tag);
-        }
-        let mechanism = command.args.first().and_then(Arg::text).unwrap_or_default();
-        let initial = command.args.get(1).and_then(Arg::text);
         let offered = self
             .texts
             .auth_capabilities
             .split(' ')
             .any(|cap| cap.eq_ignore_ascii_case(&format!("AUTH={mechanism}")));
         let started = offered
-            .then(|| SaslExchange::start(&mechanism, initial.as_deref().map(str::as_bytes)))
+            .then(|| SaslExchange::start(mechanism, initial.as_deref().map(str::as_bytes)))
             .flatten();
         match started {
             Some((exchange, step)) => {
                 self.state = State::Authenticating {
-                    tag: tag.clone(),
+                    tag: tag.to_owned(),
                     exchange,
                 };
                 self.sasl_step(step);
             }
-            None => self.tagged(&tag, "NO Unsupported authentication mechanism."),
+            None => self.tagged(tag, "NO Unsupported authentication mechanism."),
         }
     }
 
@@ -498,6 +591,7 @@ impl ImapSession {
             key,
         });
         self.state = State::Authenticated;
+        self.user = Some(credentials.login.clone());
         let reply = self
             .texts
             .login_ok
@@ -506,77 +600,6 @@ impl ImapSession {
         self.tagged(tag, reply);
         self.actions
             .push_back(Action::Reached(Milestone::AfterLogin));
-    }
-
-    fn mailboxes(&self) -> Vec<(String, &'static str)> {
-        let mut boxes = vec![
-            ("INBOX".to_owned(), "\\HasNoChildren"),
-            (self.texts.sent_folder.to_owned(), "\\HasNoChildren \\Sent"),
-        ];
-        boxes.extend(
-            self.config
-                .folders
-                .iter()
-                .map(|name| (name.clone(), "\\HasNoChildren")),
-        );
-        boxes
-    }
-
-    fn list(&mut self, command: &Command) {
-        let tag = command.tag.clone();
-        let (Some(reference), Some(pattern)) = (
-            command.args.first().and_then(Arg::text),
-            command.args.get(1).and_then(Arg::text),
-        ) else {
-            return self.tagged(&tag, "BAD Error in IMAP command LIST: Invalid arguments.");
-        };
-        let delimiter = self.texts.delimiter;
-        if pattern.is_empty() {
-            // RFC 3501: an empty pattern asks for the hierarchy delimiter.
-            self.send_line(format!("* LIST (\\Noselect) \"{delimiter}\" \"\""));
-        } else {
-            let pattern = format!("{reference}{pattern}");
-            for (name, flags) in self.mailboxes() {
-                if wildcard_match(&pattern, &name, delimiter) {
-                    self.send_line(format!("* LIST ({flags}) \"{delimiter}\" {}", quote(&name)));
-                }
-            }
-        }
-        self.tagged(&tag, self.texts.list_ok);
-    }
-
-    fn select(&mut self, command: &Command) {
-        let tag = command.tag.clone();
-        let Some(name) = command.args.first().and_then(Arg::text) else {
-            return self.tagged(&tag, "BAD Error in IMAP command: Invalid arguments.");
-        };
-        let exists = self.mailboxes().iter().any(|(mailbox, _)| {
-            mailbox == &name || (mailbox == "INBOX" && name.eq_ignore_ascii_case("INBOX"))
-        });
-        if !exists {
-            self.state = State::Authenticated;
-            return self.tagged(
-                &tag,
-                format!("NO [NONEXISTENT] Mailbox doesn't exist: {name}"),
-            );
-        }
-        for line in [
-            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
-            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.",
-            "* 0 EXISTS",
-            "* 0 RECENT",
-            "* OK [UIDVALIDITY 1700000000] UIDs valid",
-            "* OK [UIDNEXT 1] Predicted next UID",
-        ] {
-            self.send_line(line);
-        }
-        self.state = State::Selected;
-        let reply = if command.name == "SELECT" {
-            "OK [READ-WRITE] Select completed (0.001 + 0.000 secs)."
-        } else {
-            "OK [READ-ONLY] Examine completed (0.001 + 0.000 secs)."
-        };
-        self.tagged(&tag, reply);
     }
 }
 
@@ -628,6 +651,16 @@ fn is_untagged(line: &str, status: &str) -> bool {
 }
 
 impl Session for ImapSession {
+    fn watch(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.store.watch())
+    }
+
+    fn refresh(&mut self) {
+        if matches!(self.state, State::Idling { .. }) {
+            self.sync(true);
+        }
+    }
+
     fn start(&mut self) {
         self.greet();
         self.hostile_at(Point::Greeting, None, 0);
@@ -652,5 +685,8 @@ impl Session for ImapSession {
     }
 }
 
+mod fetch;
+mod mail;
+mod search;
 #[cfg(test)]
 mod tests;

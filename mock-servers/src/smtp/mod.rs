@@ -6,6 +6,7 @@ pub(crate) mod personality;
 mod reply;
 mod session;
 
+use crate::imap::Mailstore;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
@@ -160,12 +161,15 @@ impl ReceivedMessage {
 pub(crate) struct SmtpService {
     config: Arc<SmtpConfig>,
     messages: Arc<Mutex<Vec<ReceivedMessage>>>,
+    /// Where accepted messages for known users are delivered.
+    store: Mailstore,
 }
 
 impl SmtpService {
     pub(crate) fn new(
         config: SmtpConfig,
         messages: Arc<Mutex<Vec<ReceivedMessage>>>,
+        store: Mailstore,
     ) -> Result<SmtpService, Error> {
         // A refusal text is sent as an SMTP reply: refuse a malformed one now, not mid-run.
         if let Some(text) = config
@@ -183,6 +187,7 @@ impl SmtpService {
         Ok(SmtpService {
             config: Arc::new(config),
             messages,
+            store,
         })
     }
 }
@@ -219,6 +224,7 @@ impl Protocol for SmtpService {
             tls,
             self.messages.clone(),
             transcript,
+            self.store.clone(),
         )
     }
 }

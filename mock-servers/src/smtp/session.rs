@@ -4,6 +4,7 @@
 //! configured personality would, with per-command reply overrides, the allowlist and the
 //! relay rule applied. AUTH payloads and SASL responses reach the transcript redacted.
 
+use crate::imap::Mailstore;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -63,6 +64,7 @@ pub(crate) struct SmtpSession {
     messages: Arc<Mutex<Vec<ReceivedMessage>>>,
     hostility: Hostility,
     transcript: TranscriptHandle,
+    store: Mailstore,
 }
 
 impl SmtpSession {
@@ -72,6 +74,7 @@ impl SmtpSession {
         tls: bool,
         messages: Arc<Mutex<Vec<ReceivedMessage>>>,
         transcript: TranscriptHandle,
+        store: Mailstore,
     ) -> SmtpSession {
         SmtpSession {
             hostility: Hostility::new(&config.hostile),
@@ -87,6 +90,7 @@ impl SmtpSession {
             actions: VecDeque::new(),
             messages,
             transcript,
+            store,
         }
     }
 
@@ -580,6 +584,8 @@ impl SmtpSession {
             }
         };
         if accepted {
+            // A user of the scenario's IMAP server finds it in INBOX.
+            self.store.deliver(&envelope.to, &data);
             messages.push(ReceivedMessage {
                 peer: self.peer,
                 authenticated_as: self.authenticated_as.clone(),

@@ -17,7 +17,16 @@ struct Harness {
 fn open(config: ImapConfig, tls: bool, counts: SessionCounts) -> Harness {
     let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
     let transcript = TranscriptHandle::new(peer);
-    let mut session = ImapSession::new(Arc::new(config), peer, tls, counts, transcript.clone());
+    let store = Mailstore::new();
+    config.provision(&store);
+    let mut session = ImapSession::new(
+        Arc::new(config),
+        peer,
+        tls,
+        counts,
+        transcript.clone(),
+        store,
+    );
     session.start();
     Harness {
         session,
@@ -340,6 +349,7 @@ fn list_shows_inbox_sent_and_further_folders() {
         "* LIST (\\HasNoChildren) \".\" INBOX\r\n\
          * LIST (\\HasNoChildren \\Sent) \".\" Sent\r\n\
          * LIST (\\HasNoChildren) \".\" Archive\r\n\
+         * LIST (\\Noselect \\HasChildren) \".\" Projects\r\n\
          * LIST (\\HasNoChildren) \".\" Projects.2026\r\n\
          b OK List completed (0.001 + 0.000 secs).\r\n"
     );
@@ -355,7 +365,8 @@ fn list_shows_inbox_sent_and_further_folders() {
     );
     assert_eq!(
         h.say("f EXAMINE Nope\r\n"),
-        "f NO [NONEXISTENT] Mailbox doesn't exist: Nope\r\n"
+        "* OK [CLOSED] Previous mailbox closed.\r\n\
+         f NO Mailbox doesn't exist: Nope (0.001 + 0.000 secs).\r\n"
     );
 }
 
@@ -363,17 +374,19 @@ fn list_shows_inbox_sent_and_further_folders() {
 fn commands_before_login_and_unknown_commands() {
     let mut h = open(ImapConfig::default(), true, SessionCounts::default());
     h.say("");
+    // Before login Dovecot answers every other command alike
+    // (containers/captures/dovecot-mailbox.txt).
     assert_eq!(
         h.say("a LIST \"\" *\r\n"),
-        "a BAD Error in IMAP command LIST: Unknown command.\r\n"
+        "a BAD Error in IMAP command received by server.\r\n"
     );
     assert_eq!(
         h.say("b FROB\r\n"),
-        "b BAD Error in IMAP command FROB: Unknown command.\r\n"
+        "b BAD Error in IMAP command received by server.\r\n"
     );
     assert_eq!(
         h.say("c LOGIN \"open\r\n"),
-        "c BAD Error in IMAP command: unterminated quoted string\r\n"
+        "c BAD Error in IMAP command LOGIN: Invalid arguments.\r\n"
     );
     let (written, actions) = h.exchange("d LOGOUT\r\n");
     assert_eq!(
@@ -577,3 +590,5 @@ fn a_refused_login_is_announced_to_the_driver_before_its_reply() {
     let (_, actions) = h.exchange(&format!("a LOGIN \"{USER}\" \"{PASSWORD}\"\r\n"));
     assert!(!actions.contains(&Action::LoginRefused), "{actions:?}");
 }
+
+mod mailbox;

@@ -25,6 +25,7 @@ fn open_from(config: SmtpConfig, tls: bool, peer: &str) -> Harness {
         tls,
         messages.clone(),
         transcript.clone(),
+        crate::imap::Mailstore::new(),
     );
     session.start();
     Harness {

@@ -1,0 +1,258 @@
+//! FETCH and STORE: the message data items of RFC 3501 §6.4.5 (FLAGS, UID, INTERNALDATE,
+//! RFC822.SIZE, ENVELOPE, BODY, BODYSTRUCTURE, BODY[section]<partial> with and without PEEK,
+//! RFC822, RFC822.HEADER, RFC822.TEXT) built as imap-types values and written by
+//! imap-codec, and flag changes with their untagged FETCH answers.
+
+use std::num::NonZeroU32;
+
+use imap_codec::ResponseCodec;
+use imap_codec::encode::Encoder as _;
+use imap_codec::imap_types::core::{Literal, NString, Vec1};
+use imap_codec::imap_types::datetime::DateTime;
+use imap_codec::imap_types::fetch::{
+    MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName,
+};
+use imap_codec::imap_types::flag::{Flag, FlagFetch, StoreResponse, StoreType};
+use imap_codec::imap_types::response::{Data, Response};
+use imap_codec::imap_types::sequence::SequenceSet;
+
+use super::super::mailstore::Message;
+use super::super::message;
+use super::ImapSession;
+
+/// Bytes as an IMAP literal, as servers send message data; NIL for data with a NUL byte,
+/// which IMAP4rev1 cannot carry.
+fn literal(bytes: Vec<u8>) -> NString<'static> {
+    Literal::try_from(bytes).map_or(NString::NIL, NString::from)
+}
+
+/// The flags of a message as FETCH shows them.
+fn flag_items(flags: &[String]) -> Vec<FlagFetch<'_>> {
+    flags
+        .iter()
+        .filter_map(|flag| Flag::try_from(flag.as_str()).ok().map(FlagFetch::Flag))
+        .collect()
+}
+
+/// One untagged FETCH response, as bytes with its CRLF.
+fn fetch_response(seq: u32, items: Vec<MessageDataItem>) -> Option<Vec<u8>> {
+    let seq = NonZeroU32::new(seq)?;
+    let items = Vec1::try_from(items).ok()?;
+    let response = Response::Data(Data::Fetch { seq, items });
+    Some(ResponseCodec::default().encode(&response).dump())
+}
+
+impl ImapSession {
+    /// The messages of the selection named by `pairs`, with their sequence numbers.
+    fn messages(&self, pairs: &[(u32, u32)]) -> Vec<(u32, Message)> {
+        let Some(selection) = &self.selection else {
+            return Vec::new();
+        };
+        let name = selection.name.clone();
+        self.store.with_account(&self.login(), |folders| {
+            let found = folders
+                .iter()
+                .find(|f| f.name == name)
+                .map(|folder| {
+                    pairs
+                        .iter()
+                        .filter_map(|&(seq, uid)| {
+                            folder
+                                .messages
+                                .iter()
+                                .find(|m| m.uid == uid)
+                                .map(|m| (seq, m.clone()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (found, false)
+        })
+    }
+
+    /// Sets `uid`'s flags in the selected folder to `flags`.
+    fn set_flags(&self, uid: u32, flags: Vec<String>) {
+        let Some(selection) = &self.selection else {
+            return;
+        };
+        let name = selection.name.clone();
+        self.store.with_account(&self.login(), |folders| {
+            if let Some(message) = folders
+                .iter_mut()
+                .find(|f| f.name == name)
+                .and_then(|f| f.messages.iter_mut().find(|m| m.uid == uid))
+            {
+                message.flags = flags;
+            }
+            ((), false)
+        });
+    }
+
+    pub(super) fn fetch(
+        &mut self,
+        set: &SequenceSet,
+        items: MacroOrMessageDataItemNames,
+        uid: bool,
+    ) -> String {
+        let pairs = match self.resolve(set, uid) {
+            Ok(pairs) => pairs,
+            Err(n) => return self.invalid_messageset("FETCH", n),
+        };
+        let macro_;
+        let mut names = match items {
+            MacroOrMessageDataItemNames::Macro(m) => {
+                macro_ = m;
+                macro_.expand()
+            }
+            MacroOrMessageDataItemNames::MessageDataItemNames(names) => names,
+        };
+        // A UID FETCH answers with the UID whether asked or not (RFC 3501 §6.4.8).
+        if uid && !names.contains(&MessageDataItemName::Uid) {
+            names.insert(0, MessageDataItemName::Uid);
+        }
+        let unsupported = names.iter().any(|name| {
+            matches!(
+                name,
+                MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. }
+            )
+        });
+        if unsupported {
+            return self.texts.invalid_arguments.replace("{name}", "FETCH");
+        }
+        let read_only = self.selection.as_ref().is_none_or(|s| s.read_only);
+        let marks_seen = names.iter().any(|name| {
+            matches!(
+                name,
+                MessageDataItemName::BodyExt { peek: false, .. }
+                    | MessageDataItemName::Rfc822
+                    | MessageDataItemName::Rfc822Text
+            )
+        });
+        for (seq, mut message) in self.messages(&pairs) {
+            let mut flags_changed = false;
+            if marks_seen && !read_only && !message.has_flag("\\Seen") {
+                message.flags.push("\\Seen".to_owned());
+                self.set_flags(message.uid, message.flags.clone());
+                flags_changed = true;
+            }
+            let raw: &[u8] = &message.raw;
+            let tree = message::parse(raw);
+            let mut items: Vec<MessageDataItem> = Vec::new();
+            // Dovecot puts FLAGS first when a fetch set \Seen and FLAGS was not asked for.
+            if flags_changed && !names.contains(&MessageDataItemName::Flags) {
+                items.push(MessageDataItem::Flags(flag_items(&message.flags)));
+            }
+            for name in &names {
+                let item = match name {
+                    MessageDataItemName::Body => MessageDataItem::Body(tree.structure(raw, false)),
+                    MessageDataItemName::BodyStructure => {
+                        MessageDataItem::BodyStructure(tree.structure(raw, true))
+                    }
+                    MessageDataItemName::BodyExt {
+                        section, partial, ..
+                    } => {
+                        let data = tree.section(raw, section.as_ref()).unwrap_or_default();
+                        let (data, origin) = match partial {
+                            Some((start, length)) => {
+                                let start = (*start as usize).min(data.len());
+                                let end =
+                                    start.saturating_add(length.get() as usize).min(data.len());
+                                (data[start..end].to_vec(), Some(start as u32))
+                            }
+                            None => (data, None),
+                        };
+                        MessageDataItem::BodyExt {
+                            section: section.clone(),
+                            origin,
+                            data: literal(data),
+                        }
+                    }
+                    MessageDataItemName::Envelope => {
+                        MessageDataItem::Envelope(message::envelope(tree.header(raw)))
+                    }
+                    MessageDataItemName::Flags => {
+                        MessageDataItem::Flags(flag_items(&message.flags))
+                    }
+                    MessageDataItemName::InternalDate => {
+                        MessageDataItem::InternalDate(DateTime::unvalidated(message.internal_date))
+                    }
+                    MessageDataItemName::Rfc822 => MessageDataItem::Rfc822(literal(raw.to_vec())),
+                    MessageDataItemName::Rfc822Header => {
+                        MessageDataItem::Rfc822Header(literal(tree.header(raw).to_vec()))
+                    }
+                    MessageDataItemName::Rfc822Text => {
+                        MessageDataItem::Rfc822Text(literal(tree.body(raw).to_vec()))
+                    }
+                    MessageDataItemName::Rfc822Size => {
+                        MessageDataItem::Rfc822Size(u32::try_from(raw.len()).unwrap_or(u32::MAX))
+                    }
+                    MessageDataItemName::Uid => match NonZeroU32::new(message.uid) {
+                        Some(uid) => MessageDataItem::Uid(uid),
+                        None => continue,
+                    },
+                    _ => continue,
+                };
+                items.push(item);
+            }
+            if let Some(bytes) = fetch_response(seq, items) {
+                self.actions.push_back(crate::session::Action::Send(bytes));
+            }
+        }
+        self.texts.completed("FETCH", None)
+    }
+
+    pub(super) fn store(
+        &mut self,
+        set: &SequenceSet,
+        kind: &StoreType,
+        response: &StoreResponse,
+        flags: &[Flag],
+        uid: bool,
+    ) -> String {
+        let pairs = match self.resolve(set, uid) {
+            Ok(pairs) => pairs,
+            Err(n) => return self.invalid_messageset("STORE", n),
+        };
+        if self.selection.as_ref().is_none_or(|s| s.read_only)
+            && let Some(text) = self.texts.read_only_store
+        {
+            return text.to_owned();
+        }
+        let given: Vec<String> = flags.iter().map(ToString::to_string).collect();
+        let read_only = self.selection.as_ref().is_none_or(|s| s.read_only);
+        for (seq, message) in self.messages(&pairs) {
+            let mut new = match kind {
+                StoreType::Replace => given.clone(),
+                StoreType::Add => {
+                    let mut new = message.flags.clone();
+                    for flag in &given {
+                        if !new.iter().any(|f| f.eq_ignore_ascii_case(flag)) {
+                            new.push(flag.clone());
+                        }
+                    }
+                    new
+                }
+                StoreType::Remove => message
+                    .flags
+                    .iter()
+                    .filter(|f| !given.iter().any(|g| g.eq_ignore_ascii_case(f)))
+                    .cloned()
+                    .collect(),
+            };
+            new.dedup();
+            if !read_only {
+                self.set_flags(message.uid, new.clone());
+            }
+            if *response == StoreResponse::Answer {
+                let mut items = vec![MessageDataItem::Flags(flag_items(&new))];
+                if uid && let Some(uid) = NonZeroU32::new(message.uid) {
+                    items.push(MessageDataItem::Uid(uid));
+                }
+                if let Some(bytes) = fetch_response(seq, items) {
+                    self.actions.push_back(crate::session::Action::Send(bytes));
+                }
+            }
+        }
+        self.texts.completed("STORE", None)
+    }
+}

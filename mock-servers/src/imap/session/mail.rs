@@ -1,0 +1,781 @@
+//! The commands after login: folders (SELECT, EXAMINE, CREATE, DELETE, RENAME, SUBSCRIBE,
+//! LIST, LSUB, XLIST, STATUS, APPEND, NAMESPACE), the selected state (CHECK, CLOSE, UNSELECT,
+//! EXPUNGE, COPY, MOVE; SEARCH, FETCH and STORE are in `search` and `fetch`), IDLE and
+//! ENABLE, all on the account's folders in the shared [`Mailstore`].
+//!
+//! A command an extension brings (MOVE, UNSELECT, IDLE, NAMESPACE, ENABLE, XLIST, UID
+//! EXPUNGE) works only when the personality advertises the extension; otherwise it is
+//! refused as the real server refuses a command it does not know.
+
+use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
+use imap_codec::imap_types::flag::Flag;
+use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
+use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
+use imap_codec::imap_types::status::StatusDataItemName;
+
+use super::super::mailstore::{Folder, UID_VALIDITY};
+use super::{ImapSession, Selection, State, quote, wildcard_match};
+
+/// Which listing command.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    List,
+    Lsub,
+    Xlist,
+}
+
+/// The name a client gave a folder: INBOX in any case is `INBOX`.
+pub(super) fn mailbox_name(mailbox: &Mailbox) -> String {
+    match mailbox {
+        Mailbox::Inbox => "INBOX".to_owned(),
+        Mailbox::Other(other) => String::from_utf8_lossy(other.as_ref()).into_owned(),
+    }
+}
+
+fn list_pattern(pattern: &ListMailbox) -> String {
+    match pattern {
+        ListMailbox::Token(token) => String::from_utf8_lossy(token.as_ref()).into_owned(),
+        ListMailbox::String(string) => String::from_utf8_lossy(string.as_ref()).into_owned(),
+    }
+}
+
+/// `1:3,5` for a list of UIDs, as COPYUID and APPENDUID write them.
+fn uid_set(uids: &[u32]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let start = uids[i];
+        let mut end = start;
+        while i + 1 < uids.len() && uids[i + 1] == end + 1 {
+            i += 1;
+            end = uids[i];
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}:{end}")
+        });
+        i += 1;
+    }
+    out.join(",")
+}
+
+/// Whether `n` is in `set`, with `*` standing for `largest`.
+pub(super) fn in_set(set: &SequenceSet, n: u32, largest: u32) -> bool {
+    let value = |v: &SeqOrUid| match v {
+        SeqOrUid::Value(v) => v.get(),
+        SeqOrUid::Asterisk => largest,
+    };
+    set.0.as_ref().iter().any(|sequence| match sequence {
+        Sequence::Single(v) => value(v) == n,
+        Sequence::Range(a, b) => {
+            let (a, b) = (value(a), value(b));
+            (a.min(b)..=a.max(b)).contains(&n)
+        }
+    })
+}
+
+impl ImapSession {
+    /// A command of the authenticated or selected state.
+    pub(super) fn mail_command(&mut self, tag: &str, body: CommandBody, xlist: bool) {
+        let name = body.name();
+        let selected = self.selection.is_some();
+        // Commands an extension brings, refused like unknown ones without it.
+        let extension = match &body {
+            CommandBody::Move { .. } => Some("MOVE"),
+            CommandBody::Unselect => Some("UNSELECT"),
+            CommandBody::Idle => Some("IDLE"),
+            CommandBody::Namespace => Some("NAMESPACE"),
+            CommandBody::Enable { .. } => Some("ENABLE"),
+            CommandBody::ExpungeUid { .. } => Some("UIDPLUS"),
+            CommandBody::List { .. } if xlist => Some("XLIST"),
+            _ => None,
+        };
+        if extension.is_some_and(|capability| !self.advertises(capability)) {
+            let shown = if xlist { "XLIST" } else { name };
+            return self.tagged(tag, self.texts.unknown_command.replace("{name}", shown));
+        }
+        let needs_selection = matches!(
+            body,
+            CommandBody::Check
+                | CommandBody::Close
+                | CommandBody::Unselect
+                | CommandBody::Expunge
+                | CommandBody::ExpungeUid { .. }
+                | CommandBody::Search { .. }
+                | CommandBody::Fetch { .. }
+                | CommandBody::Store { .. }
+                | CommandBody::Copy { .. }
+                | CommandBody::Move { .. }
+        );
+        if needs_selection && !selected {
+            return self.tagged(tag, self.texts.not_selected.replace("{name}", name));
+        }
+        // Expunges are not announced during FETCH, STORE and SEARCH (RFC 3501 §7.4.1).
+        let mut announce_expunges = true;
+        let reply = match body {
+            CommandBody::Select { mailbox } => self.select(&mailbox_name(&mailbox), false),
+            CommandBody::Examine { mailbox } => self.select(&mailbox_name(&mailbox), true),
+            CommandBody::Create { mailbox } => self.create(&mailbox_name(&mailbox)),
+            CommandBody::Delete { mailbox } => self.delete(&mailbox_name(&mailbox)),
+            CommandBody::Rename { from, to } => {
+                self.rename(&mailbox_name(&from), &mailbox_name(&to))
+            }
+            CommandBody::Subscribe { mailbox } => self.subscribe(&mailbox_name(&mailbox), true),
+            CommandBody::Unsubscribe { mailbox } => self.subscribe(&mailbox_name(&mailbox), false),
+            CommandBody::List {
+                reference,
+                mailbox_wildcard,
+            } => {
+                let listing = if xlist { Listing::Xlist } else { Listing::List };
+                self.list(
+                    &mailbox_name(&reference),
+                    &list_pattern(&mailbox_wildcard),
+                    listing,
+                )
+            }
+            CommandBody::Lsub {
+                reference,
+                mailbox_wildcard,
+            } => self.list(
+                &mailbox_name(&reference),
+                &list_pattern(&mailbox_wildcard),
+                Listing::Lsub,
+            ),
+            CommandBody::Status {
+                mailbox,
+                item_names,
+            } => self.status(&mailbox_name(&mailbox), &item_names),
+            CommandBody::Append {
+                mailbox,
+                flags,
+                date,
+                message,
+            } => self.append(
+                &mailbox_name(&mailbox),
+                &flags,
+                date.map(|d| *d.as_ref()),
+                match &message {
+                    LiteralOrLiteral8::Literal(literal) => literal.as_ref(),
+                    LiteralOrLiteral8::Literal8(literal) => literal.data.as_ref(),
+                },
+            ),
+            CommandBody::Namespace => {
+                self.send_line(self.texts.namespace);
+                self.texts.completed("NAMESPACE", None)
+            }
+            CommandBody::Enable { capabilities } => {
+                // Only what the mock implements is enabled: UTF8=ACCEPT (names are bytes
+                // to the store either way). CONDSTORE and QRESYNC are not modelled.
+                let enabled: Vec<String> = capabilities
+                    .as_ref()
+                    .iter()
+                    .map(ToString::to_string)
+                    .filter(|c| c.eq_ignore_ascii_case("UTF8=ACCEPT") && self.advertises(c))
+                    .collect();
+                let mut line = "* ENABLED".to_owned();
+                for capability in enabled {
+                    line.push(' ');
+                    line.push_str(&capability);
+                }
+                self.send_line(line);
+                self.texts.completed("ENABLE", None)
+            }
+            CommandBody::Idle => {
+                self.send_line(self.texts.idle_continuation);
+                self.state = State::Idling {
+                    tag: tag.to_owned(),
+                };
+                self.sync(true);
+                return;
+            }
+            CommandBody::Check => self.texts.completed("CHECK", None),
+            CommandBody::Close => {
+                self.expunge(None, false);
+                self.unselect();
+                self.texts.completed("CLOSE", None)
+            }
+            CommandBody::Unselect => {
+                self.unselect();
+                self.texts.completed("UNSELECT", None)
+            }
+            CommandBody::Expunge => {
+                self.expunge(None, true);
+                self.texts.completed("EXPUNGE", None)
+            }
+            CommandBody::ExpungeUid { sequence_set } => {
+                self.expunge(Some(&sequence_set), true);
+                self.texts.completed("EXPUNGE", None)
+            }
+            CommandBody::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(&sequence_set, uid, &mailbox_name(&mailbox), false),
+            CommandBody::Move {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(&sequence_set, uid, &mailbox_name(&mailbox), true),
+            CommandBody::Search { criteria, uid, .. } => {
+                announce_expunges = false;
+                self.search(criteria.as_ref(), uid)
+            }
+            CommandBody::Fetch {
+                sequence_set,
+                macro_or_item_names,
+                uid,
+            } => {
+                announce_expunges = false;
+                self.fetch(&sequence_set, macro_or_item_names, uid)
+            }
+            CommandBody::Store {
+                sequence_set,
+                kind,
+                response,
+                flags,
+                uid,
+            } => {
+                announce_expunges = false;
+                self.store(&sequence_set, &kind, &response, &flags, uid)
+            }
+            _ => self.texts.unknown_command.replace("{name}", name),
+        };
+        if self.selection.is_some() {
+            self.sync(announce_expunges);
+        }
+        self.tagged(tag, reply);
+    }
+
+    /// The user's login; every caller runs after login.
+    pub(super) fn login(&self) -> String {
+        self.user.clone().unwrap_or_default()
+    }
+
+    /// Tells the client what changed in the selected folder since it last heard: messages
+    /// gone (`EXPUNGE`, when `expunges` is allowed at this point) and new ones (`EXISTS`).
+    pub(super) fn sync(&mut self, expunges: bool) {
+        let Some(selection) = &self.selection else {
+            return;
+        };
+        let name = selection.name.clone();
+        let current: Option<Vec<u32>> = self.store.with_account(&self.login(), |folders| {
+            let uids = folders
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| f.messages.iter().map(|m| m.uid).collect());
+            (uids, false)
+        });
+        let Some(current) = current else {
+            return;
+        };
+        let mut lines = Vec::new();
+        let selection = self.selection.as_mut().expect("checked above");
+        if expunges {
+            for index in (0..selection.uids.len()).rev() {
+                if current.binary_search(&selection.uids[index]).is_err() {
+                    selection.uids.remove(index);
+                    lines.push(format!("* {} EXPUNGE", index + 1));
+                }
+            }
+        }
+        let last = selection.uids.last().copied().unwrap_or(0);
+        let new: Vec<u32> = current.into_iter().filter(|&uid| uid > last).collect();
+        if !new.is_empty() {
+            selection.uids.extend(new);
+            lines.push(format!("* {} EXISTS", selection.uids.len()));
+        }
+        for line in lines {
+            self.send_line(line);
+        }
+    }
+
+    /// A line inside IDLE: `DONE` ends it.
+    pub(super) fn idle_line(&mut self, line: &[u8]) {
+        let State::Idling { tag } = &self.state else {
+            return;
+        };
+        let tag = tag.clone();
+        self.state = if self.selection.is_some() {
+            State::Selected
+        } else {
+            State::Authenticated
+        };
+        if line.trim_ascii().eq_ignore_ascii_case(b"DONE") {
+            self.tagged(&tag, self.texts.completed("IDLE", None));
+        } else {
+            // Dovecot's answer (src/imap/cmd-idle.c).
+            self.tagged(&tag, "BAD Expected DONE.");
+        }
+    }
+
+    fn unselect(&mut self) {
+        self.selection = None;
+        self.state = State::Authenticated;
+    }
+
+    fn select(&mut self, name: &str, read_only: bool) -> String {
+        if self.selection.take().is_some()
+            && let Some(line) = self.texts.select_closed
+        {
+            self.send_line(line);
+        }
+        self.state = State::Authenticated;
+        let found = self.store.with_account(&self.login(), |folders| {
+            let found = folders.iter().find(|f| f.name == name).map(|f| {
+                let uids: Vec<u32> = f.messages.iter().map(|m| m.uid).collect();
+                let first_unseen = f
+                    .messages
+                    .iter()
+                    .position(|m| !m.has_flag("\\Seen"))
+                    .map(|i| i + 1);
+                (uids, first_unseen, f.uid_next)
+            });
+            (found, false)
+        });
+        let Some((uids, first_unseen, uid_next)) = found else {
+            return self.texts.no_such_mailbox.replace("{mailbox}", name);
+        };
+        for line in self.texts.select_lines {
+            let line = if read_only && line.starts_with("* OK [PERMANENTFLAGS") {
+                self.texts.examine_permanent_flags
+            } else {
+                line
+            };
+            if line.contains("{unseen}") && first_unseen.is_none() {
+                continue;
+            }
+            let line = line
+                .replace("{exists}", &uids.len().to_string())
+                .replace("{recent}", "0")
+                .replace("{unseen}", &first_unseen.unwrap_or(0).to_string())
+                .replace("{uidvalidity}", &UID_VALIDITY.to_string())
+                .replace("{uidnext}", &uid_next.to_string());
+            self.send_line(line);
+        }
+        self.selection = Some(Selection {
+            name: name.to_owned(),
+            read_only,
+            uids,
+        });
+        self.state = State::Selected;
+        let reply = if read_only {
+            self.texts.examine_ok
+        } else {
+            self.texts.select_ok
+        };
+        reply.replace("{mailbox}", name)
+    }
+
+    /// Whether `name` may be created here: inside the personal namespace (Courier's
+    /// `INBOX.`).
+    fn valid_new_name(&self, name: &str) -> bool {
+        let prefix = self.texts.personal_prefix;
+        !name.is_empty() && name != "INBOX" && (prefix.is_empty() || name.starts_with(prefix))
+    }
+
+    fn create(&mut self, name: &str) -> String {
+        // A trailing delimiter asks for a folder meant to hold others: the same folder here.
+        let name = name.trim_end_matches(self.texts.delimiter);
+        if !self.valid_new_name(name) {
+            return self.texts.invalid_name.to_owned();
+        }
+        let created = self.store.with_account(&self.login(), |folders| {
+            if folders.iter().any(|f| f.name == name) {
+                return (false, false);
+            }
+            folders.push(Folder::new(name.to_owned(), None));
+            (true, false)
+        });
+        if created {
+            self.texts.completed("CREATE", None)
+        } else {
+            self.texts.already_exists.replace("{mailbox}", name)
+        }
+    }
+
+    fn delete(&mut self, name: &str) -> String {
+        if name == "INBOX" {
+            // No real server's text was captured for this; RFC 3501 only says it is an error.
+            return "NO [CANNOT] INBOX can't be deleted.".to_owned();
+        }
+        let deleted = self.store.with_account(&self.login(), |folders| {
+            let before = folders.len();
+            folders.retain(|f| f.name != name);
+            (folders.len() < before, true)
+        });
+        if !deleted {
+            return self.texts.delete_missing.replace("{mailbox}", name);
+        }
+        if self.selection.as_ref().is_some_and(|s| s.name == name) {
+            self.unselect();
+        }
+        self.texts.completed("DELETE", None)
+    }
+
+    fn rename(&mut self, from: &str, to: &str) -> String {
+        if from == "INBOX" {
+            // Not modelled: RFC 3501's move of INBOX's messages into a new folder.
+            return "NO [CANNOT] Renaming INBOX isn't supported.".to_owned();
+        }
+        if !self.valid_new_name(to) {
+            return self.texts.invalid_name.to_owned();
+        }
+        let delimiter = self.texts.delimiter;
+        let child_prefix = format!("{from}{delimiter}");
+        let outcome = self.store.with_account(&self.login(), |folders| {
+            if !folders.iter().any(|f| f.name == from) {
+                return (Err(false), false);
+            }
+            if folders.iter().any(|f| f.name == to) {
+                return (Err(true), false);
+            }
+            for folder in folders.iter_mut() {
+                if folder.name == from {
+                    folder.name = to.to_owned();
+                } else if let Some(rest) = folder.name.strip_prefix(&child_prefix) {
+                    folder.name = format!("{to}{delimiter}{rest}");
+                }
+            }
+            (Ok(()), false)
+        });
+        match outcome {
+            Ok(()) => self.texts.completed("RENAME", None),
+            Err(true) => self.texts.already_exists.replace("{mailbox}", to),
+            Err(false) => self.texts.delete_missing.replace("{mailbox}", from),
+        }
+    }
+
+    fn subscribe(&mut self, name: &str, subscribed: bool) -> String {
+        self.store.with_account(&self.login(), |folders| {
+            if let Some(folder) = folders.iter_mut().find(|f| f.name == name) {
+                folder.subscribed = subscribed;
+            }
+            ((), false)
+        });
+        self.texts.completed(
+            if subscribed {
+                "SUBSCRIBE"
+            } else {
+                "UNSUBSCRIBE"
+            },
+            None,
+        )
+    }
+
+    fn list(&mut self, reference: &str, pattern: &str, listing: Listing) -> String {
+        let delimiter = self.texts.delimiter;
+        let response = match listing {
+            Listing::List => "LIST",
+            Listing::Lsub => "LSUB",
+            Listing::Xlist => "XLIST",
+        };
+        let done = self.texts.completed(
+            if listing == Listing::Lsub {
+                "LSUB"
+            } else {
+                "LIST"
+            },
+            None,
+        );
+        if pattern.is_empty() && listing != Listing::Lsub {
+            // RFC 3501: an empty pattern asks for the hierarchy delimiter.
+            self.send_line(format!("* {response} (\\Noselect) \"{delimiter}\" \"\""));
+            return done;
+        }
+        let folders: Vec<(String, Option<&'static str>, bool)> =
+            self.store.with_account(&self.login(), |folders| {
+                let list = folders
+                    .iter()
+                    .map(|f| (f.name.clone(), f.special_use, f.subscribed))
+                    .collect();
+                (list, false)
+            });
+        // Every folder, and the parents its name implies that are not folders themselves
+        // (Gmail's `[Gmail]`), which LIST shows as \Noselect.
+        let mut entries: Vec<(String, Option<&'static str>, bool, bool)> = Vec::new();
+        for (name, special, subscribed) in &folders {
+            let mut parent = String::new();
+            let parts: Vec<&str> = name.split(delimiter).collect();
+            for part in &parts[..parts.len() - 1] {
+                if !parent.is_empty() {
+                    parent.push(delimiter);
+                }
+                parent.push_str(part);
+                if !folders.iter().any(|(n, _, _)| *n == parent)
+                    && !entries.iter().any(|(n, ..)| *n == parent)
+                {
+                    entries.push((parent.clone(), None, false, true));
+                }
+            }
+            entries.push((name.clone(), *special, *subscribed, false));
+        }
+        let children = self.advertises("CHILDREN") || self.advertises("LIST-EXTENDED");
+        let full_pattern = format!("{reference}{pattern}");
+        for (name, special, subscribed, implied) in &entries {
+            if listing == Listing::Lsub && (!subscribed || *implied) {
+                continue;
+            }
+            if !wildcard_match(&full_pattern, name, delimiter) {
+                continue;
+            }
+            let mut attributes: Vec<&str> = Vec::new();
+            if *implied {
+                attributes.push("\\Noselect");
+            }
+            if children {
+                let prefix = format!("{name}{delimiter}");
+                let has_children = entries.iter().any(|(n, ..)| n.starts_with(&prefix));
+                attributes.push(if has_children {
+                    "\\HasChildren"
+                } else {
+                    "\\HasNoChildren"
+                });
+            }
+            if let Some(special) = special {
+                attributes.push(special);
+            }
+            // Gmail's XLIST names INBOX `Inbox` and marks it \Inbox.
+            let shown = if listing == Listing::Xlist && name == "INBOX" {
+                attributes.push("\\Inbox");
+                "Inbox".to_owned()
+            } else {
+                name.clone()
+            };
+            self.send_line(format!(
+                "* {response} ({}) \"{delimiter}\" {}",
+                attributes.join(" "),
+                quote(&shown)
+            ));
+        }
+        done
+    }
+
+    fn status(&mut self, name: &str, items: &[StatusDataItemName]) -> String {
+        let found = self.store.with_account(&self.login(), |folders| {
+            let found = folders.iter().find(|f| f.name == name).map(|f| {
+                let deleted = f
+                    .messages
+                    .iter()
+                    .filter(|m| m.has_flag("\\Deleted"))
+                    .count();
+                (f.messages.len(), f.unseen(), f.uid_next, deleted)
+            });
+            (found, false)
+        });
+        let Some((messages, unseen, uid_next, deleted)) = found else {
+            return self.texts.no_such_mailbox.replace("{mailbox}", name);
+        };
+        let mut values = Vec::new();
+        for item in items {
+            let value = match item {
+                StatusDataItemName::Messages => format!("MESSAGES {messages}"),
+                StatusDataItemName::Recent => "RECENT 0".to_owned(),
+                StatusDataItemName::UidNext => format!("UIDNEXT {uid_next}"),
+                StatusDataItemName::UidValidity => format!("UIDVALIDITY {UID_VALIDITY}"),
+                StatusDataItemName::Unseen => format!("UNSEEN {unseen}"),
+                StatusDataItemName::Deleted => format!("DELETED {deleted}"),
+                // SIZE, DELETED-STORAGE and HIGHESTMODSEQ are not modelled.
+                _ => continue,
+            };
+            values.push(value);
+        }
+        self.send_line(format!("* STATUS {} ({})", quote(name), values.join(" ")));
+        self.texts.completed("STATUS", None)
+    }
+
+    fn append(
+        &mut self,
+        name: &str,
+        flags: &[Flag],
+        date: Option<chrono::DateTime<chrono::FixedOffset>>,
+        message: &[u8],
+    ) -> String {
+        let flags: Vec<String> = flags.iter().map(ToString::to_string).collect();
+        let date = date.unwrap_or_else(|| chrono::Utc::now().fixed_offset());
+        let uid = self.store.with_account(&self.login(), |folders| {
+            match folders.iter_mut().find(|f| f.name == name) {
+                Some(folder) => (Some(folder.add(message.into(), flags, date)), true),
+                None => (None, false),
+            }
+        });
+        let Some(uid) = uid else {
+            return self.texts.trycreate.replace("{mailbox}", name);
+        };
+        let code = self
+            .advertises("UIDPLUS")
+            .then(|| format!("APPENDUID {UID_VALIDITY} {uid}"));
+        self.texts.completed("APPEND", code.as_deref())
+    }
+
+    /// The (sequence number, UID) pairs `set` names in the selection, in order; `Err` with
+    /// the first sequence number past the last message.
+    pub(super) fn resolve(&self, set: &SequenceSet, uid: bool) -> Result<Vec<(u32, u32)>, u32> {
+        let uids = self
+            .selection
+            .as_ref()
+            .map(|s| s.uids.as_slice())
+            .unwrap_or_default();
+        if uid {
+            let largest = uids.last().copied().unwrap_or(0);
+            return Ok(uids
+                .iter()
+                .enumerate()
+                .filter(|&(_, &u)| in_set(set, u, largest))
+                .map(|(i, &u)| (i as u32 + 1, u))
+                .collect());
+        }
+        let largest = uids.len() as u32;
+        for sequence in set.0.as_ref() {
+            let values: &[SeqOrUid] = match sequence {
+                Sequence::Single(v) => std::slice::from_ref(v),
+                Sequence::Range(a, b) => &[*a, *b],
+            };
+            for value in values {
+                match value {
+                    SeqOrUid::Value(n) if n.get() > largest => return Err(n.get()),
+                    SeqOrUid::Asterisk if largest == 0 => return Err(0),
+                    _ => {}
+                }
+            }
+        }
+        Ok(uids
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| in_set(set, *i as u32 + 1, largest))
+            .map(|(i, &u)| (i as u32 + 1, u))
+            .collect())
+    }
+
+    /// The reply to a sequence number past the last message, for `command`.
+    pub(super) fn invalid_messageset(&mut self, command: &str, n: u32) -> String {
+        let text = self
+            .texts
+            .invalid_messageset
+            .replace("{name}", command)
+            .replace("{n}", &n.to_string());
+        if text.starts_with("* ") {
+            self.send_line(text);
+            return self.texts.completed(command, None);
+        }
+        text
+    }
+
+    /// Removes the selection's `\Deleted` messages (of `only`, UID EXPUNGE) from the store;
+    /// `sync` then announces them. Nothing happens in a folder opened read-only.
+    fn expunge(&mut self, only: Option<&SequenceSet>, announce: bool) {
+        let Some(selection) = &self.selection else {
+            return;
+        };
+        if selection.read_only {
+            return;
+        }
+        let name = selection.name.clone();
+        let removed: Vec<u32> = self.store.with_account(&self.login(), |folders| {
+            let Some(folder) = folders.iter_mut().find(|f| f.name == name) else {
+                return (Vec::new(), false);
+            };
+            let largest = folder.uid_next.saturating_sub(1);
+            let mut removed = Vec::new();
+            folder.messages.retain(|m| {
+                let gone =
+                    m.has_flag("\\Deleted") && only.is_none_or(|set| in_set(set, m.uid, largest));
+                if gone {
+                    removed.push(m.uid);
+                }
+                !gone
+            });
+            let changed = !removed.is_empty();
+            (removed, changed)
+        });
+        if !announce && let Some(selection) = &mut self.selection {
+            // CLOSE: the client is told nothing; the selection is dropped anyway.
+            selection.uids.retain(|uid| !removed.contains(uid));
+        }
+    }
+
+    fn copy(&mut self, set: &SequenceSet, uid: bool, destination: &str, is_move: bool) -> String {
+        let command = if is_move { "MOVE" } else { "COPY" };
+        let pairs = match self.resolve(set, uid) {
+            Ok(pairs) => pairs,
+            Err(n) => return self.invalid_messageset(command, n),
+        };
+        let source = self
+            .selection
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        let wanted: Vec<u32> = pairs.iter().map(|&(_, uid)| uid).collect();
+        let copied = self.store.with_account(&self.login(), |folders| {
+            if !folders.iter().any(|f| f.name == destination) {
+                return (None, false);
+            }
+            let messages: Vec<_> = folders
+                .iter()
+                .find(|f| f.name == source)
+                .map(|f| {
+                    f.messages
+                        .iter()
+                        .filter(|m| wanted.contains(&m.uid))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            let target = folders
+                .iter_mut()
+                .find(|f| f.name == destination)
+                .expect("checked above");
+            let mut pairs = Vec::new();
+            for message in &messages {
+                let new_uid = target.add(
+                    message.raw.clone(),
+                    message.flags.clone(),
+                    message.internal_date,
+                );
+                pairs.push((message.uid, new_uid));
+            }
+            if is_move && let Some(folder) = folders.iter_mut().find(|f| f.name == source) {
+                folder.messages.retain(|m| !wanted.contains(&m.uid));
+            }
+            (Some(pairs), true)
+        });
+        let Some(pairs) = copied else {
+            return self.texts.trycreate.replace("{mailbox}", destination);
+        };
+        let code = (self.advertises("UIDPLUS") && !pairs.is_empty()).then(|| {
+            let from: Vec<u32> = pairs.iter().map(|p| p.0).collect();
+            let to: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+            format!("COPYUID {UID_VALIDITY} {} {}", uid_set(&from), uid_set(&to))
+        });
+        if is_move {
+            if let Some(code) = code {
+                // RFC 6851 §4.3: the COPYUID of a MOVE comes untagged, before the expunges.
+                self.send_line(format!("* OK [{code}] Moved UIDs."));
+            }
+            return self.texts.completed("MOVE", None);
+        }
+        self.texts.completed("COPY", code.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_are_compact() {
+        assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(uid_set(&[4]), "4");
+        assert_eq!(uid_set(&[]), "");
+    }
+
+    #[test]
+    fn sets_with_asterisk_and_reversed_ranges() {
+        let set = SequenceSet::try_from("5:*").unwrap();
+        assert!(in_set(&set, 3, 3), "5:* includes the largest even below 5");
+        assert!(!in_set(&set, 2, 3));
+        let set = SequenceSet::try_from("4:2,9").unwrap();
+        assert!(in_set(&set, 3, 10) && in_set(&set, 9, 10) && !in_set(&set, 5, 10));
+    }
+}
