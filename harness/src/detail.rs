@@ -59,7 +59,7 @@ details! {
     MissingCapability = "missing-capability": "The IMAP server does not announce IMAP4rev1.",
     CourierImap = "courier-imap": "The server is Courier-IMAP, which is not supported.",
     // TLS.
-    TlsRequired = "tls-required": "The server offers no encryption (no implicit TLS, no STARTTLS).",
+    TlsRequired = "tls-required": "The server offers no encryption (no implicit TLS, no STARTTLS, or an IMAP `* PREAUTH` greeting in the clear).",
     StarttlsRefused = "starttls-refused": "The server advertises STARTTLS and refuses it.",
     TlsVersion = "tls-version": "No TLS version in common.",
     TlsHandshakeFailed = "tls-handshake-failed": "The TLS handshake failed for another reason.",

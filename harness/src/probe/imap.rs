@@ -69,6 +69,8 @@ pub(crate) struct Refusal {
 pub(crate) struct Imap<T: Stream> {
     client: Client<T>,
     tags: u32,
+    /// The greeting was `* PREAUTH`: the session is logged in already.
+    preauthenticated: bool,
 }
 
 /// The text after a status response's tag (or `*`) and status, as the server sent it, so a
@@ -168,7 +170,14 @@ impl<T: Stream> Imap<T> {
         Imap {
             client: Client::new(stream),
             tags: 0,
+            preauthenticated: false,
         }
+    }
+
+    /// Whether the greeting was `* PREAUTH` (RFC 3501 §7.1.4): the server logged the
+    /// connection in without a LOGIN.
+    pub(crate) fn preauthenticated(&self) -> bool {
+        self.preauthenticated
     }
 
     /// The stream underneath, for STARTTLS.
@@ -245,7 +254,10 @@ impl<T: Stream> Imap<T> {
             )))
         };
         match untagged_status(response.parsed(), response.borrow_owner()) {
-            Some((Status::Ok | Status::PreAuth, text)) => Ok(text),
+            Some((status @ (Status::Ok | Status::PreAuth), text)) => {
+                self.preauthenticated = matches!(status, Status::PreAuth);
+                Ok(text)
+            }
             Some((Status::Bye, text)) => Err(connect_failure(
                 ErrorClass::ImapValidationError,
                 Detail::ServerRefused,

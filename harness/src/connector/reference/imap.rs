@@ -103,6 +103,15 @@ async fn connect_steps(
             *progress = Progress::Greeting;
             let mut imap = Imap::new(Bounded::new(tcp, settings.limits));
             greeting(&mut imap).await?;
+            // Logged in before TLS could start: STARTTLS is no longer possible, and going on
+            // would sync in the clear (RFC 9051 §7.1.4; Thunderbird's CVE-2020-12398). As a
+            // stripped STARTTLS is read.
+            if imap.preauthenticated() {
+                return Err(connect_failure(
+                    ErrorClass::ImapValidationError,
+                    Detail::TlsRequired,
+                ));
+            }
             *progress = Progress::Capabilities;
             let caps = imap.capabilities().await?;
             check_capabilities(&caps)?;
@@ -178,10 +187,13 @@ fn login_failure(class: ErrorClass, detail: Detail) -> Outcome {
     Outcome::failed(class, Step::ImapLogin, detail)
 }
 
-/// Logs in on a connected client.
+/// Logs in on a connected client, unless the server's `* PREAUTH` greeting (over TLS) did:
+/// the server vouches for the connection, and a LOGIN would be refused in that state.
 async fn login(mut imap: ImapSession, settings: &Settings) -> Result<ImapSession, Outcome> {
-    imap.login(settings.login(), settings.password.expose())
-        .await?;
+    if !imap.preauthenticated() {
+        imap.login(settings.login(), settings.password.expose())
+            .await?;
+    }
     Ok(imap)
 }
 

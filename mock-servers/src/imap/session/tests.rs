@@ -555,7 +555,28 @@ fn a_greeting_s_status_is_the_session_s_state_and_a_login_can_end_in_bye() {
     };
     let mut h = open(preauth, true, SessionCounts::default());
     h.say("");
-    assert!(h.say("a SELECT INBOX\r\n").contains("a OK"));
+    assert!(
+        h.say("a SELECT INBOX\r\n").contains("* 3 EXISTS"),
+        "the first user's INBOX"
+    );
+    // Authenticated: STARTTLS and LOGIN belong to the state before (RFC 3501 §6.2) and are
+    // refused, as unknown commands, without starting TLS.
+    let preauth_cleartext = ImapConfig {
+        greeting: ImapGreeting::Custom("* PREAUTH IMAP ready for alice".into()),
+        ..starttls_config()
+    };
+    let mut h = open(preauth_cleartext, false, SessionCounts::default());
+    h.say("");
+    let (written, actions) = h.exchange("b STARTTLS\r\n");
+    assert_eq!(
+        written,
+        "b BAD Error in IMAP command STARTTLS: Unknown command (0.001 + 0.000 secs).\r\n"
+    );
+    assert!(!actions.contains(&Action::StartTls), "{actions:?}");
+    assert!(
+        h.say(&format!("c LOGIN \"{USER}\" \"{PASSWORD}\"\r\n"))
+            .starts_with("c BAD")
+    );
     // A LOGIN answered with an untagged BYE, and the close.
     let login_bye = ImapConfig {
         login: ImapLogin::Custom("* BYE Too many invalid authentication attempts".into()),
