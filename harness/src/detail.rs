@@ -56,7 +56,7 @@ details! {
     GreetingRefused = "greeting-refused": "The SMTP server's greeting refuses service (554, 421).",
     EhloRefused = "ehlo-refused": "The SMTP server refused EHLO.",
     CapabilityRefused = "capability-refused": "The IMAP server refused CAPABILITY.",
-    MissingCapability = "missing-capability": "The IMAP server does not announce IMAP4rev1.",
+    MissingCapability = "missing-capability": "The IMAP server does not announce IMAP4rev1, or over TLS disables LOGIN without offering AUTH=PLAIN.",
     CourierImap = "courier-imap": "The server is Courier-IMAP, which is not supported.",
     // TLS.
     TlsRequired = "tls-required": "The server offers no encryption (no implicit TLS, no STARTTLS, or an IMAP `* PREAUTH` greeting in the clear).",

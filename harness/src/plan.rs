@@ -138,6 +138,8 @@ fn imap_config(scenario: &Scenario, password: &str) -> ImapConfig {
         tls_versions: imap.tls_versions,
         tls_refusal: imap.tls_refusal,
         greeting: imap.greeting.clone(),
+        capabilities: imap.capabilities.clone(),
+        auth_mechanisms: imap.auth_mechanisms.clone(),
         users: users(scenario, password),
         login: imap.login.clone(),
         max_connections_per_user: imap.max_connections_per_user,
@@ -208,7 +210,7 @@ mod tests {
     /// Each field of an IMAP configuration, and whether it differs. The destructuring names
     /// every field: a new one does not compile until it is listed here, and then the test
     /// below fails until a scenario key reaches it.
-    fn imap_fields(a: &ImapConfig, b: &ImapConfig) -> [(&'static str, bool); 13] {
+    fn imap_fields(a: &ImapConfig, b: &ImapConfig) -> [(&'static str, bool); 15] {
         let ImapConfig {
             personality,
             security,
@@ -216,6 +218,8 @@ mod tests {
             tls_versions,
             tls_refusal,
             greeting,
+            capabilities,
+            auth_mechanisms,
             users,
             login,
             max_connections_per_user,
@@ -231,6 +235,8 @@ mod tests {
             ("tls_versions", *tls_versions != b.tls_versions),
             ("tls_refusal", *tls_refusal != b.tls_refusal),
             ("greeting", *greeting != b.greeting),
+            ("capabilities", *capabilities != b.capabilities),
+            ("auth_mechanisms", *auth_mechanisms != b.auth_mechanisms),
             ("users", *users != b.users),
             ("login", *login != b.login),
             (
@@ -306,6 +312,8 @@ mod tests {
             ("tls_versions", "tls-versions = \"1.0\""),
             ("tls_refusal", "tls-refusal = \"close\""),
             ("greeting", "greeting = \"none\""),
+            ("capabilities", "capabilities = \"IMAP4rev1 IDLE\""),
+            ("auth_mechanisms", "auth-mechanisms = [\"PLAIN\"]"),
             ("users", "server-password = \"different\""),
             ("login", "login = \"wrong-credentials\""),
             ("max_connections_per_user", "max-connections-per-user = 2"),

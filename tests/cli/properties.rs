@@ -261,6 +261,11 @@ fn imap_section() -> impl Strategy<Value = ImapSection> {
                 tls_refusal: [None, Some(TlsRefusal::Alert), Some(TlsRefusal::Close)]
                     [hostile.len() % 3],
                 greeting,
+                // Varied by other drawn values, for the same reason.
+                capabilities: [None, Some("IMAP4rev1 IDLE".to_owned())][folders.len() % 2].clone(),
+                auth_mechanisms: [None, Some(vec!["PLAIN".to_owned()]), Some(Vec::new())]
+                    [max_connections_per_user.unwrap_or(0) as usize % 3]
+                    .clone(),
                 login,
                 max_connections_per_user,
                 folders,
@@ -274,6 +279,8 @@ fn imap_section() -> impl Strategy<Value = ImapSection> {
                 // A real server takes none of the mock-only keys (parse refuses them).
                 let mock = ImapSection::default();
                 section.hostile = mock.hostile;
+                section.capabilities = mock.capabilities;
+                section.auth_mechanisms = mock.auth_mechanisms;
                 section.tls_refusal = mock.tls_refusal;
                 section.personality = mock.personality;
                 section.greeting = mock.greeting;

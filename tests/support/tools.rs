@@ -164,14 +164,40 @@ pub fn tool_present(tool: &str, why: &str) -> bool {
     present
 }
 
-/// The largest resident set of the children this process waited for, in KiB: in a test
-/// binary of its own, the harness's peak memory.
-pub fn peak_rss_of_children_kib() -> i64 {
-    // SAFETY: getrusage only fills the struct it is given.
+/// Runs `command` as [`Command::output`] does, and measures that one child: its output and
+/// its peak resident set in KiB (wait4's, which counts the descendants it waited for). A
+/// measure of the whole test binary's children (`RUSAGE_CHILDREN`) would count every other
+/// test's children too.
+// The child is reaped by wait4 below, which std's wait cannot do with the resource usage.
+#[allow(clippy::zombie_processes)]
+pub fn output_with_peak_rss(command: &mut Command) -> (std::process::Output, i64) {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: wait4 fills the two values it is given, for our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(
-        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
-        0
-    );
-    usage.ru_maxrss
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+    let output = std::process::Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    };
+    (output, usage.ru_maxrss)
 }

@@ -71,6 +71,8 @@ pub(crate) struct Imap<T: Stream> {
     tags: u32,
     /// The greeting was `* PREAUTH`: the session is logged in already.
     preauthenticated: bool,
+    /// What the last CAPABILITY before login listed.
+    capabilities: Vec<String>,
 }
 
 /// The text after a status response's tag (or `*`) and status, as the server sent it, so a
@@ -131,6 +133,33 @@ fn closed() -> Outcome {
     connect_failure(ErrorClass::ImapSettingsIncorrect, Detail::ConnectionClosed)
 }
 
+/// The outcome of a LOGIN or AUTHENTICATE.
+fn login_result(result: Result<(), Failed>) -> Result<(), Failure> {
+    let failed = |outcome: Outcome| Err(Failure::from(outcome));
+    match result {
+        Ok(()) => Ok(()),
+        Err(Failed::Refused(refusal)) => {
+            let (class, detail) = classify::imap::login_refusal(&refusal.text);
+            failed(login_failure(class, detail).with_response(Some("NO".into()), refusal.text))
+        }
+        Err(Failed::Io(error)) => Err(Failure::from(io_failure(
+            &error,
+            Step::ImapLogin,
+            ErrorClass::ImapAuthenticationError,
+        ))
+        .because(error)),
+        Err(Failed::Closed | Failed::Unsendable) => failed(login_failure(
+            ErrorClass::ImapAuthenticationError,
+            Detail::ConnectionLost,
+        )),
+        // As a BYE after login is (see `connector::reference::imap`).
+        Err(Failed::Bye(text)) => failed(
+            login_failure(ErrorClass::ImapAuthenticationError, Detail::ServerBye)
+                .with_response(Some("BYE".into()), text),
+        ),
+    }
+}
+
 /// An IMAP quoted string, as async-imap quotes; a CR or LF cannot be sent in one.
 fn quoted(value: &str) -> Option<String> {
     (!value.contains(['\r', '\n']))
@@ -171,7 +200,15 @@ impl<T: Stream> Imap<T> {
             client: Client::new(stream),
             tags: 0,
             preauthenticated: false,
+            capabilities: Vec::new(),
         }
+    }
+
+    /// Whether the last CAPABILITY before login listed `capability`.
+    pub(crate) fn advertised(&self, capability: &str) -> bool {
+        self.capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(capability))
     }
 
     /// Whether the greeting was `* PREAUTH` (RFC 3501 §7.1.4): the server logged the
@@ -191,6 +228,17 @@ impl<T: Stream> Imap<T> {
     pub(crate) async fn command(
         &mut self,
         command: &str,
+        each: impl FnMut(&Response<'_>),
+    ) -> Result<(), Failed> {
+        self.exchange(command, None, each).await
+    }
+
+    /// As [`Imap::command`], answering the server's first `+` continuation with `answer`
+    /// (a SASL response); a continuation without an answer is passed to `each`.
+    async fn exchange(
+        &mut self,
+        command: &str,
+        mut answer: Option<String>,
         mut each: impl FnMut(&Response<'_>),
     ) -> Result<(), Failed> {
         self.tags += 1;
@@ -233,6 +281,15 @@ impl<T: Stream> Imap<T> {
                     status: Status::Bye,
                     ..
                 } => return Err(Failed::Bye(said(raw))),
+                Response::Continue { .. } if answer.is_some() => {
+                    let line = format!("{}\r\n", answer.take().unwrap_or_default());
+                    let stream = self.client.get_mut();
+                    let written = async {
+                        stream.write_all(line.as_bytes()).await?;
+                        stream.flush().await
+                    };
+                    written.await.map_err(Failed::Io)?;
+                }
                 parsed => each(parsed),
             }
         }
@@ -279,7 +336,10 @@ impl<T: Stream> Imap<T> {
             })
             .await;
         match result {
-            Ok(()) => Ok(caps),
+            Ok(()) => {
+                self.capabilities = caps.clone();
+                Ok(caps)
+            }
             // The server is closing the connection: as a BYE greeting is.
             Err(Failed::Bye(text)) => Err(connect_failure(
                 ErrorClass::ImapValidationError,
@@ -336,32 +396,30 @@ impl<T: Stream> Imap<T> {
                 login_failure(ErrorClass::Unauthorized, Detail::CredentialsNotSendable).into(),
             );
         };
-        let failed = |outcome: Outcome| Err(Failure::from(outcome));
-        match self
+        let result = self
             .command(&format!("LOGIN {user} {password}"), |_| {})
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(Failed::Refused(refusal)) => {
-                let (class, detail) = classify::imap::login_refusal(&refusal.text);
-                failed(login_failure(class, detail).with_response(Some("NO".into()), refusal.text))
-            }
-            Err(Failed::Io(error)) => Err(Failure::from(io_failure(
-                &error,
-                Step::ImapLogin,
-                ErrorClass::ImapAuthenticationError,
-            ))
-            .because(error)),
-            Err(Failed::Closed | Failed::Unsendable) => failed(login_failure(
-                ErrorClass::ImapAuthenticationError,
-                Detail::ConnectionLost,
-            )),
-            // As a BYE after login is (see `connector::reference::imap`).
-            Err(Failed::Bye(text)) => failed(
-                login_failure(ErrorClass::ImapAuthenticationError, Detail::ServerBye)
-                    .with_response(Some("BYE".into()), text),
-            ),
-        }
+            .await;
+        login_result(result)
+    }
+
+    /// AUTHENTICATE PLAIN (RFC 4616), for a server that disables LOGIN: the credentials
+    /// in the command when the server has SASL-IR, else after its continuation.
+    pub(crate) async fn authenticate_plain(
+        &mut self,
+        user: &str,
+        password: &str,
+    ) -> Result<(), Failure> {
+        use base64::Engine as _;
+        let payload =
+            base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+        let result = if self.advertised("SASL-IR") {
+            self.command(&format!("AUTHENTICATE PLAIN {payload}"), |_| {})
+                .await
+        } else {
+            self.exchange("AUTHENTICATE PLAIN", Some(payload), |_| {})
+                .await
+        };
+        login_result(result)
     }
 
     /// ID with our name: the server's fields, or none for `ID NIL`.

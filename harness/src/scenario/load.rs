@@ -191,6 +191,19 @@ fn check_values(scenario: &Scenario) -> Result<(), (&'static [&'static str], Str
             format!("`step-timeout-ms` is {ms}; expected 1 to {MAX_STEP_TIMEOUT_MS} (ten minutes)"),
         ));
     }
+    let lists = mailharness_mock_servers::ImapConfig {
+        personality: scenario.imap.personality,
+        capabilities: scenario.imap.capabilities.clone(),
+        auth_mechanisms: scenario.imap.auth_mechanisms.clone(),
+        ..Default::default()
+    };
+    if let Err((key, message)) = mailharness_mock_servers::imap::capability::check(&lists) {
+        let key: &'static [&'static str] = match key {
+            "capabilities" => &["imap", "capabilities"],
+            _ => &["imap", "auth-mechanisms"],
+        };
+        return Err((key, message));
+    }
     if scenario.imap.max_connections_per_user == Some(0) {
         return Err((
             &["imap", "max-connections-per-user"],

@@ -111,6 +111,12 @@ pub struct ImapSection {
     pub tls_refusal: Option<TlsRefusal>,
     #[serde(default)]
     pub greeting: ImapGreeting,
+    /// The capability list in place of the personality's (only what the mock implements).
+    #[serde(default)]
+    pub capabilities: Option<String>,
+    /// The SASL mechanisms in place of the personality's `AUTH=` list (PLAIN, LOGIN).
+    #[serde(default)]
+    pub auth_mechanisms: Option<Vec<String>>,
     #[serde(default)]
     pub login: ImapLogin,
     #[serde(default)]
@@ -319,6 +325,8 @@ impl ImapSection {
             ),
             (self.tls_refusal.is_some(), "tls-refusal"),
             (self.greeting != ImapGreeting::default(), "greeting"),
+            (self.capabilities.is_some(), "capabilities"),
+            (self.auth_mechanisms.is_some(), "auth-mechanisms"),
             (self.login != ImapLogin::default(), "login"),
             (!self.folders.is_empty(), "folders"),
             (self.allowlist.is_some(), "allowlist"),

@@ -3,6 +3,7 @@
 //! per-connection state machine (`session`), the accounts' folders and messages
 //! (`mailstore`, seeded from `seed`) and the MIME view of a message (`message`).
 
+pub mod capability;
 mod command;
 pub(crate) mod mailstore;
 mod message;
@@ -78,6 +79,15 @@ pub struct ImapConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_refusal: Option<TlsRefusal>,
     pub greeting: ImapGreeting,
+    /// Capabilities in place of the personality's, before and after login (STARTTLS,
+    /// LOGINDISABLED for a cleartext listener and the `AUTH=` list are still added before
+    /// login); only what the mock implements (see `capability`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<String>,
+    /// SASL mechanisms in place of the personality's `AUTH=` list; AUTHENTICATE accepts
+    /// exactly these.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_mechanisms: Option<Vec<String>>,
     pub users: Vec<User>,
     pub login: ImapLogin,
     /// Simultaneous authenticated sessions allowed per user and client address (Dovecot's
@@ -101,6 +111,8 @@ impl Default for ImapConfig {
             tls_versions: TlsVersions::default(),
             tls_refusal: None,
             greeting: ImapGreeting::default(),
+            capabilities: None,
+            auth_mechanisms: None,
             users: User::default_users(),
             login: ImapLogin::default(),
             max_connections_per_user: None,
@@ -143,6 +155,7 @@ impl ImapService {
             rule.check(crate::hostile::IMAP_COMMANDS)
                 .map_err(|e| crate::Error::Config(format!("hostile rule at {}: {e}", rule.at)))?;
         }
+        capability::check(&config).map_err(|(_, e)| crate::Error::Config(e))?;
         config.provision(&store);
         Ok(ImapService {
             config: Arc::new(config),

@@ -150,12 +150,24 @@ impl ImapSession {
         )
     }
 
-    /// Whether the post-login capability list has `capability`.
+    /// Whether the capability list in force (before or after login) has `capability`.
     fn advertises(&self, capability: &str) -> bool {
-        self.texts
-            .post_login_capabilities
+        self.capabilities()
             .split(' ')
             .any(|c| c.eq_ignore_ascii_case(capability))
+    }
+
+    /// The `AUTH=` part of the list before login: the scenario's mechanisms or the
+    /// personality's.
+    fn auth_capabilities(&self) -> String {
+        match &self.config.auth_mechanisms {
+            Some(mechanisms) => mechanisms
+                .iter()
+                .map(|m| format!("AUTH={}", m.to_ascii_uppercase()))
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => self.texts.auth_capabilities.to_owned(),
+        }
     }
 
     /// Whether login is refused on this connection because TLS is required and absent.
@@ -163,21 +175,43 @@ impl ImapSession {
         self.config.security.requires_tls_for_login() && !self.tls
     }
 
+    /// Whether LOGIN is refused: TLS is required and absent, or the scenario's capabilities
+    /// disable it (`LOGINDISABLED`, AUTHENTICATE still works).
+    fn login_disabled(&self) -> bool {
+        self.login_needs_tls()
+            || self.config.capabilities.as_deref().is_some_and(|list| {
+                list.split_whitespace()
+                    .any(|c| c.eq_ignore_ascii_case("LOGINDISABLED"))
+            })
+    }
+
     fn capabilities(&self) -> String {
         if self.is_authenticated() {
-            return self.texts.post_login_capabilities.to_owned();
+            return match &self.config.capabilities {
+                Some(list) => list.clone(),
+                None => self.texts.post_login_capabilities.to_owned(),
+            };
         }
         let mut tls = String::new();
         if self.config.security.offers_starttls() && !self.tls {
             tls.push_str(" STARTTLS");
         }
+        let base = self
+            .config
+            .capabilities
+            .as_deref()
+            .unwrap_or(self.texts.base_capabilities);
         let mut auth = String::new();
         if self.login_needs_tls() {
-            tls.push_str(" LOGINDISABLED");
+            if !base.contains("LOGINDISABLED") {
+                tls.push_str(" LOGINDISABLED");
+            }
         } else {
-            auth = format!(" {}", self.texts.auth_capabilities);
+            let mechanisms = self.auth_capabilities();
+            if !mechanisms.is_empty() {
+                auth = format!(" {mechanisms}");
+            }
         }
-        let base = self.texts.base_capabilities;
         let mut caps = base.replace("{tls}", &tls).replace("{auth}", &auth);
         if !base.contains("{tls}") {
             caps.push_str(&tls);
@@ -418,6 +452,14 @@ impl ImapSession {
                 self.actions.push_back(Action::Close);
                 self.state = State::LoggedOut;
             }
+            CommandBody::Id { .. } if !self.advertises("ID") => {
+                let reply = if authenticated {
+                    self.texts.unknown_command.replace("{name}", "ID")
+                } else {
+                    self.texts.refused_before_login.to_owned()
+                };
+                self.tagged(tag, reply);
+            }
             CommandBody::Id { .. } => match self.texts.id_response {
                 Some(answer) => {
                     self.send_line(answer);
@@ -427,7 +469,7 @@ impl ImapSession {
             },
             CommandBody::StartTLS if !authenticated => self.starttls(tag),
             CommandBody::Login { username, password } if !authenticated => {
-                if self.login_needs_tls() {
+                if self.login_disabled() {
                     return self.refuse_cleartext_login(tag);
                 }
                 let credentials = Credentials {
@@ -481,8 +523,7 @@ impl ImapSession {
             return self.refuse_cleartext_login(tag);
         }
         let offered = self
-            .texts
-            .auth_capabilities
+            .auth_capabilities()
             .split(' ')
             .any(|cap| cap.eq_ignore_ascii_case(&format!("AUTH={mechanism}")));
         let started = offered

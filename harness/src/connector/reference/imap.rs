@@ -96,7 +96,9 @@ async fn connect_steps(
             let mut imap = Imap::new(stream);
             greeting(&mut imap).await?;
             *progress = Progress::Capabilities;
-            check_capabilities(&imap.capabilities().await?)?;
+            let caps = imap.capabilities().await?;
+            check_capabilities(&caps)?;
+            check_login_possible(&caps)?;
             Ok(imap)
         }
         ConnectionSecurity::Starttls => {
@@ -128,7 +130,9 @@ async fn connect_steps(
             let stream = handshake(tcp, &endpoint.host, tls, settings.limits).await?;
             *progress = Progress::Capabilities;
             let mut imap = Imap::new(stream);
-            check_capabilities(&imap.capabilities().await?)?;
+            let caps = imap.capabilities().await?;
+            check_capabilities(&caps)?;
+            check_login_possible(&caps)?;
             Ok(imap)
         }
     }
@@ -183,16 +187,34 @@ fn check_capabilities(caps: &[String]) -> Result<(), Outcome> {
     Ok(())
 }
 
+/// Over TLS, a server must offer a way to log in: LOGIN, or AUTHENTICATE PLAIN when it
+/// disables LOGIN.
+fn check_login_possible(caps: &[String]) -> Result<(), Outcome> {
+    let has = |name: &str| caps.iter().any(|cap| cap.eq_ignore_ascii_case(name));
+    if has("LOGINDISABLED") && !has("AUTH=PLAIN") {
+        return Err(connect_failure(
+            ErrorClass::ImapValidationError,
+            Detail::MissingCapability,
+        ));
+    }
+    Ok(())
+}
+
 fn login_failure(class: ErrorClass, detail: Detail) -> Outcome {
     Outcome::failed(class, Step::ImapLogin, detail)
 }
 
 /// Logs in on a connected client, unless the server's `* PREAUTH` greeting (over TLS) did:
 /// the server vouches for the connection, and a LOGIN would be refused in that state.
+/// A server that disables LOGIN (`LOGINDISABLED`, even over TLS) gets AUTHENTICATE PLAIN.
 async fn login(mut imap: ImapSession, settings: &Settings) -> Result<ImapSession, Outcome> {
+    let (user, password) = (settings.login(), settings.password.expose());
     if !imap.preauthenticated() {
-        imap.login(settings.login(), settings.password.expose())
-            .await?;
+        if imap.advertised("LOGINDISABLED") {
+            imap.authenticate_plain(user, password).await?;
+        } else {
+            imap.login(user, password).await?;
+        }
     }
     Ok(imap)
 }

@@ -72,10 +72,16 @@ const PERSONALITIES: [ImapPersonality; 4] = [
 
 /// A session of `personality` logged in as the default user, with its store.
 fn logged_in(personality: ImapPersonality) -> (Harness, Mailstore) {
-    let config = ImapConfig {
+    logged_in_with(ImapConfig {
         personality,
         ..ImapConfig::default()
-    };
+    })
+}
+
+/// A session with `config` logged in as the default user (AUTHENTICATE PLAIN), with its
+/// store.
+fn logged_in_with(config: ImapConfig) -> (Harness, Mailstore) {
+    let personality = config.personality;
     let store = Mailstore::new();
     config.provision(&store);
     let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
@@ -94,7 +100,8 @@ fn logged_in(personality: ImapPersonality) -> (Harness, Mailstore) {
         transcript,
     };
     h.say("");
-    let login = h.say(&format!("l LOGIN {USER} \"{PASSWORD}\"\r\n"));
+    let ir = base64::engine::general_purpose::STANDARD.encode(format!("\0{USER}\0{PASSWORD}"));
+    let login = h.say(&format!("l AUTHENTICATE PLAIN {ir}\r\n"));
     assert!(login.contains("l OK"), "{personality:?}: {login}");
     (h, store)
 }
@@ -114,7 +121,27 @@ fn sent(personality: ImapPersonality) -> String {
 
 /// Checks one capability on a fresh session; `false` when the mock has no check for it.
 fn exercise(personality: ImapPersonality, capability: &str) -> bool {
-    let (mut h, store) = logged_in(personality);
+    exercise_with(
+        ImapConfig {
+            personality,
+            ..ImapConfig::default()
+        },
+        capability,
+    )
+}
+
+/// As [`exercise`], on a server with `config`.
+fn exercise_with(config: ImapConfig, capability: &str) -> bool {
+    let personality = config.personality;
+    let advertised = |name: &str| {
+        config
+            .capabilities
+            .as_deref()
+            .unwrap_or(texts(personality).post_login_capabilities)
+            .split(' ')
+            .any(|c| c == name)
+    };
+    let (mut h, store) = logged_in_with(config.clone());
     let t = texts(personality);
     let sent = sent(personality);
     match capability {
@@ -263,7 +290,7 @@ fn exercise(personality: ImapPersonality, capability: &str) -> bool {
         }
         "ENABLE" | "UTF8=ACCEPT" => {
             let reply = h.say("a ENABLE UTF8=ACCEPT\r\n");
-            let expected = if t.post_login_capabilities.contains("UTF8=ACCEPT") {
+            let expected = if advertised("UTF8=ACCEPT") {
                 "* ENABLED UTF8=ACCEPT\r\n"
             } else {
                 "* ENABLED\r\n"
@@ -293,11 +320,23 @@ fn exercise(personality: ImapPersonality, capability: &str) -> bool {
         }
         "XLIST" => {
             let list = h.say("a XLIST \"\" \"*\"\r\n");
-            assert!(list.contains("\\Inbox) \"/\" Inbox"), "{list}");
+            let delimiter = t.delimiter;
             assert!(
-                list.contains("\\Sent) \"/\" \"[Gmail]/Sent Mail\""),
+                list.contains(&format!("\\Inbox) \"{delimiter}\" Inbox")),
                 "{list}"
             );
+            assert!(
+                list.contains(&format!("\\Sent) \"{delimiter}\" {sent}")),
+                "{list}"
+            );
+            true
+        }
+        // LOGIN is refused and AUTHENTICATE (which `logged_in_with` uses) works.
+        "LOGINDISABLED" => {
+            let mut h = open(config, true, SessionCounts::default());
+            h.say("");
+            let reply = h.say(&format!("a LOGIN {USER} \"{PASSWORD}\"\r\n"));
+            assert!(reply.contains("a NO"), "{reply}");
             true
         }
         "LITERAL+" | "LITERAL-" => {
@@ -370,6 +409,56 @@ fn every_advertised_capability_works_or_is_listed_as_not_modelled() {
             );
         }
     }
+}
+
+/// What a scenario may advertise (`capability::MODELLED`) is what this file exercises: a
+/// Dovecot whose list is all of it.
+#[test]
+fn every_capability_a_scenario_may_advertise_works() {
+    for capability in crate::imap::capability::MODELLED {
+        let list = match *capability {
+            "IMAP4rev1" => "IMAP4rev1".to_owned(),
+            // RFC 6855: UTF8=ACCEPT is turned on with ENABLE.
+            "UTF8=ACCEPT" => "IMAP4rev1 ENABLE UTF8=ACCEPT".to_owned(),
+            other => format!("IMAP4rev1 {other}"),
+        };
+        let config = ImapConfig {
+            capabilities: Some(list),
+            ..ImapConfig::default()
+        };
+        assert!(
+            exercise_with(config, capability),
+            "{capability} is in capability::MODELLED but not exercised here"
+        );
+    }
+}
+
+#[test]
+fn a_scenario_s_lists_are_what_the_mock_accepts() {
+    let config = ImapConfig {
+        capabilities: Some("IMAP4rev1 IDLE".into()),
+        auth_mechanisms: Some(vec!["LOGIN".into()]),
+        ..ImapConfig::default()
+    };
+    let mut h = open(config, true, SessionCounts::default());
+    assert_eq!(
+        h.say(""),
+        "* OK [CAPABILITY IMAP4rev1 IDLE AUTH=LOGIN] Dovecot (Debian) ready.\r\n"
+    );
+    // PLAIN is not offered, so it is refused; LOGIN works.
+    let ir = base64::engine::general_purpose::STANDARD.encode(format!("\0{USER}\0{PASSWORD}"));
+    assert!(
+        h.say(&format!("a AUTHENTICATE PLAIN {ir}\r\n"))
+            .starts_with("a NO")
+    );
+    assert!(
+        h.say(&format!("b LOGIN {USER} \"{PASSWORD}\"\r\n"))
+            .contains("b OK")
+    );
+    // After login the list is the scenario's too: NAMESPACE and ID are not in it.
+    assert!(h.say("c NAMESPACE\r\n").starts_with("c BAD"));
+    assert!(h.say("d ID NIL\r\n").starts_with("d BAD"));
+    assert!(h.say("e IDLE\r\n").starts_with("+ idling"));
 }
 
 #[test]
