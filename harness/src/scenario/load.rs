@@ -204,6 +204,9 @@ fn check_values(scenario: &Scenario) -> Result<(), (&'static [&'static str], Str
         };
         return Err((key, message));
     }
+    if let Err(message) = scenario.smtp.replies.check() {
+        return Err((&["smtp", "replies"], message));
+    }
     if scenario.imap.max_connections_per_user == Some(0) {
         return Err((
             &["imap", "max-connections-per-user"],
@@ -505,6 +508,25 @@ mod tests {
         assert!(e.message.contains("expected no `step`"), "{}", e.message);
         let e = error("description = \"\"\n[expect]\nclass = \"ok\"\n");
         assert!(e.message.contains("empty"));
+    }
+
+    #[test]
+    fn what_a_mock_cannot_do_is_refused_where_it_is_asked() {
+        let e = error(
+            "description = \"d\"\n[imap]\ncapabilities = \"IMAP4rev1 SORT\"\n[expect]\nclass = \"ok\"\n",
+        );
+        assert!(e.message.contains("SORT"), "{}", e.message);
+        assert_eq!(e.location, "scenarios/x.toml:3:16");
+        let e = error(
+            "description = \"d\"\n[imap]\nauth-mechanisms = [\"CRAM-MD5\"]\n[expect]\nclass = \"ok\"\n",
+        );
+        assert!(e.message.contains("CRAM-MD5"), "{}", e.message);
+        assert_eq!(e.location, "scenarios/x.toml:3:19");
+        let e = error(
+            "description = \"d\"\n[smtp]\nreplies = { ehlo = \"250-mx\\n250 AUTH CRAM-MD5\" }\n[expect]\nclass = \"ok\"\n",
+        );
+        assert!(e.message.contains("AUTH CRAM-MD5"), "{}", e.message);
+        assert_eq!(e.location, "scenarios/x.toml:3:11");
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub const MODELLED: &[&str] = &[
     "LOGINDISABLED",
 ];
 
-/// SASL mechanisms the mock's AUTHENTICATE does (`sasl.rs`).
+/// SASL mechanisms the mock's AUTHENTICATE (and SMTP AUTH) does (`sasl.rs`).
 pub const MECHANISMS: &[&str] = &["PLAIN", "LOGIN"];
 
 /// Largest `APPENDLIMIT` a scenario may advertise: the mock's literal limit after login.

@@ -129,6 +129,35 @@ impl Default for SmtpConfig {
     }
 }
 
+impl SmtpReplies {
+    /// Why these replies cannot be served, if they cannot: an EHLO reply's `AUTH` line may
+    /// name only mechanisms the mock implements (PLAIN, LOGIN), since it accepts exactly
+    /// what it advertises.
+    pub fn check(&self) -> Result<(), String> {
+        for (key, reply) in [("ehlo", &self.ehlo), ("ehlo-tls", &self.ehlo_tls)] {
+            let Some(reply) = reply else { continue };
+            let text = reply.text();
+            let auth = text.lines().find(|line| {
+                line.get(..5)
+                    .is_some_and(|word| word.eq_ignore_ascii_case("AUTH "))
+            });
+            for mechanism in auth.into_iter().flat_map(|line| line.split(' ').skip(1)) {
+                if !mechanism.is_empty()
+                    && !crate::imap::capability::MECHANISMS
+                        .iter()
+                        .any(|known| known.eq_ignore_ascii_case(mechanism))
+                {
+                    return Err(format!(
+                        "`replies.{key}` offers AUTH {mechanism}, which the mock does not implement; expected some of {}",
+                        crate::imap::capability::MECHANISMS.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A message the server accepted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ReceivedMessage {
@@ -180,6 +209,7 @@ impl SmtpService {
             SmtpReply::parse(text)
                 .map_err(|e| Error::Config(format!("allowlist refusal-text: {e}")))?;
         }
+        config.replies.check().map_err(Error::Config)?;
         for rule in &config.hostile {
             rule.check(crate::hostile::SMTP_COMMANDS)
                 .map_err(|e| Error::Config(format!("hostile rule at {}: {e}", rule.at)))?;
