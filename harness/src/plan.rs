@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use mailharness_mock_servers::{ImapConfig, MockConfig, Security, SmtpConfig, User};
+use mailharness_mock_servers::{ImapConfig, MockConfig, Security, SmtpConfig, SmtpGreeting, User};
 
 use crate::connector::ConnectionSecurity;
 use crate::containers::config::{RealKind, RealServer};
@@ -65,6 +65,7 @@ impl Plan {
             max_connections: imap.max_connections_per_user,
             offer_auth: true,
             relay_denied: false,
+            client_rejected: false,
             login: scenario.server_login().to_owned(),
             password: imap_password.clone(),
         };
@@ -89,6 +90,7 @@ impl Plan {
                 max_connections: None,
                 offer_auth: smtp.offer_auth,
                 relay_denied: smtp.relay_denied,
+                client_rejected: smtp.greeting == SmtpGreeting::ClientRejected,
                 login: scenario.server_login().to_owned(),
                 password: smtp_password.clone(),
             }),

@@ -45,6 +45,8 @@ pub struct RealServer {
     pub max_connections: Option<u32>,
     pub offer_auth: bool,
     pub relay_denied: bool,
+    /// Postfix refuses every client when it connects (`greeting = "client-rejected"`).
+    pub client_rejected: bool,
     pub login: String,
     /// The password the server knows (never printed, see `Debug`).
     pub(crate) password: String,
@@ -155,6 +157,13 @@ impl RealServer {
                     }
                     .into(),
                 );
+                let (restrictions, delay) = if self.client_rejected {
+                    ("reject", "no")
+                } else {
+                    ("", "yes")
+                };
+                values.insert("CLIENT_RESTRICTIONS", restrictions.into());
+                values.insert("DELAY_REJECT", delay.into());
                 &["main.cf", "master.cf"]
             }
         };
@@ -189,6 +198,7 @@ impl std::fmt::Debug for RealServer {
             .field("max_connections", &self.max_connections)
             .field("offer_auth", &self.offer_auth)
             .field("relay_denied", &self.relay_denied)
+            .field("client_rejected", &self.client_rejected)
             .field("login", &self.login)
             .finish_non_exhaustive()
     }

@@ -352,7 +352,13 @@ impl SmtpSection {
                 "security = \"starttls-stripped\"",
             ),
             (self.tls_refusal.is_some(), "tls-refusal"),
-            (self.greeting != SmtpGreeting::default(), "greeting"),
+            (
+                !matches!(
+                    self.greeting,
+                    SmtpGreeting::Standard | SmtpGreeting::ClientRejected
+                ),
+                "greeting",
+            ),
             (self.auth != SmtpAuth::default(), "auth"),
             (!self.require_auth, "require-auth = false"),
             (self.replies != SmtpReplies::default(), "replies"),

@@ -36,6 +36,10 @@ pub enum SmtpGreeting {
     Garbage,
     /// This reply instead, e.g. `"554 5.3.2 Service unavailable"`.
     Custom(SmtpReply),
+    /// Postfix refusing the client when it connects (`smtpd_client_restrictions = reject`
+    /// with `smtpd_delay_reject = no`): its `554 5.7.1 … Client host rejected` in place of
+    /// the greeting, then `503` to every command but QUIT. A real Postfix does it too.
+    ClientRejected,
 }
 
 /// How the server answers an AUTH whose credentials match a user. Wrong credentials

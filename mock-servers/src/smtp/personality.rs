@@ -86,7 +86,7 @@ const POSTFIX: SmtpTexts = SmtpTexts {
     vrfy_ok: Some("252 2.0.0 {rcpt}"),
     etrn: Some("459 <{rcpt}>: service unavailable"),
     // smtpd.c, for a client refused at connect; the client is localhost on loopback.
-    access_denied: "503 5.7.0 Error: access denied for localhost[{ip}]",
+    access_denied: "503 5.7.0 Error: access denied for unknown[{ip}]",
 };
 
 const GMAIL: SmtpTexts = SmtpTexts {
@@ -113,7 +113,7 @@ const GMAIL: SmtpTexts = SmtpTexts {
     vrfy_ok: None,
     etrn: None,
     // No capture of Gmail refusing at connect: Postfix's text.
-    access_denied: "503 5.7.0 Error: access denied for localhost[{ip}]",
+    access_denied: "503 5.7.0 Error: access denied for unknown[{ip}]",
 };
 
 /// Gmail's reply when an account with 2-step verification uses its normal password.
@@ -122,7 +122,8 @@ pub(crate) const APP_PASSWORD_REQUIRED: &str = "534-5.7.9 Application-specific p
 /// Office 365's reply when a sign-in policy (e.g. by source address) blocks SMTP AUTH.
 pub(crate) const LOGIN_NOT_ALLOWED: &str = "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.";
 
-/// Postfix's `reject` in smtpd_client_restrictions, reported at RCPT.
+/// Postfix's `reject` in smtpd_client_restrictions, reported at RCPT, or in place of the
+/// greeting with `smtpd_delay_reject = no` (containers/captures/postfix-client-rejected.txt).
 pub(crate) const CLIENT_REJECTED: &str =
     "554 5.7.1 <unknown[{ip}]>: Client host rejected: Access denied";
 

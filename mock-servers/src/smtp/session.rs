@@ -188,6 +188,10 @@ impl SmtpSession {
                     self.state = State::Refused;
                 }
             }
+            SmtpGreeting::ClientRejected => {
+                self.reply(personality::CLIENT_REJECTED);
+                self.state = State::Refused;
+            }
             SmtpGreeting::None => return,
             SmtpGreeting::Garbage => {
                 self.actions

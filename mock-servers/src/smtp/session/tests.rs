@@ -375,15 +375,30 @@ fn custom_users_and_refusing_greetings() {
     // As Postfix after refusing a client: 503 to anything but QUIT, which closes.
     assert_eq!(
         h.say("EHLO c\r\n"),
-        "503 5.7.0 Error: access denied for localhost[127.0.0.1]\r\n"
+        "503 5.7.0 Error: access denied for unknown[127.0.0.1]\r\n"
     );
     assert_eq!(
         h.say("AUTH PLAIN x\r\n"),
-        "503 5.7.0 Error: access denied for localhost[127.0.0.1]\r\n"
+        "503 5.7.0 Error: access denied for unknown[127.0.0.1]\r\n"
     );
     let (written, actions) = h.exchange("QUIT\r\n");
     assert_eq!(written, "221 2.0.0 Bye\r\n");
     assert_eq!(actions, [Action::Close]);
+    // Postfix refusing the client at connect answers as the real one did
+    // (containers/captures/postfix-client-rejected.txt), NOOP included.
+    let config = SmtpConfig {
+        greeting: SmtpGreeting::ClientRejected,
+        ..SmtpConfig::default()
+    };
+    let mut h = open(config, true);
+    assert_eq!(
+        h.say(""),
+        "554 5.7.1 <unknown[127.0.0.1]>: Client host rejected: Access denied\r\n"
+    );
+    assert_eq!(
+        h.say("NOOP\r\n"),
+        "503 5.7.0 Error: access denied for unknown[127.0.0.1]\r\n"
+    );
     // A 421 greeting closes at once.
     let config = SmtpConfig {
         greeting: SmtpGreeting::Custom(
