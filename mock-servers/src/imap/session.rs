@@ -86,6 +86,8 @@ pub(crate) struct ImapSession {
     actions: VecDeque<Action>,
     counts: SessionCounts,
     slot: Option<SessionSlot>,
+    /// The client sent CAPABILITY before logging in.
+    asked_capabilities: bool,
     hostility: Hostility,
     transcript: TranscriptHandle,
     store: Mailstore,
@@ -126,6 +128,7 @@ impl ImapSession {
             actions: VecDeque::new(),
             counts,
             slot: None,
+            asked_capabilities: false,
             transcript,
             store,
             user: None,
@@ -438,6 +441,7 @@ impl ImapSession {
                 if authenticated {
                     self.tagged(tag, self.texts.completed("CAPABILITY", None));
                 } else {
+                    self.asked_capabilities = true;
                     self.tagged(tag, self.texts.capability_ok);
                 }
             }
@@ -633,12 +637,15 @@ impl ImapSession {
         });
         self.state = State::Authenticated;
         self.user = Some(credentials.login.clone());
-        let reply = self
-            .texts
-            .login_ok
-            .replace("{caps}", &self.capabilities())
-            .replace("{user}", &credentials.login);
-        self.tagged(tag, reply);
+        let caps = self.capabilities();
+        let mut reply = self.texts.login_ok.replace("{user}", &credentials.login);
+        // A client that asked for the capabilities before gets the new ones untagged, as
+        // Dovecot does (containers/captures/dovecot-capability-then-login.txt).
+        if self.asked_capabilities && reply.contains("[CAPABILITY {caps}] ") {
+            self.send_line(format!("* CAPABILITY {caps}"));
+            reply = reply.replace("[CAPABILITY {caps}] ", "");
+        }
+        self.tagged(tag, reply.replace("{caps}", &caps));
         self.actions
             .push_back(Action::Reached(Milestone::AfterLogin));
     }
@@ -722,6 +729,8 @@ impl Session for ImapSession {
 
     fn tls_started(&mut self) {
         self.tls = true;
+        // RFC 3501 §6.2.1: what the client learnt before TLS no longer holds.
+        self.asked_capabilities = false;
         self.state = State::NotAuthenticated;
     }
 }

@@ -93,11 +93,12 @@ fn cleartext_login_is_refused_until_starttls() {
     assert!(caps.contains("AUTH=PLAIN AUTH=LOGIN"), "{caps}");
     assert!(!caps.contains("STARTTLS"), "{caps}");
     let (written, actions) = h.exchange(&format!("a5 LOGIN {USER} \"{PASSWORD}\"\r\n"));
+    // The client asked for the capabilities (a4): the new ones come untagged.
     assert!(
-        written.starts_with("a5 OK [CAPABILITY IMAP4rev1 SASL-IR"),
+        written.starts_with("* CAPABILITY IMAP4rev1 SASL-IR"),
         "{written}"
     );
-    assert!(written.ends_with("] Logged in\r\n"));
+    assert!(written.ends_with(" SPECIAL-USE\r\na5 OK Logged in\r\n"));
     assert_eq!(actions, [Action::Reached(Milestone::AfterLogin)]);
 }
 
@@ -155,6 +156,26 @@ fn login_outcomes() {
     assert_eq!(
         h.say(&format!("a LOGIN \"{USER}\" wrong\r\n")),
         "a NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"
+    );
+}
+
+#[test]
+fn dovecot_sends_new_capabilities_untagged_to_a_client_that_asked_before() {
+    let post = ImapPersonality::Dovecot.texts().post_login_capabilities;
+    let login = format!("b LOGIN \"{USER}\" \"{PASSWORD}\"\r\n");
+    let mut h = open(ImapConfig::default(), true, SessionCounts::default());
+    h.say("");
+    assert_eq!(
+        h.say(&login.replace("b ", "a ")),
+        format!("a OK [CAPABILITY {post}] Logged in\r\n")
+    );
+    // containers/captures/dovecot-capability-then-login.txt
+    let mut h = open(ImapConfig::default(), true, SessionCounts::default());
+    h.say("");
+    h.say("a CAPABILITY\r\n");
+    assert_eq!(
+        h.say(&login),
+        format!("* CAPABILITY {post}\r\nb OK Logged in\r\n")
     );
 }
 
