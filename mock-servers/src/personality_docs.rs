@@ -150,6 +150,9 @@ fn imap_entries(texts: &ImapTexts) -> Vec<Entry> {
             invalid_arguments: text,
             invalid_messageset: text,
             read_only_store: optional,
+            quota_root: text,
+            quota_line: text,
+            setquota_refused: text,
         }
     )
 }

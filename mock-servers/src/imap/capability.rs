@@ -23,6 +23,27 @@ pub const MODELLED: &[&str] = &[
     "WITHIN",
     "SASL-IR",
     "LOGINDISABLED",
+    "LOGIN-REFERRALS",
+    "SORT",
+    "SORT=DISPLAY",
+    "I18NLEVEL=1",
+    "THREAD=ORDEREDSUBJECT",
+    "THREAD=REFERENCES",
+    "THREAD=REFS",
+    "STATUS=SIZE",
+    "QUOTA",
+    "ACL",
+    "ACL2=UNION",
+];
+
+/// Capabilities that make sense only with another: (capability, the one it needs).
+pub const REQUIRES: &[(&str, &str)] = &[
+    // RFC 6855: UTF8=ACCEPT is turned on with ENABLE.
+    ("UTF8=ACCEPT", "ENABLE"),
+    ("SORT=DISPLAY", "SORT"),
+    // The comparator is the mock's for SORT.
+    ("I18NLEVEL=1", "SORT"),
+    ("ACL2=UNION", "ACL"),
 ];
 
 /// SASL mechanisms the mock's AUTHENTICATE (and SMTP AUTH) does (`sasl.rs`).
@@ -58,15 +79,16 @@ pub fn check_list(list: &str) -> Result<(), String> {
                 }
             }
         }
-        if upper == "UTF8=ACCEPT"
+        if let Some((_, needed)) = REQUIRES
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(&upper))
             && !list
                 .split_whitespace()
-                .any(|c| c.eq_ignore_ascii_case("ENABLE"))
+                .any(|c| c.eq_ignore_ascii_case(needed))
         {
-            return Err(
-                "`capabilities` names UTF8=ACCEPT without ENABLE, which turns it on (RFC 6855)"
-                    .into(),
-            );
+            return Err(format!(
+                "`capabilities` names {capability} without {needed}, which it needs"
+            ));
         }
         if !MODELLED.iter().any(|m| m.eq_ignore_ascii_case(capability)) {
             return Err(format!(
@@ -123,7 +145,16 @@ mod tests {
     fn lists_are_checked_against_what_the_mock_implements() {
         assert!(check_list("IMAP4rev1 IDLE APPENDLIMIT=1000").is_ok());
         assert!(check_list("IDLE").unwrap_err().contains("IMAP4rev1"));
-        assert!(check_list("IMAP4rev1 SORT").unwrap_err().contains("SORT"));
+        assert!(
+            check_list("IMAP4rev1 CONDSTORE")
+                .unwrap_err()
+                .contains("CONDSTORE")
+        );
+        assert!(
+            check_list("IMAP4rev1 SORT=DISPLAY")
+                .unwrap_err()
+                .contains("without SORT")
+        );
         assert!(
             check_list("IMAP4rev1 STARTTLS")
                 .unwrap_err()

@@ -47,6 +47,8 @@ pub(crate) struct Folder {
     /// The RFC 6154 special-use attribute LIST shows (`\Sent`).
     pub special_use: Option<&'static str>,
     pub subscribed: bool,
+    /// Access control entries (RFC 4314): identifier and rights.
+    pub acl: Vec<(String, String)>,
     pub uid_next: u32,
     pub messages: Vec<Message>,
 }
@@ -57,6 +59,10 @@ impl Folder {
             name,
             special_use,
             subscribed: true,
+            acl: vec![
+                ("owner".to_owned(), "acdilrsw".to_owned()),
+                ("administrators".to_owned(), "acdilrsw".to_owned()),
+            ],
             uid_next: 1,
             messages: Vec::new(),
         }

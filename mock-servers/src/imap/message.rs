@@ -489,12 +489,27 @@ pub(crate) fn envelope(header: &[u8]) -> Envelope<'static> {
     }
 }
 
-/// An address list: `Name <local@host>, local@host, "Quoted, Name" <x@y>`. Groups and
-/// entries without an `@` are left out.
+/// An address list as ENVELOPE writes it.
 fn addresses(value: Option<String>) -> Vec<Address<'static>> {
-    let Some(value) = value else {
-        return Vec::new();
-    };
+    parse_addresses(value.as_deref().unwrap_or_default())
+        .into_iter()
+        .map(|(name, mailbox, host)| Address {
+            name: nstring(name),
+            adl: NString::NIL,
+            mailbox: nstring(Some(mailbox)),
+            host: nstring(Some(host)),
+        })
+        .collect()
+}
+
+/// The first address of header field `name`: display name, mailbox and host.
+pub(crate) fn first_address(header: &[u8], name: &str) -> Option<(Option<String>, String, String)> {
+    parse_addresses(&field(header, name)?).into_iter().next()
+}
+
+/// An address list: `Name <local@host>, local@host, "Quoted, Name" <x@y>`, as (display
+/// name, mailbox, host). Groups and entries without an `@` are left out.
+fn parse_addresses(value: &str) -> Vec<(Option<String>, String, String)> {
     let mut entries = vec![String::new()];
     let (mut quoted, mut angle) = (false, false);
     for c in value.chars() {
@@ -525,12 +540,7 @@ fn addresses(value: Option<String>) -> Vec<Address<'static>> {
                 _ => (None, entry),
             };
             let (mailbox, host) = address.trim().rsplit_once('@')?;
-            Some(Address {
-                name: nstring(name),
-                adl: NString::NIL,
-                mailbox: nstring(Some(mailbox.to_owned())),
-                host: nstring(Some(host.to_owned())),
-            })
+            Some((name, mailbox.to_owned(), host.to_owned()))
         })
         .collect()
 }

@@ -116,6 +116,13 @@ pub(crate) struct ImapTexts {
     pub invalid_messageset: &'static str,
     /// STORE in a folder opened with EXAMINE, when the server says so.
     pub read_only_store: Option<&'static str>,
+    /// The quota root of every folder (QUOTA).
+    pub quota_root: &'static str,
+    /// The untagged QUOTA answer; `{root}` is the root asked for, `{used}` the storage used
+    /// in KiB.
+    pub quota_line: &'static str,
+    /// The refusal of SETQUOTA: users cannot set their own quota.
+    pub setquota_refused: &'static str,
 }
 
 /// How a personality writes a command's name in its tagged OK.
@@ -217,6 +224,9 @@ const DOVECOT: ImapTexts = ImapTexts {
     invalid_arguments: "BAD Error in IMAP command {name}: Invalid arguments (0.001 + 0.000 secs).",
     invalid_messageset: "BAD Error in IMAP command {name}: Invalid messageset (0.001 + 0.000 secs).",
     read_only_store: Some("OK Store ignored with read-only mailbox (0.001 + 0.000 secs)."),
+    quota_root: "User quota",
+    quota_line: "* QUOTA \"{root}\" (STORAGE {used} 1048576)",
+    setquota_refused: "NO [NOPERM] Permission denied (0.001 + 0.000 secs).",
 };
 
 const COURIER: ImapTexts = ImapTexts {
@@ -255,6 +265,13 @@ const COURIER: ImapTexts = ImapTexts {
         ("STORE", "OK STORE completed."),
         ("ENABLE", "OK Options enabled"),
         ("CLOSE", "OK mailbox closed."),
+        ("SORT", "OK SORT done."),
+        ("THREAD", "OK THREAD done."),
+        ("GETQUOTAROOT", "OK GETQUOTAROOT Ok."),
+        ("GETQUOTA", "OK GETQUOTA Ok."),
+        ("MYRIGHTS", "OK MYRIGHTS completed."),
+        ("GETACL", "OK GETACL completed."),
+        ("LISTRIGHTS", "OK LISTRIGHTS completed."),
     ],
     select_lines: &[
         "* FLAGS (\\Draft \\Answered \\Flagged \\Deleted \\Seen \\Recent)",
@@ -281,6 +298,9 @@ const COURIER: ImapTexts = ImapTexts {
     invalid_arguments: "NO Error in IMAP command received by server.",
     invalid_messageset: "* NO Invalid message sequence number: {n}",
     read_only_store: None,
+    quota_root: "ROOT",
+    quota_line: "* QUOTA \"{root}\"",
+    setquota_refused: "NO SETQUOTA No permission.",
 };
 
 const GMAIL: ImapTexts = ImapTexts {
@@ -342,6 +362,9 @@ const GMAIL: ImapTexts = ImapTexts {
     invalid_arguments: "BAD Could not parse command",
     invalid_messageset: "BAD Could not parse command",
     read_only_store: None,
+    quota_root: "",
+    quota_line: "* QUOTA \"{root}\" (STORAGE {used} 15728640)",
+    setquota_refused: "NO [NOPERM] Permission denied. (Failure)",
 };
 
 const EXCHANGE: ImapTexts = ImapTexts {
@@ -392,6 +415,9 @@ const EXCHANGE: ImapTexts = ImapTexts {
     invalid_arguments: "BAD Command Argument Error. 11",
     invalid_messageset: "BAD The specified message set is invalid.",
     read_only_store: None,
+    quota_root: "",
+    quota_line: "* QUOTA \"{root}\" (STORAGE {used} 52428800)",
+    setquota_refused: "NO Command Argument Error. 11",
 };
 
 /// Gmail's reply when an account with 2-step verification logs in with its normal password.

@@ -410,6 +410,14 @@ impl ImapSession {
             None => tag,
         };
         self.record_client(bytes, &tag, &name, parsed.as_ref().map(|c| &c.body));
+        // ACL (RFC 4314), which imap-codec does not parse, where the personality has it.
+        if self.is_authenticated()
+            && extensions::ACL_COMMANDS.contains(&name.as_str())
+            && self.advertises("ACL")
+        {
+            let start = (tag.len() + 1 + name.len() + 1).min(bytes.len());
+            return self.acl(&tag, &name, &bytes[start..]);
+        }
         let Some(command) = parsed else {
             return self.undecodable(&tag, &name);
         };
@@ -735,6 +743,7 @@ impl Session for ImapSession {
     }
 }
 
+mod extensions;
 mod fetch;
 mod mail;
 mod search;

@@ -89,6 +89,10 @@ impl ImapSession {
             CommandBody::Namespace => Some("NAMESPACE"),
             CommandBody::Enable { .. } => Some("ENABLE"),
             CommandBody::ExpungeUid { .. } => Some("UIDPLUS"),
+            CommandBody::Sort { .. } => Some("SORT"),
+            CommandBody::GetQuota { .. }
+            | CommandBody::GetQuotaRoot { .. }
+            | CommandBody::SetQuota { .. } => Some("QUOTA"),
             CommandBody::List { .. } if xlist => Some("XLIST"),
             _ => None,
         };
@@ -104,6 +108,8 @@ impl ImapSession {
                 | CommandBody::Expunge
                 | CommandBody::ExpungeUid { .. }
                 | CommandBody::Search { .. }
+                | CommandBody::Sort { .. }
+                | CommandBody::Thread { .. }
                 | CommandBody::Fetch { .. }
                 | CommandBody::Store { .. }
                 | CommandBody::Copy { .. }
@@ -222,6 +228,27 @@ impl ImapSession {
                 announce_expunges = false;
                 self.search(criteria.as_ref(), uid)
             }
+            CommandBody::Sort {
+                sort_criteria,
+                search_criteria,
+                uid,
+                ..
+            } => {
+                announce_expunges = false;
+                self.sort(sort_criteria.as_ref(), search_criteria.as_ref(), uid)
+            }
+            CommandBody::Thread {
+                algorithm,
+                search_criteria,
+                uid,
+                ..
+            } => {
+                announce_expunges = false;
+                self.thread(&algorithm, search_criteria.as_ref(), uid)
+            }
+            CommandBody::GetQuotaRoot { mailbox } => self.quota_root(&mailbox_name(&mailbox)),
+            CommandBody::GetQuota { root } => self.quota(&String::from_utf8_lossy(root.as_ref())),
+            CommandBody::SetQuota { .. } => self.texts.setquota_refused.to_owned(),
             CommandBody::Fetch {
                 sequence_set,
                 macro_or_item_names,
@@ -560,11 +587,12 @@ impl ImapSession {
                     .iter()
                     .filter(|m| m.has_flag("\\Deleted"))
                     .count();
-                (f.messages.len(), f.unseen(), f.uid_next, deleted)
+                let size: usize = f.messages.iter().map(|m| m.raw.len()).sum();
+                (f.messages.len(), f.unseen(), f.uid_next, deleted, size)
             });
             (found, false)
         });
-        let Some((messages, unseen, uid_next, deleted)) = found else {
+        let Some((messages, unseen, uid_next, deleted, size)) = found else {
             return self.texts.no_such_mailbox.replace("{mailbox}", name);
         };
         let mut values = Vec::new();
@@ -576,7 +604,11 @@ impl ImapSession {
                 StatusDataItemName::UidValidity => format!("UIDVALIDITY {UID_VALIDITY}"),
                 StatusDataItemName::Unseen => format!("UNSEEN {unseen}"),
                 StatusDataItemName::Deleted => format!("DELETED {deleted}"),
-                // SIZE, DELETED-STORAGE and HIGHESTMODSEQ are not modelled.
+                // Left out where not advertised, as Courier does.
+                StatusDataItemName::Size if self.advertises("STATUS=SIZE") => {
+                    format!("SIZE {size}")
+                }
+                // DELETED-STORAGE and HIGHESTMODSEQ are not modelled.
                 _ => continue,
             };
             values.push(value);

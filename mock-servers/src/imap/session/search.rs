@@ -123,18 +123,20 @@ fn supported(key: &SearchKey) -> bool {
 }
 
 impl ImapSession {
-    pub(super) fn search(&mut self, criteria: &[SearchKey], uid: bool) -> String {
+    /// The messages of the selection that match every key of `criteria`, in sequence
+    /// order, with their sequence numbers; `None` when a key is not modelled.
+    pub(super) fn matching(&self, criteria: &[SearchKey]) -> Option<Vec<(u32, Message)>> {
         if !criteria.iter().all(supported) {
-            return self.texts.invalid_arguments.replace("{name}", "SEARCH");
+            return None;
         }
         let Some(selection) = &self.selection else {
-            return self.texts.not_selected.replace("{name}", "SEARCH");
+            return Some(Vec::new());
         };
         let name = selection.name.clone();
         let view = selection.uids.clone();
         let largest_uid = view.last().copied().unwrap_or(0);
         let now = chrono::Utc::now().fixed_offset();
-        let hits: Vec<u32> = self.store.with_account(&self.login(), |folders| {
+        Some(self.store.with_account(&self.login(), |folders| {
             let Some(folder) = folders.iter().find(|f| f.name == name) else {
                 return (Vec::new(), false);
             };
@@ -153,15 +155,21 @@ impl ImapSession {
                     criteria
                         .iter()
                         .all(|key| candidate.matches(key))
-                        .then_some(if uid { u } else { i as u32 + 1 })
+                        .then(|| (i as u32 + 1, message.clone()))
                 })
                 .collect();
             (hits, false)
-        });
+        }))
+    }
+
+    pub(super) fn search(&mut self, criteria: &[SearchKey], uid: bool) -> String {
+        let Some(hits) = self.matching(criteria) else {
+            return self.texts.invalid_arguments.replace("{name}", "SEARCH");
+        };
         let mut line = "* SEARCH".to_owned();
-        for hit in hits {
+        for (seq, message) in hits {
             line.push(' ');
-            line.push_str(&hit.to_string());
+            line.push_str(&(if uid { message.uid } else { seq }).to_string());
         }
         self.send_line(line);
         self.texts.completed("SEARCH", None)

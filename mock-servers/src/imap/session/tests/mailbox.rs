@@ -10,17 +10,10 @@ const NOT_MODELLED: &[(ImapPersonality, &[&str])] = &[
     (
         ImapPersonality::Dovecot,
         &[
-            "LOGIN-REFERRALS",
-            "SORT",
-            "SORT=DISPLAY",
-            "THREAD=REFERENCES",
-            "THREAD=REFS",
-            "THREAD=ORDEREDSUBJECT",
             "MULTIAPPEND",
             "URL-PARTIAL",
             "CATENATE",
             "LIST-EXTENDED",
-            "I18NLEVEL=1",
             "CONDSTORE",
             "QRESYNC",
             "ESEARCH",
@@ -32,26 +25,14 @@ const NOT_MODELLED: &[(ImapPersonality, &[&str])] = &[
             "SNIPPET=FUZZY",
             "PREVIEW=FUZZY",
             "PREVIEW",
-            "STATUS=SIZE",
             "SAVEDATE",
             "NOTIFY",
         ],
     ),
-    (
-        ImapPersonality::Courier,
-        &[
-            "THREAD=ORDEREDSUBJECT",
-            "THREAD=REFERENCES",
-            "SORT",
-            "QUOTA",
-            "ACL",
-            "ACL2=UNION",
-        ],
-    ),
+    (ImapPersonality::Courier, &[]),
     (
         ImapPersonality::Gmail,
         &[
-            "QUOTA",
             "X-GM-EXT-1",
             "COMPRESS=DEFLATE",
             "CONDSTORE",
@@ -363,6 +344,87 @@ fn exercise_with(config: ImapConfig, capability: &str) -> bool {
             assert!(h.say(&format!("{big}\r\n")).contains("a OK"));
             true
         }
+        "SORT" | "I18NLEVEL=1" => {
+            h.say("a SELECT INBOX\r\n");
+            let reply = h.say("b SORT (SUBJECT) UTF-8 ALL\r\n");
+            assert!(reply.starts_with("* SORT 3 2 1\r\n"), "{reply}");
+            assert!(reply.ends_with(&format!("b {}\r\n", t.completed("SORT", None))));
+            let reply = h.say("c UID SORT (REVERSE DATE) US-ASCII UNSEEN\r\n");
+            assert!(reply.starts_with("* SORT 3 2\r\n"), "{reply}");
+            true
+        }
+        "SORT=DISPLAY" => {
+            h.say("a SELECT INBOX\r\n");
+            let reply = h.say("b SORT (DISPLAYFROM) UTF-8 ALL\r\n");
+            assert!(reply.starts_with("* SORT 3 1 2\r\n"), "{reply}");
+            true
+        }
+        capability if capability.starts_with("THREAD=") => {
+            h.say("a SELECT INBOX\r\n");
+            let algorithm = &capability["THREAD=".len()..];
+            let reply = h.say(&format!("b THREAD {algorithm} UTF-8 ALL\r\n"));
+            // The second seeded message answers the first (In-Reply-To).
+            let expected = if algorithm == "ORDEREDSUBJECT" {
+                "* THREAD (1)(2)(3)\r\n"
+            } else {
+                "* THREAD (1 2)(3)\r\n"
+            };
+            assert!(reply.starts_with(expected), "{algorithm}: {reply}");
+            true
+        }
+        "STATUS=SIZE" => {
+            let reply = h.say("a STATUS INBOX (MESSAGES SIZE)\r\n");
+            assert!(
+                reply.starts_with("* STATUS INBOX (MESSAGES 3 SIZE "),
+                "{reply}"
+            );
+            true
+        }
+        "QUOTA" => {
+            let reply = h.say("a GETQUOTAROOT INBOX\r\n");
+            let root = t.quota_root;
+            assert!(
+                reply.starts_with(&format!(
+                    "* QUOTAROOT INBOX \"{root}\"\r\n* QUOTA \"{root}\""
+                )),
+                "{reply}"
+            );
+            let reply = h.say("b SETQUOTA \"\" (STORAGE 10)\r\n");
+            assert_eq!(reply, format!("b {}\r\n", t.setquota_refused));
+            true
+        }
+        "ACL" => {
+            let reply = h.say("a MYRIGHTS INBOX\r\n");
+            assert!(
+                reply.starts_with("* MYRIGHTS \"INBOX\" \"acdilrsw\"\r\n"),
+                "{reply}"
+            );
+            let reply = h.say("b GETACL INBOX\r\n");
+            assert!(
+                reply.starts_with("* ACL \"INBOX\" \"owner\" \"acdilrsw\""),
+                "{reply}"
+            );
+            true
+        }
+        "ACL2=UNION" => {
+            h.say("a SETACL INBOX bob lr\r\n");
+            h.say("b SETACL INBOX bob +w\r\n");
+            h.say("c SETACL INBOX bob -l\r\n");
+            let reply = h.say("d GETACL INBOX\r\n");
+            assert!(reply.contains(" \"bob\" \"rw\""), "{reply}");
+            true
+        }
+        // The mock never refers a client elsewhere: a refused login carries no REFERRAL.
+        "LOGIN-REFERRALS" => {
+            let mut h = open(config, true, SessionCounts::default());
+            h.say("");
+            let reply = h.say(&format!("a LOGIN {USER} wrong\r\n"));
+            assert!(
+                reply.starts_with("a NO") && !reply.contains("REFERRAL"),
+                "{reply}"
+            );
+            true
+        }
         // Logging in with these is what `logged_in` and the login tests do.
         "SASL-IR" | "AUTH=PLAIN" => {
             let config = ImapConfig {
@@ -416,11 +478,14 @@ fn every_advertised_capability_works_or_is_listed_as_not_modelled() {
 #[test]
 fn every_capability_a_scenario_may_advertise_works() {
     for capability in crate::imap::capability::MODELLED {
+        let needed = crate::imap::capability::REQUIRES
+            .iter()
+            .find(|(c, _)| c == capability)
+            .map(|(_, needed)| format!(" {needed}"))
+            .unwrap_or_default();
         let list = match *capability {
             "IMAP4rev1" => "IMAP4rev1".to_owned(),
-            // RFC 6855: UTF8=ACCEPT is turned on with ENABLE.
-            "UTF8=ACCEPT" => "IMAP4rev1 ENABLE UTF8=ACCEPT".to_owned(),
-            other => format!("IMAP4rev1 {other}"),
+            other => format!("IMAP4rev1{needed} {other}"),
         };
         let config = ImapConfig {
             capabilities: Some(list),
