@@ -34,6 +34,7 @@ pub const MODELLED: &[&str] = &[
     "QUOTA",
     "ACL",
     "ACL2=UNION",
+    "BINARY",
 ];
 
 /// Capabilities that make sense only with another: (capability, the one it needs).

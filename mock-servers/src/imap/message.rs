@@ -331,6 +331,43 @@ impl Entity {
         })
     }
 
+    /// The bytes a `BINARY[part]` fetch returns (RFC 3516): the part's body with its
+    /// Content-Transfer-Encoding undone; the whole message for no part. `Ok(None)` when
+    /// the part does not exist, `Err` with an encoding the mock cannot undo.
+    pub(crate) fn binary(
+        &self,
+        raw: &[u8],
+        numbers: &[NonZeroU32],
+    ) -> Result<Option<Vec<u8>>, String> {
+        if numbers.is_empty() {
+            return Ok(Some(raw[self.header.start..self.body.end].to_vec()));
+        }
+        let Some(part) = self.part(numbers) else {
+            return Ok(None);
+        };
+        let body = part.body(raw);
+        let encoding = field(part.header(raw), "Content-Transfer-Encoding")
+            .unwrap_or_else(|| "7bit".into())
+            .to_ascii_lowercase();
+        match encoding.as_str() {
+            "7bit" | "8bit" | "binary" => Ok(Some(body.to_vec())),
+            "base64" => {
+                use base64::Engine as _;
+                let text: Vec<u8> = body
+                    .iter()
+                    .copied()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map(Some)
+                    .map_err(|_| encoding)
+            }
+            "quoted-printable" => Ok(Some(quoted_printable(body))),
+            _ => Err(encoding),
+        }
+    }
+
     /// BODYSTRUCTURE (`extended`) or BODY of this entity.
     pub(crate) fn structure(&self, raw: &[u8], extended: bool) -> BodyStructure<'static> {
         if self.is_multipart() && !self.children.is_empty() {
@@ -425,6 +462,36 @@ impl Entity {
             }),
         }
     }
+}
+
+/// Quoted-printable (RFC 2045 §6.7) decoded: `=XX` escapes and soft line breaks; a
+/// malformed `=` stays as it is.
+fn quoted_printable(body: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] == b'=' {
+            if body[i + 1..].starts_with(b"\r\n") {
+                i += 3;
+                continue;
+            }
+            if body[i + 1..].starts_with(b"\n") {
+                i += 2;
+                continue;
+            }
+            if let (Some(&a), Some(&b)) = (body.get(i + 1), body.get(i + 2))
+                && let (Some(a), Some(b)) = (hex(a), hex(b))
+            {
+                out.push(a * 16 + b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(body[i]);
+        i += 1;
+    }
+    out
 }
 
 /// The fields of `header` named in `names` (or all others), with the blank line.
@@ -614,6 +681,21 @@ mod tests {
         assert_eq!(env.from[1].mailbox, nstring(Some("x".into())));
         assert!(env.to.is_empty());
         assert_eq!(env.sender, env.from);
+    }
+
+    #[test]
+    fn binary_undoes_the_transfer_encoding() {
+        let raw = b"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nSm=C3=B6r=\r\ng=3D\r\n--B\r\nContent-Transfer-Encoding: base64\r\n\r\naGVs\r\nbG8=\r\n--B\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nx\r\n--B--\r\n";
+        let tree = parse(raw);
+        let n = |v: u32| NonZeroU32::new(v).unwrap();
+        assert_eq!(
+            tree.binary(raw, &[n(1)]).unwrap().unwrap(),
+            "Smörg=".as_bytes()
+        );
+        assert_eq!(tree.binary(raw, &[n(2)]).unwrap().unwrap(), b"hello");
+        assert_eq!(tree.binary(raw, &[n(3)]), Err("x-uuencode".into()));
+        assert_eq!(tree.binary(raw, &[n(4)]), Ok(None));
+        assert_eq!(tree.binary(raw, &[]).unwrap().unwrap(), raw);
     }
 
     #[test]

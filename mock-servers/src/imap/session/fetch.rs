@@ -7,8 +7,9 @@ use std::num::NonZeroU32;
 
 use imap_codec::ResponseCodec;
 use imap_codec::encode::Encoder as _;
-use imap_codec::imap_types::core::{Literal, NString, Vec1};
+use imap_codec::imap_types::core::{Literal, LiteralMode, NString, NString8, Vec1};
 use imap_codec::imap_types::datetime::DateTime;
+use imap_codec::imap_types::extensions::binary::Literal8;
 use imap_codec::imap_types::fetch::{
     MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName,
 };
@@ -24,6 +25,17 @@ use super::ImapSession;
 /// which IMAP4rev1 cannot carry.
 fn literal(bytes: Vec<u8>) -> NString<'static> {
     Literal::try_from(bytes).map_or(NString::NIL, NString::from)
+}
+
+/// Decoded bytes for BINARY: a literal, or a literal8 (`~{n}`) when they hold a NUL.
+fn literal8(bytes: Vec<u8>) -> NString8<'static> {
+    match Literal::try_from(bytes.clone()) {
+        Ok(literal) => NString8::NString(NString::from(literal)),
+        Err(_) => NString8::Literal8(Literal8 {
+            data: bytes.into(),
+            mode: LiteralMode::Sync,
+        }),
+    }
 }
 
 /// The flags of a message as FETCH shows them.
@@ -110,13 +122,13 @@ impl ImapSession {
         if uid && !names.contains(&MessageDataItemName::Uid) {
             names.insert(0, MessageDataItemName::Uid);
         }
-        let unsupported = names.iter().any(|name| {
+        let binary = names.iter().any(|name| {
             matches!(
                 name,
                 MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. }
             )
         });
-        if unsupported {
+        if binary && !self.advertises("BINARY") {
             return self.texts.invalid_arguments.replace("{name}", "FETCH");
         }
         let read_only = self.selection.as_ref().is_none_or(|s| s.read_only);
@@ -124,6 +136,7 @@ impl ImapSession {
             matches!(
                 name,
                 MessageDataItemName::BodyExt { peek: false, .. }
+                    | MessageDataItemName::Binary { peek: false, .. }
                     | MessageDataItemName::Rfc822
                     | MessageDataItemName::Rfc822Text
             )
@@ -186,11 +199,50 @@ impl ImapSession {
                     MessageDataItemName::Rfc822Size => {
                         MessageDataItem::Rfc822Size(u32::try_from(raw.len()).unwrap_or(u32::MAX))
                     }
+                    MessageDataItemName::Binary {
+                        section, partial, ..
+                    } => {
+                        let data = match tree.binary(raw, section) {
+                            Ok(data) => data.unwrap_or_default(),
+                            // RFC 3516 §4.3.
+                            Err(encoding) => {
+                                return format!(
+                                    "NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding: {encoding}"
+                                );
+                            }
+                        };
+                        let data = match partial {
+                            Some((start, length)) => {
+                                let start = (*start as usize).min(data.len());
+                                let end =
+                                    start.saturating_add(length.get() as usize).min(data.len());
+                                data[start..end].to_vec()
+                            }
+                            None => data,
+                        };
+                        MessageDataItem::Binary {
+                            section: section.clone(),
+                            value: literal8(data),
+                        }
+                    }
+                    MessageDataItemName::BinarySize { section } => {
+                        match tree.binary(raw, section) {
+                            Ok(data) => MessageDataItem::BinarySize {
+                                section: section.clone(),
+                                size: u32::try_from(data.unwrap_or_default().len())
+                                    .unwrap_or(u32::MAX),
+                            },
+                            Err(encoding) => {
+                                return format!(
+                                    "NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding: {encoding}"
+                                );
+                            }
+                        }
+                    }
                     MessageDataItemName::Uid => match NonZeroU32::new(message.uid) {
                         Some(uid) => MessageDataItem::Uid(uid),
                         None => continue,
                     },
-                    _ => continue,
                 };
                 items.push(item);
             }

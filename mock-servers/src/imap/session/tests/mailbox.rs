@@ -21,7 +21,6 @@ const NOT_MODELLED: &[(ImapPersonality, &[&str])] = &[
             "SEARCHRES",
             "CONTEXT=SEARCH",
             "LIST-STATUS",
-            "BINARY",
             "SNIPPET=FUZZY",
             "PREVIEW=FUZZY",
             "PREVIEW",
@@ -412,6 +411,22 @@ fn exercise_with(config: ImapConfig, capability: &str) -> bool {
             h.say("c SETACL INBOX bob -l\r\n");
             let reply = h.say("d GETACL INBOX\r\n");
             assert!(reply.contains(" \"bob\" \"rw\""), "{reply}");
+            true
+        }
+        "BINARY" => {
+            h.say("a SELECT INBOX\r\n");
+            let reply = h.say("b FETCH 2 (BINARY.PEEK[2] BINARY.SIZE[2])\r\n");
+            assert!(
+                reply.contains("BINARY[2] {34}\r\nquarter,revenue\n1,100\n"),
+                "{reply}"
+            );
+            assert!(reply.contains("BINARY.SIZE[2] 34"), "{reply}");
+            let reply = h.say("c FETCH 3 BINARY[1]\r\n");
+            assert!(reply.contains("Smörgåsbord på fredag"), "{reply}");
+            assert!(
+                reply.contains("\\Seen"),
+                "BINARY without PEEK sets \\Seen: {reply}"
+            );
             true
         }
         // The mock never refers a client elsewhere: a refused login carries no REFERRAL.
