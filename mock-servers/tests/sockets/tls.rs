@@ -306,3 +306,29 @@ async fn modern_listeners_refuse_legacy_clients_and_legacy_ranges_include_tls12(
     assert!(transcript.contains("TLS established (TLSv1.2)"));
     assert_eq!(transcript.lines(Direction::Server).count(), 1);
 }
+
+/// Real Dovecot sends TLS 1.3 session tickets, and a client resumes with them; so does the
+/// mock: the second connection of one client is a resumed handshake.
+#[tokio::test]
+async fn tls13_sessions_are_resumed_with_the_server_s_tickets() {
+    let server = start(ImapConfig::default()).await;
+    let config = client_config(&[&rustls::version::TLS13]);
+    let mut kinds = Vec::new();
+    for _ in 0..2 {
+        let tls = tls_handshake(connect(server.addr()).await, config.clone())
+            .await
+            .unwrap();
+        kinds.push(tls.get_ref().1.handshake_kind());
+        let mut client = Client::new(tls);
+        // The tickets come after the handshake, before the greeting.
+        assert!(client.line().await.starts_with("* OK"));
+        client.command("a", "LOGOUT").await;
+    }
+    assert_eq!(
+        kinds,
+        [
+            Some(rustls::HandshakeKind::Full),
+            Some(rustls::HandshakeKind::Resumed)
+        ]
+    );
+}
