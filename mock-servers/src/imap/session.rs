@@ -34,6 +34,8 @@ const MAX_LITERAL: usize = 64 * 1024;
 /// Largest literal accepted after login: an APPENDed message (Gmail advertises
 /// `APPENDLIMIT=35651584`).
 const MAX_LITERAL_AUTHENTICATED: usize = 36 * 1024 * 1024;
+/// The most of one command the transcript keeps (an APPEND carries a whole message).
+const MAX_RECORDED: usize = 4 * 1024;
 
 /// A port an SSH server would be on: what a connector meets when the port is wrong.
 const GARBAGE_GREETING: &[u8] = b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
@@ -333,6 +335,11 @@ impl ImapSession {
             }
             None if matches!(name, "LOGIN" | "AUTHENTICATE") => {
                 self.transcript.client(format!("{tag} {name} {REDACTED}"));
+            }
+            _ if bytes.len() > MAX_RECORDED => {
+                let mut kept = bytes[..MAX_RECORDED].to_vec();
+                kept.extend_from_slice(format!(" … ({} bytes in all)", bytes.len()).as_bytes());
+                self.transcript.client(kept);
             }
             _ => self.transcript.client(bytes),
         }

@@ -608,3 +608,22 @@ fn fetch_errors_as_each_server_words_them() {
         "* NO Invalid message sequence number: 9\r\nb OK FETCH completed.\r\n"
     );
 }
+
+#[test]
+fn the_transcript_keeps_the_start_of_a_large_append() {
+    let (mut h, store) = logged_in(ImapPersonality::Dovecot);
+    let message = format!("Subject: big\r\n\r\n{}\r\n", "x".repeat(10_000));
+    assert!(
+        h.say(&format!("a APPEND Sent {{{}}}\r\n", message.len()))
+            .starts_with('+')
+    );
+    assert!(h.say(&format!("{message}\r\n")).contains("a OK"));
+    assert_eq!(
+        store.count(USER, "Sent"),
+        Some(2),
+        "the whole message is stored"
+    );
+    let transcript = h.transcript.snapshot().to_string();
+    assert!(transcript.contains("bytes in all)"), "{transcript}");
+    assert!(transcript.len() < 6 * 1024, "{} bytes", transcript.len());
+}
