@@ -153,6 +153,7 @@ fn imap_entries(texts: &ImapTexts) -> Vec<Entry> {
             quota_root: text,
             quota_line: text,
             setquota_refused: text,
+            highest_modseq: text,
         }
     )
 }

@@ -513,9 +513,9 @@ mod tests {
     #[test]
     fn what_a_mock_cannot_do_is_refused_where_it_is_asked() {
         let e = error(
-            "description = \"d\"\n[imap]\ncapabilities = \"IMAP4rev1 CONDSTORE\"\n[expect]\nclass = \"ok\"\n",
+            "description = \"d\"\n[imap]\ncapabilities = \"IMAP4rev1 QRESYNC\"\n[expect]\nclass = \"ok\"\n",
         );
-        assert!(e.message.contains("CONDSTORE"), "{}", e.message);
+        assert!(e.message.contains("QRESYNC"), "{}", e.message);
         assert_eq!(e.location, "scenarios/x.toml:3:16");
         let e = error(
             "description = \"d\"\n[imap]\nauth-mechanisms = [\"CRAM-MD5\"]\n[expect]\nclass = \"ok\"\n",

@@ -35,6 +35,7 @@ pub const MODELLED: &[&str] = &[
     "ACL",
     "ACL2=UNION",
     "BINARY",
+    "CONDSTORE",
 ];
 
 /// Capabilities that make sense only with another: (capability, the one it needs).
@@ -147,9 +148,9 @@ mod tests {
         assert!(check_list("IMAP4rev1 IDLE APPENDLIMIT=1000").is_ok());
         assert!(check_list("IDLE").unwrap_err().contains("IMAP4rev1"));
         assert!(
-            check_list("IMAP4rev1 CONDSTORE")
+            check_list("IMAP4rev1 QRESYNC")
                 .unwrap_err()
-                .contains("CONDSTORE")
+                .contains("QRESYNC")
         );
         assert!(
             check_list("IMAP4rev1 SORT=DISPLAY")

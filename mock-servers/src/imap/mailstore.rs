@@ -29,6 +29,9 @@ pub(crate) struct Message {
     /// System flags (`\Seen`, …) and keywords, as the client set them.
     pub flags: Vec<String>,
     pub internal_date: DateTime<FixedOffset>,
+    /// The folder's modification sequence when the message was added or its flags last
+    /// changed (CONDSTORE, RFC 7162).
+    pub modseq: u64,
     /// The message as stored, CRLF line endings.
     pub raw: Arc<[u8]>,
 }
@@ -50,6 +53,9 @@ pub(crate) struct Folder {
     /// Access control entries (RFC 4314): identifier and rights.
     pub acl: Vec<(String, String)>,
     pub uid_next: u32,
+    /// The highest modification sequence of the folder: raised by every message added,
+    /// flag change and expunge.
+    pub highest_modseq: u64,
     pub messages: Vec<Message>,
 }
 
@@ -64,6 +70,7 @@ impl Folder {
                 ("administrators".to_owned(), "acdilrsw".to_owned()),
             ],
             uid_next: 1,
+            highest_modseq: 1,
             messages: Vec::new(),
         }
     }
@@ -77,13 +84,24 @@ impl Folder {
     ) -> u32 {
         let uid = self.uid_next;
         self.uid_next += 1;
+        self.highest_modseq += 1;
         self.messages.push(Message {
             uid,
             flags,
             internal_date,
+            modseq: self.highest_modseq,
             raw,
         });
         uid
+    }
+
+    /// Sets the flags of message `uid`, raising its modification sequence; the new one.
+    pub(crate) fn set_flags(&mut self, uid: u32, flags: Vec<String>) -> Option<u64> {
+        let message = self.messages.iter_mut().find(|m| m.uid == uid)?;
+        self.highest_modseq += 1;
+        message.flags = flags;
+        message.modseq = self.highest_modseq;
+        Some(message.modseq)
     }
 
     pub(crate) fn unseen(&self) -> usize {

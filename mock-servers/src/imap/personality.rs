@@ -123,6 +123,8 @@ pub(crate) struct ImapTexts {
     pub quota_line: &'static str,
     /// The refusal of SETQUOTA: users cannot set their own quota.
     pub setquota_refused: &'static str,
+    /// The untagged HIGHESTMODSEQ line of SELECT with CONDSTORE on; `{modseq}` is the value.
+    pub highest_modseq: &'static str,
 }
 
 /// How a personality writes a command's name in its tagged OK.
@@ -227,6 +229,7 @@ const DOVECOT: ImapTexts = ImapTexts {
     quota_root: "User quota",
     quota_line: "* QUOTA \"{root}\" (STORAGE {used} 1048576)",
     setquota_refused: "NO [NOPERM] Permission denied (0.001 + 0.000 secs).",
+    highest_modseq: "* OK [HIGHESTMODSEQ {modseq}] Highest",
 };
 
 const COURIER: ImapTexts = ImapTexts {
@@ -301,6 +304,7 @@ const COURIER: ImapTexts = ImapTexts {
     quota_root: "ROOT",
     quota_line: "* QUOTA \"{root}\"",
     setquota_refused: "NO SETQUOTA No permission.",
+    highest_modseq: "* OK [HIGHESTMODSEQ {modseq}] Highest",
 };
 
 const GMAIL: ImapTexts = ImapTexts {
@@ -365,6 +369,7 @@ const GMAIL: ImapTexts = ImapTexts {
     quota_root: "",
     quota_line: "* QUOTA \"{root}\" (STORAGE {used} 15728640)",
     setquota_refused: "NO [NOPERM] Permission denied. (Failure)",
+    highest_modseq: "* OK [HIGHESTMODSEQ {modseq}]",
 };
 
 const EXCHANGE: ImapTexts = ImapTexts {
@@ -418,6 +423,7 @@ const EXCHANGE: ImapTexts = ImapTexts {
     quota_root: "",
     quota_line: "* QUOTA \"{root}\" (STORAGE {used} 52428800)",
     setquota_refused: "NO Command Argument Error. 11",
+    highest_modseq: "* OK [HIGHESTMODSEQ {modseq}] Highest",
 };
 
 /// Gmail's reply when an account with 2-step verification logs in with its normal password.

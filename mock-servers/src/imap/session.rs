@@ -90,6 +90,8 @@ pub(crate) struct ImapSession {
     slot: Option<SessionSlot>,
     /// The client sent CAPABILITY before logging in.
     asked_capabilities: bool,
+    /// CONDSTORE is on (RFC 7162 §3.1): FETCH answers carry MODSEQ, SELECT HIGHESTMODSEQ.
+    condstore: bool,
     hostility: Hostility,
     transcript: TranscriptHandle,
     store: Mailstore,
@@ -131,6 +133,7 @@ impl ImapSession {
             counts,
             slot: None,
             asked_capabilities: false,
+            condstore: false,
             transcript,
             store,
             user: None,

@@ -3,10 +3,11 @@
 //! RFC822, RFC822.HEADER, RFC822.TEXT) built as imap-types values and written by
 //! imap-codec, and flag changes with their untagged FETCH answers.
 
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroU64};
 
 use imap_codec::ResponseCodec;
 use imap_codec::encode::Encoder as _;
+use imap_codec::imap_types::command::{FetchModifier, StoreModifier};
 use imap_codec::imap_types::core::{Literal, LiteralMode, NString, NString8, Vec1};
 use imap_codec::imap_types::datetime::DateTime;
 use imap_codec::imap_types::extensions::binary::Literal8;
@@ -36,6 +37,11 @@ fn literal8(bytes: Vec<u8>) -> NString8<'static> {
             mode: LiteralMode::Sync,
         }),
     }
+}
+
+/// The MODSEQ data item of a message (CONDSTORE).
+fn modseq_item(modseq: u64) -> Option<MessageDataItem<'static>> {
+    NonZeroU64::new(modseq).map(MessageDataItem::ModSeq)
 }
 
 /// The flags of a message as FETCH shows them.
@@ -82,22 +88,16 @@ impl ImapSession {
         })
     }
 
-    /// Sets `uid`'s flags in the selected folder to `flags`.
-    fn set_flags(&self, uid: u32, flags: Vec<String>) {
-        let Some(selection) = &self.selection else {
-            return;
-        };
-        let name = selection.name.clone();
+    /// Sets `uid`'s flags in the selected folder to `flags`; its new modification sequence.
+    fn set_flags(&self, uid: u32, flags: Vec<String>) -> Option<u64> {
+        let name = self.selection.as_ref()?.name.clone();
         self.store.with_account(&self.login(), |folders| {
-            if let Some(message) = folders
+            let modseq = folders
                 .iter_mut()
                 .find(|f| f.name == name)
-                .and_then(|f| f.messages.iter_mut().find(|m| m.uid == uid))
-            {
-                message.flags = flags;
-            }
-            ((), false)
-        });
+                .and_then(|f| f.set_flags(uid, flags));
+            (modseq, false)
+        })
     }
 
     pub(super) fn fetch(
@@ -105,11 +105,22 @@ impl ImapSession {
         set: &SequenceSet,
         items: MacroOrMessageDataItemNames,
         uid: bool,
+        modifiers: &[FetchModifier],
     ) -> String {
         let pairs = match self.resolve(set, uid) {
             Ok(pairs) => pairs,
             Err(n) => return self.invalid_messageset("FETCH", n),
         };
+        // CHANGEDSINCE (CONDSTORE): only what changed after that modification sequence.
+        let mut changed_since = None;
+        for modifier in modifiers {
+            match modifier {
+                FetchModifier::ChangedSince(modseq) if self.advertises("CONDSTORE") => {
+                    changed_since = Some(modseq.get());
+                }
+                _ => return self.texts.invalid_arguments.replace("{name}", "FETCH"),
+            }
+        }
         let macro_;
         let mut names = match items {
             MacroOrMessageDataItemNames::Macro(m) => {
@@ -131,6 +142,16 @@ impl ImapSession {
         if binary && !self.advertises("BINARY") {
             return self.texts.invalid_arguments.replace("{name}", "FETCH");
         }
+        let asks_modseq = names.contains(&MessageDataItemName::ModSeq);
+        if (asks_modseq || changed_since.is_some()) && !self.advertises("CONDSTORE") {
+            return self.texts.invalid_arguments.replace("{name}", "FETCH");
+        }
+        if asks_modseq || changed_since.is_some() {
+            self.enable_condstore();
+        }
+        if changed_since.is_some() && !asks_modseq {
+            names.push(MessageDataItemName::ModSeq);
+        }
         let read_only = self.selection.as_ref().is_none_or(|s| s.read_only);
         let marks_seen = names.iter().any(|name| {
             matches!(
@@ -142,10 +163,15 @@ impl ImapSession {
             )
         });
         for (seq, mut message) in self.messages(&pairs) {
+            if changed_since.is_some_and(|since| message.modseq <= since) {
+                continue;
+            }
             let mut flags_changed = false;
             if marks_seen && !read_only && !message.has_flag("\\Seen") {
                 message.flags.push("\\Seen".to_owned());
-                self.set_flags(message.uid, message.flags.clone());
+                if let Some(modseq) = self.set_flags(message.uid, message.flags.clone()) {
+                    message.modseq = modseq;
+                }
                 flags_changed = true;
             }
             let raw: &[u8] = &message.raw;
@@ -154,6 +180,9 @@ impl ImapSession {
             // Dovecot puts FLAGS first when a fetch set \Seen and FLAGS was not asked for.
             if flags_changed && !names.contains(&MessageDataItemName::Flags) {
                 items.push(MessageDataItem::Flags(flag_items(&message.flags)));
+                if self.condstore && !names.contains(&MessageDataItemName::ModSeq) {
+                    items.extend(modseq_item(message.modseq));
+                }
             }
             for name in &names {
                 let item = match name {
@@ -239,6 +268,10 @@ impl ImapSession {
                             }
                         }
                     }
+                    MessageDataItemName::ModSeq => match modseq_item(message.modseq) {
+                        Some(item) => item,
+                        None => continue,
+                    },
                     MessageDataItemName::Uid => match NonZeroU32::new(message.uid) {
                         Some(uid) => MessageDataItem::Uid(uid),
                         None => continue,
@@ -260,11 +293,25 @@ impl ImapSession {
         response: &StoreResponse,
         flags: &[Flag],
         uid: bool,
+        modifiers: &[StoreModifier],
     ) -> String {
         let pairs = match self.resolve(set, uid) {
             Ok(pairs) => pairs,
             Err(n) => return self.invalid_messageset("STORE", n),
         };
+        // UNCHANGEDSINCE (CONDSTORE): a message changed after it is left alone and named
+        // in the MODIFIED code.
+        let mut unchanged_since = None;
+        for modifier in modifiers {
+            match modifier {
+                StoreModifier::UnchangedSince(modseq) if self.advertises("CONDSTORE") => {
+                    unchanged_since = Some(*modseq);
+                    self.enable_condstore();
+                }
+                _ => return self.texts.invalid_arguments.replace("{name}", "STORE"),
+            }
+        }
+        let mut modified = Vec::new();
         if self.selection.as_ref().is_none_or(|s| s.read_only)
             && let Some(text) = self.texts.read_only_store
         {
@@ -273,6 +320,10 @@ impl ImapSession {
         let given: Vec<String> = flags.iter().map(ToString::to_string).collect();
         let read_only = self.selection.as_ref().is_none_or(|s| s.read_only);
         for (seq, message) in self.messages(&pairs) {
+            if unchanged_since.is_some_and(|since| message.modseq > since) {
+                modified.push(if uid { message.uid } else { seq });
+                continue;
+            }
             let mut new = match kind {
                 StoreType::Replace => given.clone(),
                 StoreType::Add => {
@@ -292,11 +343,16 @@ impl ImapSession {
                     .collect(),
             };
             new.dedup();
-            if !read_only {
-                self.set_flags(message.uid, new.clone());
+            let mut modseq = message.modseq;
+            if !read_only && let Some(changed) = self.set_flags(message.uid, new.clone()) {
+                modseq = changed;
             }
             if *response == StoreResponse::Answer {
-                let mut items = vec![MessageDataItem::Flags(flag_items(&new))];
+                let mut items = Vec::new();
+                if self.condstore {
+                    items.extend(modseq_item(modseq));
+                }
+                items.push(MessageDataItem::Flags(flag_items(&new)));
                 if uid && let Some(uid) = NonZeroU32::new(message.uid) {
                     items.push(MessageDataItem::Uid(uid));
                 }
@@ -304,6 +360,10 @@ impl ImapSession {
                     self.actions.push_back(crate::session::Action::Send(bytes));
                 }
             }
+        }
+        if !modified.is_empty() {
+            let code = format!("MODIFIED {}", super::mail::uid_set(&modified));
+            return self.texts.completed("STORE", Some(&code));
         }
         self.texts.completed("STORE", None)
     }

@@ -7,7 +7,7 @@
 //! EXPUNGE) works only when the personality advertises the extension; otherwise it is
 //! refused as the real server refuses a command it does not know.
 
-use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::command::{CommandBody, SelectParameter};
 use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
 use imap_codec::imap_types::flag::Flag;
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
@@ -41,7 +41,7 @@ fn list_pattern(pattern: &ListMailbox) -> String {
 }
 
 /// `1:3,5` for a list of UIDs, as COPYUID and APPENDUID write them.
-fn uid_set(uids: &[u32]) -> String {
+pub(super) fn uid_set(uids: &[u32]) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < uids.len() {
@@ -121,8 +121,20 @@ impl ImapSession {
         // Expunges are not announced during FETCH, STORE and SEARCH (RFC 3501 §7.4.1).
         let mut announce_expunges = true;
         let reply = match body {
-            CommandBody::Select { mailbox } => self.select(&mailbox_name(&mailbox), false),
-            CommandBody::Examine { mailbox } => self.select(&mailbox_name(&mailbox), true),
+            CommandBody::Select {
+                mailbox,
+                parameters,
+            } => match self.condstore_parameters(&parameters) {
+                Ok(()) => self.select(&mailbox_name(&mailbox), false),
+                Err(reply) => reply,
+            },
+            CommandBody::Examine {
+                mailbox,
+                parameters,
+            } => match self.condstore_parameters(&parameters) {
+                Ok(()) => self.select(&mailbox_name(&mailbox), true),
+                Err(reply) => reply,
+            },
             CommandBody::Create { mailbox } => self.create(&mailbox_name(&mailbox)),
             CommandBody::Delete { mailbox } => self.delete(&mailbox_name(&mailbox)),
             CommandBody::Rename { from, to } => {
@@ -173,13 +185,22 @@ impl ImapSession {
             }
             CommandBody::Enable { capabilities } => {
                 // Only what the mock implements is enabled: UTF8=ACCEPT (names are bytes
-                // to the store either way). CONDSTORE and QRESYNC are not modelled.
+                // to the store either way) and CONDSTORE. QRESYNC is not modelled.
                 let enabled: Vec<String> = capabilities
                     .as_ref()
                     .iter()
                     .map(ToString::to_string)
-                    .filter(|c| c.eq_ignore_ascii_case("UTF8=ACCEPT") && self.advertises(c))
+                    .filter(|c| {
+                        (c.eq_ignore_ascii_case("UTF8=ACCEPT")
+                            || c.eq_ignore_ascii_case("CONDSTORE"))
+                            && self.advertises(c)
+                    })
                     .collect();
+                if enabled.iter().any(|c| c.eq_ignore_ascii_case("CONDSTORE")) {
+                    // Dovecot tells the HIGHESTMODSEQ of the selected folder first
+                    // (containers/captures/dovecot-mailbox.txt).
+                    self.enable_condstore();
+                }
                 let mut line = "* ENABLED".to_owned();
                 for capability in enabled {
                     line.push(' ');
@@ -253,9 +274,10 @@ impl ImapSession {
                 sequence_set,
                 macro_or_item_names,
                 uid,
+                modifiers,
             } => {
                 announce_expunges = false;
-                self.fetch(&sequence_set, macro_or_item_names, uid)
+                self.fetch(&sequence_set, macro_or_item_names, uid, &modifiers)
             }
             CommandBody::Store {
                 sequence_set,
@@ -263,9 +285,10 @@ impl ImapSession {
                 response,
                 flags,
                 uid,
+                modifiers,
             } => {
                 announce_expunges = false;
-                self.store(&sequence_set, &kind, &response, &flags, uid)
+                self.store(&sequence_set, &kind, &response, &flags, uid, &modifiers)
             }
             _ => self.texts.unknown_command.replace("{name}", name),
         };
@@ -337,6 +360,50 @@ impl ImapSession {
         }
     }
 
+    /// The SELECT/EXAMINE parameters: `(CONDSTORE)` turns CONDSTORE on where advertised;
+    /// QRESYNC is not modelled.
+    fn condstore_parameters(&mut self, parameters: &[SelectParameter]) -> Result<(), String> {
+        for parameter in parameters {
+            match parameter {
+                SelectParameter::CondStore if self.advertises("CONDSTORE") => {
+                    self.condstore = true;
+                }
+                _ => {
+                    return Err(self.texts.invalid_arguments.replace("{name}", "SELECT"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// CONDSTORE on (RFC 7162 §3.1): with a folder selected, its HIGHESTMODSEQ first.
+    pub(super) fn enable_condstore(&mut self) {
+        if self.condstore {
+            return;
+        }
+        self.condstore = true;
+        let Some(selection) = &self.selection else {
+            return;
+        };
+        let name = selection.name.clone();
+        let highest = self.store.with_account(&self.login(), |folders| {
+            (
+                folders
+                    .iter()
+                    .find(|f| f.name == name)
+                    .map(|f| f.highest_modseq),
+                false,
+            )
+        });
+        if let Some(highest) = highest {
+            let line = self
+                .texts
+                .highest_modseq
+                .replace("{modseq}", &highest.to_string());
+            self.send_line(line);
+        }
+    }
+
     fn unselect(&mut self) {
         self.selection = None;
         self.state = State::Authenticated;
@@ -357,11 +424,11 @@ impl ImapSession {
                     .iter()
                     .position(|m| !m.has_flag("\\Seen"))
                     .map(|i| i + 1);
-                (uids, first_unseen, f.uid_next)
+                (uids, first_unseen, f.uid_next, f.highest_modseq)
             });
             (found, false)
         });
-        let Some((uids, first_unseen, uid_next)) = found else {
+        let Some((uids, first_unseen, uid_next, highest)) = found else {
             return self.texts.no_such_mailbox.replace("{mailbox}", name);
         };
         for line in self.texts.select_lines {
@@ -380,6 +447,13 @@ impl ImapSession {
                 .replace("{uidvalidity}", &UID_VALIDITY.to_string())
                 .replace("{uidnext}", &uid_next.to_string());
             self.send_line(line);
+        }
+        if self.condstore {
+            self.send_line(
+                self.texts
+                    .highest_modseq
+                    .replace("{modseq}", &highest.to_string()),
+            );
         }
         self.selection = Some(Selection {
             name: name.to_owned(),
@@ -588,11 +662,19 @@ impl ImapSession {
                     .filter(|m| m.has_flag("\\Deleted"))
                     .count();
                 let size: usize = f.messages.iter().map(|m| m.raw.len()).sum();
-                (f.messages.len(), f.unseen(), f.uid_next, deleted, size)
+                let highest = f.highest_modseq;
+                (
+                    f.messages.len(),
+                    f.unseen(),
+                    f.uid_next,
+                    deleted,
+                    size,
+                    highest,
+                )
             });
             (found, false)
         });
-        let Some((messages, unseen, uid_next, deleted, size)) = found else {
+        let Some((messages, unseen, uid_next, deleted, size, highest)) = found else {
             return self.texts.no_such_mailbox.replace("{mailbox}", name);
         };
         let mut values = Vec::new();
@@ -608,7 +690,11 @@ impl ImapSession {
                 StatusDataItemName::Size if self.advertises("STATUS=SIZE") => {
                     format!("SIZE {size}")
                 }
-                // DELETED-STORAGE and HIGHESTMODSEQ are not modelled.
+                StatusDataItemName::HighestModSeq if self.advertises("CONDSTORE") => {
+                    self.condstore = true;
+                    format!("HIGHESTMODSEQ {highest}")
+                }
+                // DELETED-STORAGE is not modelled.
                 _ => continue,
             };
             values.push(value);
@@ -719,6 +805,9 @@ impl ImapSession {
                 !gone
             });
             let changed = !removed.is_empty();
+            if changed {
+                folder.highest_modseq += 1;
+            }
             (removed, changed)
         });
         if !announce && let Some(selection) = &mut self.selection {
@@ -769,6 +858,7 @@ impl ImapSession {
             }
             if is_move && let Some(folder) = folders.iter_mut().find(|f| f.name == source) {
                 folder.messages.retain(|m| !wanted.contains(&m.uid));
+                folder.highest_modseq += 1;
             }
             (Some(pairs), true)
         });

@@ -95,6 +95,8 @@ impl Candidate<'_> {
                 contains(message::parse(raw).body(raw), s.as_ref())
             }
             SearchKey::Text(s) => contains(&m.raw, s.as_ref()),
+            // CONDSTORE: changed at or after that modification sequence.
+            SearchKey::ModSequence { modseq, .. } => m.modseq >= *modseq,
             // Keys of extensions the mock does not model (CONDSTORE's MODSEQ) match nothing;
             // `supported` refuses them first.
             #[allow(unreachable_patterns)]
@@ -109,6 +111,17 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         || haystack
             .windows(needle.len())
             .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Whether `key` searches by modification sequence (CONDSTORE).
+fn uses_modseq(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::And(keys) => keys.as_ref().iter().any(uses_modseq),
+        SearchKey::Or(a, b) => uses_modseq(a) || uses_modseq(b),
+        SearchKey::Not(k) => uses_modseq(k),
+        SearchKey::ModSequence { .. } => true,
+        _ => false,
+    }
 }
 
 /// Whether `key` uses only what the mock models: everything imap-codec parses with the
@@ -163,13 +176,24 @@ impl ImapSession {
     }
 
     pub(super) fn search(&mut self, criteria: &[SearchKey], uid: bool) -> String {
+        let by_modseq = criteria.iter().any(uses_modseq);
+        if by_modseq && !self.advertises("CONDSTORE") {
+            return self.texts.invalid_arguments.replace("{name}", "SEARCH");
+        }
         let Some(hits) = self.matching(criteria) else {
             return self.texts.invalid_arguments.replace("{name}", "SEARCH");
         };
+        if by_modseq {
+            self.enable_condstore();
+        }
         let mut line = "* SEARCH".to_owned();
-        for (seq, message) in hits {
+        for (seq, message) in &hits {
             line.push(' ');
-            line.push_str(&(if uid { message.uid } else { seq }).to_string());
+            line.push_str(&(if uid { message.uid } else { *seq }).to_string());
+        }
+        // RFC 7162 §3.4: the highest MODSEQ of what was found.
+        if by_modseq && let Some(highest) = hits.iter().map(|(_, m)| m.modseq).max() {
+            line.push_str(&format!(" (MODSEQ {highest})"));
         }
         self.send_line(line);
         self.texts.completed("SEARCH", None)

@@ -14,7 +14,6 @@ const NOT_MODELLED: &[(ImapPersonality, &[&str])] = &[
             "URL-PARTIAL",
             "CATENATE",
             "LIST-EXTENDED",
-            "CONDSTORE",
             "QRESYNC",
             "ESEARCH",
             "ESORT",
@@ -34,7 +33,6 @@ const NOT_MODELLED: &[(ImapPersonality, &[&str])] = &[
         &[
             "X-GM-EXT-1",
             "COMPRESS=DEFLATE",
-            "CONDSTORE",
             "ESEARCH",
             "LIST-EXTENDED",
             "LIST-STATUS",
@@ -429,6 +427,32 @@ fn exercise_with(config: ImapConfig, capability: &str) -> bool {
             );
             true
         }
+        // Seeded INBOX: three messages added at modification sequences 2, 3 and 4.
+        "CONDSTORE" => {
+            let select = h.say("a SELECT INBOX (CONDSTORE)\r\n");
+            let highest = t.highest_modseq.replace("{modseq}", "4");
+            assert!(select.contains(&format!("{highest}\r\n")), "{select}");
+            let fetch = h.say("b FETCH 1:* (UID MODSEQ)\r\n");
+            assert!(
+                fetch.contains("MODSEQ (2)") && fetch.contains("MODSEQ (4)"),
+                "{fetch}"
+            );
+            let store = h.say("c STORE 1 +FLAGS (\\Flagged)\r\n");
+            assert!(
+                store.starts_with("* 1 FETCH (MODSEQ (5) FLAGS ("),
+                "{store}"
+            );
+            let store = h.say("d STORE 1 (UNCHANGEDSINCE 2) +FLAGS (\\Answered)\r\n");
+            assert!(store.contains("d OK [MODIFIED 1]"), "{store}");
+            let changed = h.say("e FETCH 1:* (FLAGS) (CHANGEDSINCE 4)\r\n");
+            assert_eq!(changed.matches(" FETCH (").count(), 1, "{changed}");
+            assert!(changed.contains("MODSEQ (5)"), "{changed}");
+            let search = h.say("f SEARCH MODSEQ 5\r\n");
+            assert!(search.starts_with("* SEARCH 1 (MODSEQ 5)\r\n"), "{search}");
+            let status = h.say(&format!("g STATUS {sent} (HIGHESTMODSEQ)\r\n"));
+            assert!(status.contains("(HIGHESTMODSEQ 2)"), "{status}");
+            true
+        }
         // The mock never refers a client elsewhere: a refused login carries no REFERRAL.
         "LOGIN-REFERRALS" => {
             let mut h = open(config, true, SessionCounts::default());
@@ -626,4 +650,23 @@ fn the_transcript_keeps_the_start_of_a_large_append() {
     let transcript = h.transcript.snapshot().to_string();
     assert!(transcript.contains("bytes in all)"), "{transcript}");
     assert!(transcript.len() < 6 * 1024, "{} bytes", transcript.len());
+}
+
+#[test]
+fn enable_condstore_tells_the_highest_modseq_first_as_dovecot_does() {
+    // containers/captures/dovecot-mailbox.txt: t42.
+    let (mut h, _) = logged_in(ImapPersonality::Dovecot);
+    h.say("a SELECT INBOX\r\n");
+    assert_eq!(
+        h.say("b ENABLE CONDSTORE\r\n"),
+        "* OK [HIGHESTMODSEQ 4] Highest\r\n* ENABLED CONDSTORE\r\nb OK Enabled (0.001 + 0.000 secs).\r\n"
+    );
+    // From now on a flag change carries its MODSEQ.
+    assert!(
+        h.say("c STORE 2 +FLAGS (\\Seen)\r\n")
+            .starts_with("* 2 FETCH (MODSEQ (5) FLAGS (")
+    );
+    // Courier does not advertise it, and enables nothing.
+    let (mut h, _) = logged_in(ImapPersonality::Courier);
+    assert!(h.say("a ENABLE CONDSTORE\r\n").starts_with("* ENABLED\r\n"));
 }
