@@ -40,8 +40,28 @@ fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
         .unwrap();
     let stdout = text(&output.stdout);
     let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "stderr:\n{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
+    // On a failure, which scenarios and why (the trace on stderr is long).
+    let failed: Vec<String> = report["scenarios"]
+        .as_array()
+        .map(|scenarios| {
+            scenarios
+                .iter()
+                .filter(|s| s["passed"] != true)
+                .map(|s| format!("{}: {}", s["id"], s["mismatch"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "failed: {failed:#?}\nstderr without traces:\n{}",
+        stderr
+            .lines()
+            .filter(|line| !line.contains(" TRACE ") && !line.contains(" DEBUG "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     let total = report["summary"]["total"].as_u64().unwrap();
     let (files, errors) = mailharness::scenario::load::load_all(&[repository().join("scenarios")]);
     assert!(errors.is_empty(), "{errors:?}");
