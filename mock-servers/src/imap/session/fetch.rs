@@ -39,6 +39,18 @@ fn literal8(bytes: Vec<u8>) -> NString8<'static> {
     }
 }
 
+/// The `<start.length>` part of `data`, and the origin to answer with.
+fn part_of(data: Vec<u8>, partial: &Option<(u32, NonZeroU32)>) -> (Vec<u8>, Option<u32>) {
+    match partial {
+        Some((start, length)) => {
+            let start = (*start as usize).min(data.len());
+            let end = start.saturating_add(length.get() as usize).min(data.len());
+            (data[start..end].to_vec(), Some(start as u32))
+        }
+        None => (data, None),
+    }
+}
+
 /// The MODSEQ data item of a message (CONDSTORE).
 fn modseq_item(modseq: u64) -> Option<MessageDataItem<'static>> {
     NonZeroU64::new(modseq).map(MessageDataItem::ModSeq)
@@ -194,15 +206,7 @@ impl ImapSession {
                         section, partial, ..
                     } => {
                         let data = tree.section(raw, section.as_ref()).unwrap_or_default();
-                        let (data, origin) = match partial {
-                            Some((start, length)) => {
-                                let start = (*start as usize).min(data.len());
-                                let end =
-                                    start.saturating_add(length.get() as usize).min(data.len());
-                                (data[start..end].to_vec(), Some(start as u32))
-                            }
-                            None => (data, None),
-                        };
+                        let (data, origin) = part_of(data, partial);
                         MessageDataItem::BodyExt {
                             section: section.clone(),
                             origin,
@@ -240,15 +244,7 @@ impl ImapSession {
                                 );
                             }
                         };
-                        let data = match partial {
-                            Some((start, length)) => {
-                                let start = (*start as usize).min(data.len());
-                                let end =
-                                    start.saturating_add(length.get() as usize).min(data.len());
-                                data[start..end].to_vec()
-                            }
-                            None => data,
-                        };
+                        let (data, _) = part_of(data, partial);
                         MessageDataItem::Binary {
                             section: section.clone(),
                             value: literal8(data),
