@@ -233,6 +233,16 @@ impl<T: Stream> Imap<T> {
         self.exchange(command, None, each).await
     }
 
+    /// Writes `line` (with its CRLF) and flushes it.
+    async fn send(&mut self, line: &str) -> Result<(), Failed> {
+        let stream = self.client.get_mut();
+        stream
+            .write_all(line.as_bytes())
+            .await
+            .map_err(Failed::Io)?;
+        stream.flush().await.map_err(Failed::Io)
+    }
+
     /// As [`Imap::command`], answering the server's first `+` continuation with `answer`
     /// (a SASL response); a continuation without an answer is passed to `each`.
     async fn exchange(
@@ -243,13 +253,7 @@ impl<T: Stream> Imap<T> {
     ) -> Result<(), Failed> {
         self.tags += 1;
         let tag = format!("mh{}", self.tags);
-        let line = format!("{tag} {command}\r\n");
-        let stream = self.client.get_mut();
-        let written = async {
-            stream.write_all(line.as_bytes()).await?;
-            stream.flush().await
-        };
-        written.await.map_err(Failed::Io)?;
+        self.send(&format!("{tag} {command}\r\n")).await?;
         loop {
             let response = self
                 .client
@@ -283,12 +287,7 @@ impl<T: Stream> Imap<T> {
                 } => return Err(Failed::Bye(said(raw))),
                 Response::Continue { .. } if answer.is_some() => {
                     let line = format!("{}\r\n", answer.take().unwrap_or_default());
-                    let stream = self.client.get_mut();
-                    let written = async {
-                        stream.write_all(line.as_bytes()).await?;
-                        stream.flush().await
-                    };
-                    written.await.map_err(Failed::Io)?;
+                    self.send(&line).await?;
                 }
                 parsed => each(parsed),
             }

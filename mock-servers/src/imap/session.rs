@@ -439,7 +439,7 @@ impl ImapSession {
     fn undecodable(&mut self, tag: &str, name: &str) {
         let reply = if !self.is_authenticated() {
             if matches!(name, "LOGIN" | "AUTHENTICATE") {
-                "BAD Error in IMAP command LOGIN: Invalid arguments.".replace("LOGIN", name)
+                format!("BAD Error in IMAP command {name}: Invalid arguments.")
             } else {
                 self.texts.refused_before_login.to_owned()
             }

@@ -304,13 +304,11 @@ fn acl_arguments(bytes: &[u8]) -> Vec<String> {
 }
 
 impl ImapSession {
-    fn sortables(&self, criteria: &[SearchKey]) -> Option<Vec<Sortable>> {
-        Some(
-            self.matching(criteria)?
-                .iter()
-                .map(|(seq, message)| Sortable::of(*seq, message))
-                .collect(),
-        )
+    fn sortables(&self, criteria: &[SearchKey]) -> Vec<Sortable> {
+        self.matching(criteria)
+            .iter()
+            .map(|(seq, message)| Sortable::of(*seq, message))
+            .collect()
     }
 
     pub(super) fn sort(
@@ -325,9 +323,7 @@ impl ImapSession {
         if display && !self.advertises("SORT=DISPLAY") {
             return self.texts.invalid_arguments.replace("{name}", "SORT");
         }
-        let Some(mut messages) = self.sortables(search) else {
-            return self.texts.invalid_arguments.replace("{name}", "SORT");
-        };
+        let mut messages = self.sortables(search);
         messages.sort_by(|a, b| {
             criteria
                 .iter()
@@ -360,9 +356,7 @@ impl ImapSession {
         if !self.advertises(&format!("THREAD={name}")) {
             return self.texts.invalid_arguments.replace("{name}", "THREAD");
         }
-        let Some(messages) = self.sortables(search) else {
-            return self.texts.invalid_arguments.replace("{name}", "THREAD");
-        };
+        let messages = self.sortables(search);
         let trees = match name.as_str() {
             "ORDEREDSUBJECT" => ordered_subject(&messages),
             "REFS" => by_references(&messages, true),
