@@ -36,6 +36,10 @@ pub const MODELLED: &[&str] = &[
     "ACL2=UNION",
     "BINARY",
     "CONDSTORE",
+    "ESEARCH",
+    "ESORT",
+    "SEARCHRES",
+    "CONTEXT=SEARCH",
 ];
 
 /// Capabilities that make sense only with another: (capability, the one it needs).
@@ -46,6 +50,11 @@ pub const REQUIRES: &[(&str, &str)] = &[
     // The comparator is the mock's for SORT.
     ("I18NLEVEL=1", "SORT"),
     ("ACL2=UNION", "ACL"),
+    // RFC 5267: ESORT is SORT with ESEARCH's answer.
+    ("ESORT", "SORT"),
+    // RFC 5182 §1 and RFC 5267 §5: both build on ESEARCH's RETURN.
+    ("SEARCHRES", "ESEARCH"),
+    ("CONTEXT=SEARCH", "ESEARCH"),
 ];
 
 /// SASL mechanisms the mock's AUTHENTICATE (and SMTP AUTH) does (`sasl.rs`).

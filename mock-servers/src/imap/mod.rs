@@ -3,6 +3,7 @@
 //! per-connection state machine (`session`), the accounts' folders and messages
 //! (`mailstore`, seeded from `seed`) and the MIME view of a message (`message`).
 
+mod args;
 pub mod capability;
 mod command;
 pub(crate) mod mailstore;

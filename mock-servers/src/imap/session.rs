@@ -26,6 +26,7 @@ use crate::lines::InputBuffer;
 use crate::sasl::{Credentials, SaslExchange, SaslStep};
 use crate::session::{Action, Session};
 use crate::transcript::{REDACTED, TranscriptHandle};
+use extended::Extended;
 
 /// Longest command line accepted (Dovecot allows 64 KiB; a connector sends far less).
 const MAX_LINE: usize = 16 * 1024;
@@ -99,6 +100,10 @@ pub(crate) struct ImapSession {
     user: Option<String>,
     /// The folder open in the selected state.
     selection: Option<Selection>,
+    /// SEARCHRES's saved result (`$`): UIDs of the selection, ascending.
+    saved: Vec<u32>,
+    /// CONTEXT=SEARCH's UPDATE searches of the selection.
+    contexts: Vec<esearch::SearchContext>,
 }
 
 /// The selected folder as this session knows it: message sequence number `n` is
@@ -138,6 +143,8 @@ impl ImapSession {
             store,
             user: None,
             selection: None,
+            saved: Vec::new(),
+            contexts: Vec::new(),
         }
     }
 
@@ -409,6 +416,19 @@ impl ImapSession {
         } else {
             bytes.to_vec()
         };
+        if self.is_authenticated() && !tag.is_empty() {
+            match self.extended_syntax(&tag, &name, &input) {
+                Extended::Plain => {}
+                Extended::Rewritten(rewritten) => input = rewritten,
+                Extended::Answered { reply, expunges } => {
+                    self.record_client(bytes, &tag, &name, None);
+                    if self.selection.is_some() {
+                        self.sync(expunges);
+                    }
+                    return self.tagged(&tag, reply);
+                }
+            }
+        }
         input.extend_from_slice(b"\r\n");
         let parsed = match CommandCodec::default().decode(&input) {
             Ok((b"", command)) => Some(command),
@@ -753,6 +773,8 @@ impl Session for ImapSession {
     }
 }
 
+mod esearch;
+mod extended;
 mod extensions;
 mod fetch;
 mod mail;

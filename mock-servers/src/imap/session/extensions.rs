@@ -317,11 +317,30 @@ impl ImapSession {
         search: &[SearchKey],
         uid: bool,
     ) -> String {
+        let messages = match self.sorted(criteria, search) {
+            Ok(messages) => messages,
+            Err(reply) => return reply,
+        };
+        let mut line = "* SORT".to_owned();
+        for (seq, message_uid) in &messages {
+            line.push_str(&format!(" {}", if uid { *message_uid } else { *seq }));
+        }
+        self.send_line(line);
+        self.texts.completed("SORT", None)
+    }
+
+    /// The messages matching `search` in the order of `criteria`, as (sequence number,
+    /// UID); `Err` with the tagged reply when a key is not advertised.
+    pub(super) fn sorted(
+        &self,
+        criteria: &[SortCriterion],
+        search: &[SearchKey],
+    ) -> Result<Vec<(u32, u32)>, String> {
         let display = criteria
             .iter()
             .any(|c| matches!(c.key, SortKey::DisplayFrom | SortKey::DisplayTo));
         if display && !self.advertises("SORT=DISPLAY") {
-            return self.texts.invalid_arguments.replace("{name}", "SORT");
+            return Err(self.texts.invalid_arguments.replace("{name}", "SORT"));
         }
         let mut messages = self.sortables(search);
         messages.sort_by(|a, b| {
@@ -334,12 +353,7 @@ impl ImapSession {
                 .find(|order| order.is_ne())
                 .unwrap_or(a.seq.cmp(&b.seq))
         });
-        let mut line = "* SORT".to_owned();
-        for m in &messages {
-            line.push_str(&format!(" {}", if uid { m.uid } else { m.seq }));
-        }
-        self.send_line(line);
-        self.texts.completed("SORT", None)
+        Ok(messages.iter().map(|m| (m.seq, m.uid)).collect())
     }
 
     pub(super) fn thread(

@@ -339,6 +339,9 @@ impl ImapSession {
         for line in lines {
             self.send_line(line);
         }
+        if !self.contexts.is_empty() {
+            self.update_contexts();
+        }
     }
 
     /// A line inside IDLE: `DONE` ends it.
@@ -406,10 +409,14 @@ impl ImapSession {
 
     fn unselect(&mut self) {
         self.selection = None;
+        self.saved.clear();
+        self.contexts.clear();
         self.state = State::Authenticated;
     }
 
     fn select(&mut self, name: &str, read_only: bool) -> String {
+        self.saved.clear();
+        self.contexts.clear();
         if self.selection.take().is_some()
             && let Some(line) = self.texts.select_closed
         {

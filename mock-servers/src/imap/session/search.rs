@@ -110,7 +110,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Whether `key` searches by modification sequence (CONDSTORE).
-fn uses_modseq(key: &SearchKey) -> bool {
+pub(super) fn uses_modseq(key: &SearchKey) -> bool {
     match key {
         SearchKey::And(keys) => keys.as_ref().iter().any(uses_modseq),
         SearchKey::Or(a, b) => uses_modseq(a) || uses_modseq(b),

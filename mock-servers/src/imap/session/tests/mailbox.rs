@@ -15,10 +15,6 @@ const NOT_MODELLED: &[(ImapPersonality, &[&str])] = &[
             "CATENATE",
             "LIST-EXTENDED",
             "QRESYNC",
-            "ESEARCH",
-            "ESORT",
-            "SEARCHRES",
-            "CONTEXT=SEARCH",
             "LIST-STATUS",
             "SNIPPET=FUZZY",
             "PREVIEW=FUZZY",
@@ -33,7 +29,6 @@ const NOT_MODELLED: &[(ImapPersonality, &[&str])] = &[
         &[
             "X-GM-EXT-1",
             "COMPRESS=DEFLATE",
-            "ESEARCH",
             "LIST-EXTENDED",
             "LIST-STATUS",
         ],
@@ -462,6 +457,98 @@ fn exercise_with(config: ImapConfig, capability: &str) -> bool {
                 reply.starts_with("a NO") && !reply.contains("REFERRAL"),
                 "{reply}"
             );
+            true
+        }
+        // Seeded INBOX: UIDs 1 to 3, the last two unseen; subjects "Welcome to the team",
+        // "Quarterly report attached", "Smörgåsbord".
+        "ESEARCH" => {
+            h.say("a SELECT INBOX\r\n");
+            let reply = h.say("b SEARCH RETURN (MIN MAX COUNT ALL) ALL\r\n");
+            assert!(
+                reply.starts_with("* ESEARCH (TAG \"b\") MIN 1 MAX 3 ALL 1:3 COUNT 3\r\n"),
+                "{reply}"
+            );
+            assert!(reply.ends_with(&format!("b {}\r\n", t.completed("SEARCH", None))));
+            let reply = h.say("c UID SEARCH RETURN () UNSEEN\r\n");
+            assert!(
+                reply.starts_with("* ESEARCH (TAG \"c\") UID ALL 2:3\r\n"),
+                "{reply}"
+            );
+            let reply = h.say("d SEARCH RETURN (MIN MAX COUNT ALL) SUBJECT nothing\r\n");
+            assert!(
+                reply.starts_with("* ESEARCH (TAG \"d\") COUNT 0\r\n"),
+                "{reply}"
+            );
+            let reply = h.say("e SEARCH RETURN (BOGUS) ALL\r\n");
+            assert!(reply.starts_with("e BAD"), "{reply}");
+            true
+        }
+        "ESORT" => {
+            h.say("a SELECT INBOX\r\n");
+            let reply = h.say("b SORT RETURN (ALL COUNT MIN MAX) (SUBJECT) UTF-8 ALL\r\n");
+            assert!(
+                reply.starts_with("* ESEARCH (TAG \"b\") MIN 3 MAX 1 ALL 3,2,1 COUNT 3\r\n"),
+                "{reply}"
+            );
+            let reply = h.say("c UID SORT RETURN () (REVERSE ARRIVAL) UTF-8 ALL\r\n");
+            assert!(
+                reply.starts_with("* ESEARCH (TAG \"c\") UID ALL 3,2,1\r\n"),
+                "{reply}"
+            );
+            true
+        }
+        "SEARCHRES" => {
+            h.say("a SELECT INBOX\r\n");
+            let reply = h.say("b SEARCH RETURN (SAVE) FROM dave\r\n");
+            assert_eq!(reply, format!("b {}\r\n", t.completed("SEARCH", None)));
+            let reply = h.say("c FETCH $ (UID)\r\n");
+            assert!(reply.starts_with("* 2 FETCH (UID 2)\r\nc OK"), "{reply}");
+            let reply = h.say("d UID SEARCH RETURN (SAVE MIN) ALL\r\n");
+            assert!(
+                reply.starts_with("* ESEARCH (TAG \"d\") UID MIN 1\r\n"),
+                "{reply}"
+            );
+            let reply = h.say("e SEARCH $ OR $ UNSEEN\r\n");
+            assert!(reply.starts_with("* SEARCH 1\r\n"), "{reply}");
+            let reply = h.say("f SEARCH RETURN (SAVE) SUBJECT nothing\r\n");
+            assert!(reply.starts_with("f OK"), "{reply}");
+            let reply = h.say("g STORE $ +FLAGS (\\Flagged)\r\n");
+            assert_eq!(reply, format!("g {}\r\n", t.completed("STORE", None)));
+            true
+        }
+        "CONTEXT=SEARCH" => {
+            h.say("a SELECT INBOX\r\n");
+            let reply = h.say("b SEARCH RETURN (PARTIAL 1:2) ALL\r\n");
+            assert!(
+                reply.starts_with("* ESEARCH (TAG \"b\") PARTIAL (1:2 1:2)\r\n"),
+                "{reply}"
+            );
+            let reply = h.say("c SEARCH RETURN (PARTIAL 5:9) ALL\r\n");
+            assert!(
+                reply.starts_with("* ESEARCH (TAG \"c\") PARTIAL (5:9 NIL)\r\n"),
+                "{reply}"
+            );
+            let reply = h.say("d UID SEARCH RETURN (PARTIAL -1:-2) ALL\r\n");
+            assert!(reply.starts_with("d BAD"), "{reply}");
+            let reply = h.say("e SEARCH RETURN (UPDATE) UNSEEN\r\n");
+            assert!(
+                reply.starts_with("* ESEARCH (TAG \"e\")\r\ne OK"),
+                "{reply}"
+            );
+            store.deliver(&[USER.to_owned()], b"Subject: new\r\n\r\nnew mail\r\n");
+            let reply = h.say("f NOOP\r\n");
+            assert!(
+                reply.starts_with("* 4 EXISTS\r\n* ESEARCH (TAG \"e\") ADDTO (0 4)\r\n"),
+                "{reply}"
+            );
+            let reply = h.say("g STORE 3 +FLAGS.SILENT (\\Seen)\r\n");
+            assert!(
+                reply.starts_with("* ESEARCH (TAG \"e\") REMOVEFROM (0 3)\r\n"),
+                "{reply}"
+            );
+            assert!(h.say("h CANCELUPDATE \"e\"\r\n").starts_with("h OK"));
+            let reply = h.say("i CANCELUPDATE \"e\"\r\n");
+            assert!(reply.starts_with("i NO"), "{reply}");
             true
         }
         // Logging in with these is what `logged_in` and the login tests do.
