@@ -40,6 +40,8 @@ pub const MODELLED: &[&str] = &[
     "ESORT",
     "SEARCHRES",
     "CONTEXT=SEARCH",
+    "LIST-EXTENDED",
+    "LIST-STATUS",
 ];
 
 /// Capabilities that make sense only with another: (capability, the one it needs).
@@ -55,6 +57,8 @@ pub const REQUIRES: &[(&str, &str)] = &[
     // RFC 5182 §1 and RFC 5267 §5: both build on ESEARCH's RETURN.
     ("SEARCHRES", "ESEARCH"),
     ("CONTEXT=SEARCH", "ESEARCH"),
+    // RFC 5819: STATUS is a return option of the extended LIST.
+    ("LIST-STATUS", "LIST-EXTENDED"),
 ];
 
 /// SASL mechanisms the mock's AUTHENTICATE (and SMTP AUTH) does (`sasl.rs`).

@@ -777,6 +777,7 @@ mod esearch;
 mod extended;
 mod extensions;
 mod fetch;
+mod list_extended;
 mod mail;
 mod search;
 #[cfg(test)]

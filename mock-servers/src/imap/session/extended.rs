@@ -60,6 +60,7 @@ impl ImapSession {
                 self.search_with_return(tag, &verb, arguments)
                     .map(|reply| (reply, false))
             }
+            "LIST" if !uid => self.list_extended(arguments).map(|reply| (reply, true)),
             "CANCELUPDATE" if !uid && self.advertises("CONTEXT=SEARCH") => {
                 Some((self.cancel_update(arguments), true))
             }

@@ -17,9 +17,39 @@ use imap_codec::imap_types::status::StatusDataItemName;
 use super::super::mailstore::{Folder, UID_VALIDITY};
 use super::{ImapSession, Selection, State, quote, wildcard_match};
 
+/// The STATUS items in the order Dovecot writes them; the other personalities follow the
+/// request (Courier's captures asked in this order, so they cannot tell).
+const STATUS_ORDER: &[StatusDataItemName] = &[
+    StatusDataItemName::Messages,
+    StatusDataItemName::Recent,
+    StatusDataItemName::UidNext,
+    StatusDataItemName::UidValidity,
+    StatusDataItemName::Unseen,
+    StatusDataItemName::Deleted,
+    StatusDataItemName::HighestModSeq,
+    StatusDataItemName::Size,
+];
+
+/// What an extended LIST (RFC 5258, LIST-STATUS RFC 5819, SPECIAL-USE RFC 6154) asked;
+/// the default is a plain LIST.
+#[derive(Default)]
+pub(super) struct ListOptions {
+    /// The command had the extended syntax: children and special use only on request.
+    pub(super) extended: bool,
+    /// Selection options.
+    pub(super) subscribed: bool,
+    pub(super) special_use: bool,
+    pub(super) recursive: bool,
+    /// Return options.
+    pub(super) return_subscribed: bool,
+    pub(super) return_children: bool,
+    pub(super) return_special_use: bool,
+    pub(super) status: Option<Vec<StatusDataItemName>>,
+}
+
 /// Which listing command.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Listing {
+pub(super) enum Listing {
     List,
     Lsub,
     Xlist,
@@ -149,8 +179,9 @@ impl ImapSession {
                 let listing = if xlist { Listing::Xlist } else { Listing::List };
                 self.list(
                     &mailbox_name(&reference),
-                    &list_pattern(&mailbox_wildcard),
+                    &[list_pattern(&mailbox_wildcard)],
                     listing,
+                    &ListOptions::default(),
                 )
             }
             CommandBody::Lsub {
@@ -158,8 +189,9 @@ impl ImapSession {
                 mailbox_wildcard,
             } => self.list(
                 &mailbox_name(&reference),
-                &list_pattern(&mailbox_wildcard),
+                &[list_pattern(&mailbox_wildcard)],
                 Listing::Lsub,
+                &ListOptions::default(),
             ),
             CommandBody::Status {
                 mailbox,
@@ -572,7 +604,13 @@ impl ImapSession {
         )
     }
 
-    fn list(&mut self, reference: &str, pattern: &str, listing: Listing) -> String {
+    pub(super) fn list(
+        &mut self,
+        reference: &str,
+        patterns: &[String],
+        listing: Listing,
+        options: &ListOptions,
+    ) -> String {
         let delimiter = self.texts.delimiter;
         let response = match listing {
             Listing::List => "LIST",
@@ -587,7 +625,7 @@ impl ImapSession {
             },
             None,
         );
-        if pattern.is_empty() && listing != Listing::Lsub {
+        if patterns.iter().all(String::is_empty) && listing != Listing::Lsub {
             // RFC 3501: an empty pattern asks for the hierarchy delimiter.
             self.send_line(format!("* {response} (\\Noselect) \"{delimiter}\" \"\""));
             return done;
@@ -619,18 +657,53 @@ impl ImapSession {
             }
             entries.push((name.clone(), *special, *subscribed, false));
         }
-        let children = self.advertises("CHILDREN") || self.advertises("LIST-EXTENDED");
-        let full_pattern = format!("{reference}{pattern}");
+        // RFC 5258 §3: an extended LIST tells children and special use only when asked.
+        let (children, special_use) = if options.extended {
+            (
+                options.return_children,
+                options.return_special_use || options.special_use,
+            )
+        } else {
+            (
+                self.advertises("CHILDREN") || self.advertises("LIST-EXTENDED"),
+                true,
+            )
+        };
+        let full_patterns: Vec<String> =
+            patterns.iter().map(|p| format!("{reference}{p}")).collect();
+        let matches = |name: &str| {
+            full_patterns
+                .iter()
+                .any(|pattern| wildcard_match(pattern, name, delimiter))
+        };
         for (name, special, subscribed, implied) in &entries {
             if listing == Listing::Lsub && (!subscribed || *implied) {
                 continue;
             }
-            if !wildcard_match(&full_pattern, name, delimiter) {
+            if !matches(name) {
+                continue;
+            }
+            // RECURSIVEMATCH: a parent that is not itself selected but has a child that
+            // is, under any pattern (RFC 5258 §3.5).
+            let prefix = format!("{name}{delimiter}");
+            let child_info = options.recursive
+                && options.subscribed
+                && !subscribed
+                && entries
+                    .iter()
+                    .any(|(n, _, s, _)| *s && n.starts_with(&prefix));
+            if options.subscribed && !subscribed && !child_info {
+                continue;
+            }
+            if options.special_use && special.is_none() {
                 continue;
             }
             let mut attributes: Vec<&str> = Vec::new();
             if *implied {
                 attributes.push("\\Noselect");
+            }
+            if options.return_subscribed && *subscribed {
+                attributes.push("\\Subscribed");
             }
             if children {
                 let prefix = format!("{name}{delimiter}");
@@ -641,7 +714,7 @@ impl ImapSession {
                     "\\HasNoChildren"
                 });
             }
-            if let Some(special) = special {
+            if let Some(special) = special.filter(|_| special_use) {
                 attributes.push(special);
             }
             // Gmail's XLIST names INBOX `Inbox` and marks it \Inbox.
@@ -651,16 +724,37 @@ impl ImapSession {
             } else {
                 name.clone()
             };
+            let extra = if child_info {
+                " (\"CHILDINFO\" (\"SUBSCRIBED\"))"
+            } else {
+                ""
+            };
             self.send_line(format!(
-                "* {response} ({}) \"{delimiter}\" {}",
+                "* {response} ({}) \"{delimiter}\" {}{extra}",
                 attributes.join(" "),
                 quote(&shown)
             ));
+            // LIST-STATUS (RFC 5819): the STATUS of each selectable folder listed.
+            if let Some(items) = options.status.as_deref()
+                && !implied
+            {
+                self.status_line(name, items);
+            }
         }
         done
     }
 
     fn status(&mut self, name: &str, items: &[StatusDataItemName]) -> String {
+        if !self.status_line(name, items) {
+            return self.texts.no_such_mailbox.replace("{mailbox}", name);
+        }
+        self.texts.completed("STATUS", None)
+    }
+
+    /// The `* STATUS` line of folder `name`, items in the order asked, or for Dovecot in its
+    /// own order whatever was asked (containers/captures/dovecot-rfc-extensions.txt);
+    /// `false` when there is no such folder.
+    pub(super) fn status_line(&mut self, name: &str, items: &[StatusDataItemName]) -> bool {
         let found = self.store.with_account(&self.login(), |folders| {
             let found = folders.iter().find(|f| f.name == name).map(|f| {
                 let deleted = f
@@ -682,10 +776,16 @@ impl ImapSession {
             (found, false)
         });
         let Some((messages, unseen, uid_next, deleted, size, highest)) = found else {
-            return self.texts.no_such_mailbox.replace("{mailbox}", name);
+            return false;
         };
         let mut values = Vec::new();
-        for item in items {
+        let ordered: Vec<&StatusDataItemName> =
+            if self.config.personality == super::super::ImapPersonality::Dovecot {
+                STATUS_ORDER.iter().filter(|i| items.contains(i)).collect()
+            } else {
+                items.iter().collect()
+            };
+        for item in ordered {
             let value = match item {
                 StatusDataItemName::Messages => format!("MESSAGES {messages}"),
                 StatusDataItemName::Recent => "RECENT 0".to_owned(),
@@ -707,7 +807,7 @@ impl ImapSession {
             values.push(value);
         }
         self.send_line(format!("* STATUS {} ({})", quote(name), values.join(" ")));
-        self.texts.completed("STATUS", None)
+        true
     }
 
     fn append(
