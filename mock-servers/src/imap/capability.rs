@@ -42,6 +42,11 @@ pub const MODELLED: &[&str] = &[
     "CONTEXT=SEARCH",
     "LIST-EXTENDED",
     "LIST-STATUS",
+    "PREVIEW",
+    "PREVIEW=FUZZY",
+    "SNIPPET=FUZZY",
+    "SAVEDATE",
+    "X-GM-EXT-1",
 ];
 
 /// Capabilities that make sense only with another: (capability, the one it needs).
@@ -59,6 +64,8 @@ pub const REQUIRES: &[(&str, &str)] = &[
     ("CONTEXT=SEARCH", "ESEARCH"),
     // RFC 5819: STATUS is a return option of the extended LIST.
     ("LIST-STATUS", "LIST-EXTENDED"),
+    // The draft's name for PREVIEW (RFC 8970), which the mock's FETCH item answers to.
+    ("PREVIEW=FUZZY", "PREVIEW"),
 ];
 
 /// SASL mechanisms the mock's AUTHENTICATE (and SMTP AUTH) does (`sasl.rs`).

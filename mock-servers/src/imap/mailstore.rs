@@ -34,6 +34,10 @@ pub(crate) struct Message {
     pub modseq: u64,
     /// The message as stored, CRLF line endings.
     pub raw: Arc<[u8]>,
+    /// When it was stored in this folder (SAVEDATE, RFC 8514).
+    pub saved: DateTime<FixedOffset>,
+    /// Gmail's labels a client set with `STORE +X-GM-LABELS` (X-GM-EXT-1).
+    pub labels: Vec<String>,
 }
 
 impl Message {
@@ -91,6 +95,8 @@ impl Folder {
             internal_date,
             modseq: self.highest_modseq,
             raw,
+            saved: chrono::Utc::now().fixed_offset(),
+            labels: Vec::new(),
         });
         uid
     }

@@ -331,6 +331,52 @@ impl Entity {
         })
     }
 
+    /// The first text part that is not an attachment, depth first, with its body decoded
+    /// and whether it is HTML: what a preview is made of.
+    pub(crate) fn first_text(&self, raw: &[u8]) -> Option<(Vec<u8>, bool)> {
+        if self.is_multipart() {
+            return self.children.iter().find_map(|child| child.first_text(raw));
+        }
+        if let Some(message) = &self.message {
+            return message.first_text(raw);
+        }
+        let attachment = field(self.header(raw), "Content-Disposition").is_some_and(|d| {
+            d.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("attachment")
+        });
+        if !self.media_type.eq_ignore_ascii_case("text") || attachment {
+            return None;
+        }
+        let html = self.subtype.eq_ignore_ascii_case("html");
+        Some((self.decoded(raw).unwrap_or_default(), html))
+    }
+
+    /// This entity's body with its Content-Transfer-Encoding undone; `Err` with an
+    /// encoding the mock cannot undo.
+    fn decoded(&self, raw: &[u8]) -> Result<Vec<u8>, String> {
+        let body = self.body(raw);
+        let encoding = field(self.header(raw), "Content-Transfer-Encoding")
+            .unwrap_or_else(|| "7bit".into())
+            .to_ascii_lowercase();
+        match encoding.trim() {
+            "7bit" | "8bit" | "binary" => Ok(body.to_vec()),
+            "base64" => {
+                use base64::Engine as _;
+                let text: Vec<u8> = body
+                    .iter()
+                    .copied()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_err(|_| encoding)
+            }
+            "quoted-printable" => Ok(quoted_printable(body)),
+            _ => Err(encoding),
+        }
+    }
+
     /// The bytes a `BINARY[part]` fetch returns (RFC 3516): the part's body with its
     /// Content-Transfer-Encoding undone; the whole message for no part. `Ok(None)` when
     /// the part does not exist, `Err` with an encoding the mock cannot undo.
@@ -345,27 +391,7 @@ impl Entity {
         let Some(part) = self.part(numbers) else {
             return Ok(None);
         };
-        let body = part.body(raw);
-        let encoding = field(part.header(raw), "Content-Transfer-Encoding")
-            .unwrap_or_else(|| "7bit".into())
-            .to_ascii_lowercase();
-        match encoding.as_str() {
-            "7bit" | "8bit" | "binary" => Ok(Some(body.to_vec())),
-            "base64" => {
-                use base64::Engine as _;
-                let text: Vec<u8> = body
-                    .iter()
-                    .copied()
-                    .filter(|b| !b.is_ascii_whitespace())
-                    .collect();
-                base64::engine::general_purpose::STANDARD
-                    .decode(text)
-                    .map(Some)
-                    .map_err(|_| encoding)
-            }
-            "quoted-printable" => Ok(Some(quoted_printable(body))),
-            _ => Err(encoding),
-        }
+        part.decoded(raw).map(Some)
     }
 
     /// BODYSTRUCTURE (`extended`) or BODY of this entity.

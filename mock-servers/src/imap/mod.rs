@@ -9,6 +9,7 @@ mod command;
 pub(crate) mod mailstore;
 mod message;
 pub(crate) mod personality;
+mod preview;
 mod seed;
 mod session;
 

@@ -104,6 +104,8 @@ pub(crate) struct ImapSession {
     saved: Vec<u32>,
     /// CONTEXT=SEARCH's UPDATE searches of the selection.
     contexts: Vec<esearch::SearchContext>,
+    /// The extension items of the FETCH being answered.
+    pending_extras: items::PendingExtras,
 }
 
 /// The selected folder as this session knows it: message sequence number `n` is
@@ -145,6 +147,7 @@ impl ImapSession {
             selection: None,
             saved: Vec::new(),
             contexts: Vec::new(),
+            pending_extras: items::PendingExtras::default(),
         }
     }
 
@@ -777,6 +780,7 @@ mod esearch;
 mod extended;
 mod extensions;
 mod fetch;
+mod items;
 mod list_extended;
 mod mail;
 mod search;

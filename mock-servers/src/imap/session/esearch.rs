@@ -15,7 +15,7 @@ use super::mail::uid_set;
 use super::search::uses_modseq;
 
 /// A UID no message has: what `$` becomes when nothing is saved.
-const NO_UID: &str = "4294967295";
+pub(super) const NO_UID: &str = "4294967295";
 
 /// What RETURN asked for.
 #[derive(Default)]

@@ -53,8 +53,25 @@ impl ImapSession {
                 }
             }
         }
+        if TAKES_KEYS.contains(&verb.as_str())
+            && let Some(arguments) = self.search_keys_extended(&command[at..])
+        {
+            command.truncate(at);
+            command.extend_from_slice(&arguments);
+            rewritten = true;
+        }
+        if verb == "FETCH"
+            && let Some(arguments) = self.fetch_extended(&command[at..])
+        {
+            command.truncate(at);
+            command.extend_from_slice(&arguments);
+            rewritten = true;
+        }
         let arguments = &command[at..];
         let answered = match verb.as_str() {
+            "STORE" => self
+                .store_labels(uid, arguments)
+                .map(|reply| (reply, false)),
             "SEARCH" | "SORT" => {
                 let verb = Verb { name: &verb, uid };
                 self.search_with_return(tag, &verb, arguments)

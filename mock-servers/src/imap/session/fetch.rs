@@ -64,12 +64,26 @@ fn flag_items(flags: &[String]) -> Vec<FlagFetch<'_>> {
         .collect()
 }
 
-/// One untagged FETCH response, as bytes with its CRLF.
-fn fetch_response(seq: u32, items: Vec<MessageDataItem>) -> Option<Vec<u8>> {
+/// One untagged FETCH response, as bytes with its CRLF: the items imap-codec writes, then
+/// the extension items already written (`items`).
+fn fetch_response(seq: u32, items: Vec<MessageDataItem>, extra: &[String]) -> Option<Vec<u8>> {
     let seq = NonZeroU32::new(seq)?;
-    let items = Vec1::try_from(items).ok()?;
+    let Ok(items) = Vec1::try_from(items) else {
+        return (!extra.is_empty())
+            .then(|| format!("* {seq} FETCH ({})\r\n", extra.join(" ")).into_bytes());
+    };
     let response = Response::Data(Data::Fetch { seq, items });
-    Some(ResponseCodec::default().encode(&response).dump())
+    let mut bytes = ResponseCodec::default().encode(&response).dump();
+    if !extra.is_empty() {
+        // Before the closing `)\r\n`.
+        let tail = bytes.split_off(bytes.len() - 3);
+        for item in extra {
+            bytes.push(b' ');
+            bytes.extend_from_slice(item.as_bytes());
+        }
+        bytes.extend_from_slice(&tail);
+    }
+    Some(bytes)
 }
 
 impl ImapSession {
@@ -119,6 +133,7 @@ impl ImapSession {
         uid: bool,
         modifiers: &[FetchModifier],
     ) -> String {
+        let extras = std::mem::take(&mut self.pending_extras);
         let pairs = match self.resolve(set, uid) {
             Ok(pairs) => pairs,
             Err(n) => return self.invalid_messageset("FETCH", n),
@@ -141,6 +156,10 @@ impl ImapSession {
             }
             MacroOrMessageDataItemNames::MessageDataItemNames(names) => names,
         };
+        // Only extension items were asked: FLAGS stood in for them (see `items`).
+        if extras.only {
+            names.clear();
+        }
         // A UID FETCH answers with the UID whether asked or not (RFC 3501 §6.4.8).
         if uid && !names.contains(&MessageDataItemName::Uid) {
             names.insert(0, MessageDataItemName::Uid);
@@ -275,7 +294,8 @@ impl ImapSession {
                 };
                 items.push(item);
             }
-            if let Some(bytes) = fetch_response(seq, items) {
+            let extra: Vec<String> = extras.items.iter().map(|e| e.answer(&message)).collect();
+            if let Some(bytes) = fetch_response(seq, items, &extra) {
                 self.actions.push_back(crate::session::Action::Send(bytes));
             }
         }
@@ -352,7 +372,7 @@ impl ImapSession {
                 if uid && let Some(uid) = NonZeroU32::new(message.uid) {
                     items.push(MessageDataItem::Uid(uid));
                 }
-                if let Some(bytes) = fetch_response(seq, items) {
+                if let Some(bytes) = fetch_response(seq, items, &[]) {
                     self.actions.push_back(crate::session::Action::Send(bytes));
                 }
             }

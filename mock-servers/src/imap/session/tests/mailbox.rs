@@ -14,15 +14,11 @@ const NOT_MODELLED: &[(ImapPersonality, &[&str])] = &[
             "URL-PARTIAL",
             "CATENATE",
             "QRESYNC",
-            "SNIPPET=FUZZY",
-            "PREVIEW=FUZZY",
-            "PREVIEW",
-            "SAVEDATE",
             "NOTIFY",
         ],
     ),
     (ImapPersonality::Courier, &[]),
-    (ImapPersonality::Gmail, &["X-GM-EXT-1", "COMPRESS=DEFLATE"]),
+    (ImapPersonality::Gmail, &["COMPRESS=DEFLATE"]),
     (ImapPersonality::Exchange, &[]),
 ];
 
@@ -616,6 +612,96 @@ fn exercise_with(config: ImapConfig, capability: &str) -> bool {
             );
             assert!(
                 reply.contains(&format!("* STATUS {sent} ({sent_status})\r\n")),
+                "{reply}"
+            );
+            true
+        }
+        "PREVIEW" | "PREVIEW=FUZZY" => {
+            h.say("a SELECT INBOX\r\n");
+            let reply = h.say("b FETCH 1:2 (PREVIEW)\r\n");
+            assert!(
+                reply.starts_with("* 1 FETCH (PREVIEW \"Hello, this mailbox belongs to a mailharness mock server. It holds three messages in INBOX and one in the Sent folder. Carol\")\r\n* 2 FETCH (PREVIEW \"The report is attached.\")\r\n"),
+                "{reply}"
+            );
+            let reply = h.say("c UID FETCH 2 (FLAGS PREVIEW (LAZY))\r\n");
+            assert!(
+                reply.starts_with(
+                    "* 2 FETCH (UID 2 FLAGS () PREVIEW \"The report is attached.\")\r\n"
+                ),
+                "{reply}"
+            );
+            let reply = h.say("d FETCH 3 PREVIEW\r\n");
+            assert!(
+                reply.starts_with(
+                    "* 3 FETCH (PREVIEW {37}\r\nHej! Smörgåsbord på fredag kl. 12.)\r\n"
+                ),
+                "8-bit text comes as a literal: {reply}"
+            );
+            true
+        }
+        "SNIPPET=FUZZY" => {
+            h.say("a SELECT INBOX\r\n");
+            let reply = h.say("b FETCH 2 (SNIPPET (FUZZY))\r\n");
+            assert!(
+                reply.starts_with("* 2 FETCH (SNIPPET (FUZZY \"The report is attached.\"))\r\n"),
+                "{reply}"
+            );
+            true
+        }
+        // The seeded messages were saved when the session started.
+        "SAVEDATE" => {
+            h.say("a SELECT INBOX\r\n");
+            let today = chrono::Utc::now().format("%d-%b-%Y").to_string();
+            let reply = h.say("b FETCH 1 (UID SAVEDATE)\r\n");
+            assert!(
+                reply.starts_with(&format!("* 1 FETCH (UID 1 SAVEDATE \"{today} ")),
+                "{reply}"
+            );
+            let reply = h.say("c SEARCH SAVEDSINCE 1-Jan-2020\r\n");
+            assert!(reply.starts_with("* SEARCH 1 2 3\r\n"), "{reply}");
+            let reply = h.say("d SEARCH SAVEDBEFORE 1-Jan-2020\r\n");
+            assert!(reply.starts_with("* SEARCH\r\n"), "{reply}");
+            let reply = h.say("e UID SEARCH NOT SAVEDON 1-Jan-2020 SAVEDATESUPPORTED UNSEEN\r\n");
+            assert!(reply.starts_with("* SEARCH 2 3\r\n"), "{reply}");
+            true
+        }
+        // Message 2 answers message 1: one thread.
+        "X-GM-EXT-1" => {
+            h.say("a SELECT INBOX\r\n");
+            let reply = h.say("b FETCH 1:2 (X-GM-MSGID X-GM-THRID)\r\n");
+            let numbers: Vec<u64> = reply
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|w| w.len() > 6)
+                .map(|w| w.parse().unwrap())
+                .collect();
+            let [msgid1, thrid1, msgid2, thrid2] = numbers[..] else {
+                panic!("{reply}");
+            };
+            assert_eq!((thrid1, thrid2), (msgid1, msgid1), "{reply}");
+            assert_ne!(msgid1, msgid2);
+            let reply = h.say(&format!("c SEARCH X-GM-THRID {msgid1}\r\n"));
+            assert!(reply.starts_with("* SEARCH 1 2\r\n"), "{reply}");
+            let reply = h.say(&format!("d SEARCH X-GM-MSGID {msgid2}\r\n"));
+            assert!(reply.starts_with("* SEARCH 2\r\n"), "{reply}");
+            let reply = h.say("e STORE 1 +X-GM-LABELS (Work \"Muy Importante\")\r\n");
+            assert!(
+                reply.starts_with("* 1 FETCH (X-GM-LABELS (Work \"Muy Importante\"))\r\ne OK"),
+                "{reply}"
+            );
+            let reply = h.say("f UID FETCH 1 (X-GM-LABELS)\r\n");
+            assert!(
+                reply.starts_with("* 1 FETCH (UID 1 X-GM-LABELS (Work \"Muy Importante\"))\r\n"),
+                "{reply}"
+            );
+            let reply = h.say("g SEARCH X-GM-LABELS Work\r\n");
+            assert!(reply.starts_with("* SEARCH 1\r\n"), "{reply}");
+            let reply = h.say("h SEARCH X-GM-RAW \"has:attachment from:dave\"\r\n");
+            assert!(reply.starts_with("* SEARCH 2\r\n"), "{reply}");
+            let reply = h.say("i STORE 1 -X-GM-LABELS.SILENT (Work)\r\n");
+            assert!(reply.starts_with("i OK"), "{reply}");
+            let reply = h.say("j FETCH 1 X-GM-LABELS\r\n");
+            assert!(
+                reply.starts_with("* 1 FETCH (X-GM-LABELS (\"Muy Importante\"))\r\n"),
                 "{reply}"
             );
             true
