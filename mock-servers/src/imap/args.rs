@@ -17,8 +17,10 @@ pub(crate) struct Arg {
 pub(crate) enum Token {
     /// An atom, with any `[...]` section and `<...>` partial it carries (`BODY[1]<0.10>`).
     Atom(String),
-    /// A quoted string or a literal.
-    Str(Vec<u8>),
+    /// A quoted string.
+    Quoted(Vec<u8>),
+    /// A literal (`{n}` or `~{n}`), as a message is sent.
+    Literal(Vec<u8>),
     List(Vec<Arg>),
 }
 
@@ -40,7 +42,7 @@ impl Arg {
     pub(crate) fn astring(&self) -> Option<Vec<u8>> {
         match &self.token {
             Token::Atom(atom) => Some(atom.as_bytes().to_vec()),
-            Token::Str(bytes) => Some(bytes.clone()),
+            Token::Quoted(bytes) | Token::Literal(bytes) => Some(bytes.clone()),
             Token::List(_) => None,
         }
     }
@@ -108,11 +110,11 @@ impl Parser<'_> {
                 self.at += 1;
                 Token::List(self.items(true)?)
             }
-            Some(b'"') => Token::Str(self.quoted()?),
-            Some(b'{') => Token::Str(self.literal()?),
+            Some(b'"') => Token::Quoted(self.quoted()?),
+            Some(b'{') => Token::Literal(self.literal()?),
             Some(b'~') if self.bytes.get(self.at + 1) == Some(&b'{') => {
                 self.at += 1;
-                Token::Str(self.literal()?)
+                Token::Literal(self.literal()?)
             }
             _ => Token::Atom(self.atom()),
         };

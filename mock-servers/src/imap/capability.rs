@@ -47,6 +47,9 @@ pub const MODELLED: &[&str] = &[
     "SNIPPET=FUZZY",
     "SAVEDATE",
     "X-GM-EXT-1",
+    "MULTIAPPEND",
+    "CATENATE",
+    "URL-PARTIAL",
 ];
 
 /// Capabilities that make sense only with another: (capability, the one it needs).
@@ -66,6 +69,8 @@ pub const REQUIRES: &[(&str, &str)] = &[
     ("LIST-STATUS", "LIST-EXTENDED"),
     // The draft's name for PREVIEW (RFC 8970), which the mock's FETCH item answers to.
     ("PREVIEW=FUZZY", "PREVIEW"),
+    // What the mock does with URL-PARTIAL is refuse it in CATENATE's URLs, as Dovecot.
+    ("URL-PARTIAL", "CATENATE"),
 ];
 
 /// SASL mechanisms the mock's AUTHENTICATE (and SMTP AUTH) does (`sasl.rs`).

@@ -776,6 +776,7 @@ impl Session for ImapSession {
     }
 }
 
+mod append_extended;
 mod esearch;
 mod extended;
 mod extensions;

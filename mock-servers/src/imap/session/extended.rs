@@ -77,6 +77,7 @@ impl ImapSession {
                 self.search_with_return(tag, &verb, arguments)
                     .map(|reply| (reply, false))
             }
+            "APPEND" if !uid => self.append_extended(arguments).map(|reply| (reply, true)),
             "LIST" if !uid => self.list_extended(arguments).map(|reply| (reply, true)),
             "CANCELUPDATE" if !uid && self.advertises("CONTEXT=SEARCH") => {
                 Some((self.cancel_update(arguments), true))

@@ -15,6 +15,7 @@ use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 use imap_codec::imap_types::status::StatusDataItemName;
 
 use super::super::mailstore::{Folder, UID_VALIDITY};
+use super::append_extended::Appended;
 use super::{ImapSession, Selection, State, quote, wildcard_match};
 
 /// The STATUS items in the order Dovecot writes them; the other personalities follow the
@@ -817,20 +818,35 @@ impl ImapSession {
         date: Option<chrono::DateTime<chrono::FixedOffset>>,
         message: &[u8],
     ) -> String {
-        let flags: Vec<String> = flags.iter().map(ToString::to_string).collect();
-        let date = date.unwrap_or_else(|| chrono::Utc::now().fixed_offset());
-        let uid = self.store.with_account(&self.login(), |folders| {
+        let appended = Appended {
+            flags: flags.iter().map(ToString::to_string).collect(),
+            date,
+            raw: message.to_vec(),
+        };
+        self.append_all(name, vec![appended])
+    }
+
+    /// Stores `messages` in folder `name`, all or none (MULTIAPPEND); the tagged reply.
+    pub(super) fn append_all(&mut self, name: &str, messages: Vec<Appended>) -> String {
+        let now = chrono::Utc::now().fixed_offset();
+        let uids = self.store.with_account(&self.login(), |folders| {
             match folders.iter_mut().find(|f| f.name == name) {
-                Some(folder) => (Some(folder.add(message.into(), flags, date)), true),
+                Some(folder) => {
+                    let uids: Vec<u32> = messages
+                        .into_iter()
+                        .map(|m| folder.add(m.raw.into(), m.flags, m.date.unwrap_or(now)))
+                        .collect();
+                    (Some(uids), true)
+                }
                 None => (None, false),
             }
         });
-        let Some(uid) = uid else {
+        let Some(uids) = uids else {
             return self.texts.trycreate.replace("{mailbox}", name);
         };
         let code = self
             .advertises("UIDPLUS")
-            .then(|| format!("APPENDUID {UID_VALIDITY} {uid}"));
+            .then(|| format!("APPENDUID {UID_VALIDITY} {}", uid_set(&uids)));
         self.texts.completed("APPEND", code.as_deref())
     }
 

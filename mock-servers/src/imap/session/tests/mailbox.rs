@@ -7,16 +7,7 @@ use super::*;
 /// Advertised capabilities the mock does not implement yet, per personality. An entry must
 /// be advertised (the test checks), so the list shrinks as the mock grows.
 const NOT_MODELLED: &[(ImapPersonality, &[&str])] = &[
-    (
-        ImapPersonality::Dovecot,
-        &[
-            "MULTIAPPEND",
-            "URL-PARTIAL",
-            "CATENATE",
-            "QRESYNC",
-            "NOTIFY",
-        ],
-    ),
+    (ImapPersonality::Dovecot, &["QRESYNC", "NOTIFY"]),
     (ImapPersonality::Courier, &[]),
     (ImapPersonality::Gmail, &["COMPRESS=DEFLATE"]),
     (ImapPersonality::Exchange, &[]),
@@ -702,6 +693,72 @@ fn exercise_with(config: ImapConfig, capability: &str) -> bool {
             let reply = h.say("j FETCH 1 X-GM-LABELS\r\n");
             assert!(
                 reply.starts_with("* 1 FETCH (X-GM-LABELS (\"Muy Importante\"))\r\n"),
+                "{reply}"
+            );
+            true
+        }
+        // Sent holds one message (UID 1); the store is checked, not only the reply.
+        "MULTIAPPEND" => {
+            let first = "Subject: a\r\n\r\nx\r\n";
+            let second = "Subject: b\r\n\r\ny\r\n";
+            let reply = h.say(&format!("a APPEND {sent} (\\Seen) {{{}}}\r\n", first.len()));
+            assert!(reply.starts_with('+'), "{reply}");
+            let reply = h.say(&format!(
+                "{first} \"02-Nov-2026 09:15:03 +0100\" {{{}}}\r\n",
+                second.len()
+            ));
+            assert!(reply.starts_with('+'), "{reply}");
+            let reply = h.say(&format!("{second}\r\n"));
+            let code = if advertised("UIDPLUS") {
+                Some(format!("APPENDUID 1700000000 2:3"))
+            } else {
+                None
+            };
+            assert_eq!(
+                reply,
+                format!("a {}\r\n", t.completed("APPEND", code.as_deref()))
+            );
+            assert_eq!(store.count(USER, t.sent_folder), Some(3));
+            // All or none: a missing folder stores neither.
+            let reply = h.say("b APPEND Nope {1+}\r\nx {1+}\r\ny\r\n");
+            assert!(reply.starts_with("b NO [TRYCREATE]"), "{reply}");
+            true
+        }
+        "CATENATE" => {
+            let text = "\r\n-- appended\r\n";
+            let reply = h.say(&format!(
+                "a APPEND {sent} CATENATE (URL \"/INBOX/;UID=2/;SECTION=1\" TEXT {{{}}}\r\n",
+                text.len()
+            ));
+            assert!(reply.starts_with('+'), "{reply}");
+            let reply = h.say(&format!("{text})\r\n"));
+            assert!(reply.starts_with("a OK"), "{reply}");
+            h.say(&format!("b SELECT {sent}\r\n"));
+            let reply = h.say("c FETCH 2 BODY.PEEK[]\r\n");
+            assert!(
+                reply.contains("{40}\r\nThe report is attached.\r\n\r\n-- appended\r\n)"),
+                "{reply}"
+            );
+            let reply = h.say(&format!(
+                "d APPEND {sent} CATENATE (URL \"/INBOX/;UID=99\")\r\n"
+            ));
+            assert!(
+                reply.starts_with("d NO [BADURL /INBOX/;UID=99] Message not found"),
+                "{reply}"
+            );
+            let reply = h.say(&format!(
+                "e APPEND {sent} CATENATE (URL \"imap://{USER}@localhost/INBOX/;UID=1\")\r\n"
+            ));
+            assert!(reply.contains("Relative URL required"), "{reply}");
+            true
+        }
+        // As Dovecot: advertised for URLFETCH, refused in CATENATE's URLs.
+        "URL-PARTIAL" => {
+            let reply = h.say(&format!(
+                "a APPEND {sent} CATENATE (URL \"/INBOX/;UID=2/;SECTION=TEXT;PARTIAL=0.4\")\r\n"
+            ));
+            assert!(
+                reply.starts_with("a NO [BADURL /INBOX/;UID=2/;SECTION=TEXT;PARTIAL=0.4] Invalid IMAP URL: Unrecognized IMAP URL extension: ;PARTIAL=0.4"),
                 "{reply}"
             );
             true
