@@ -710,7 +710,7 @@ fn exercise_with(config: ImapConfig, capability: &str) -> bool {
             assert!(reply.starts_with('+'), "{reply}");
             let reply = h.say(&format!("{second}\r\n"));
             let code = if advertised("UIDPLUS") {
-                Some(format!("APPENDUID 1700000000 2:3"))
+                Some("APPENDUID 1700000000 2:3".to_owned())
             } else {
                 None
             };
