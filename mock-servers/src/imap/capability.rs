@@ -50,9 +50,11 @@ pub const MODELLED: &[&str] = &[
     "MULTIAPPEND",
     "CATENATE",
     "URL-PARTIAL",
+    "QRESYNC",
 ];
 
-/// Capabilities that make sense only with another: (capability, the one it needs).
+/// Capabilities that make sense only with others: (capability, one it needs), an entry for
+/// each one needed.
 pub const REQUIRES: &[(&str, &str)] = &[
     // RFC 6855: UTF8=ACCEPT is turned on with ENABLE.
     ("UTF8=ACCEPT", "ENABLE"),
@@ -71,6 +73,9 @@ pub const REQUIRES: &[(&str, &str)] = &[
     ("PREVIEW=FUZZY", "PREVIEW"),
     // What the mock does with URL-PARTIAL is refuse it in CATENATE's URLs, as Dovecot.
     ("URL-PARTIAL", "CATENATE"),
+    // RFC 7162 §3.2: QRESYNC builds on CONDSTORE's modification sequences.
+    ("QRESYNC", "CONDSTORE"),
+    ("QRESYNC", "ENABLE"),
 ];
 
 /// SASL mechanisms the mock's AUTHENTICATE (and SMTP AUTH) does (`sasl.rs`).
@@ -106,16 +111,18 @@ pub fn check_list(list: &str) -> Result<(), String> {
                 }
             }
         }
-        if let Some((_, needed)) = REQUIRES
+        for (_, needed) in REQUIRES
             .iter()
-            .find(|(c, _)| c.eq_ignore_ascii_case(&upper))
-            && !list
+            .filter(|(c, _)| c.eq_ignore_ascii_case(&upper))
+        {
+            if !list
                 .split_whitespace()
                 .any(|c| c.eq_ignore_ascii_case(needed))
-        {
-            return Err(format!(
-                "`capabilities` names {capability} without {needed}, which it needs"
-            ));
+            {
+                return Err(format!(
+                    "`capabilities` names {capability} without {needed}, which it needs"
+                ));
+            }
         }
         if !MODELLED.iter().any(|m| m.eq_ignore_ascii_case(capability)) {
             return Err(format!(

@@ -93,6 +93,8 @@ pub(crate) struct ImapSession {
     asked_capabilities: bool,
     /// CONDSTORE is on (RFC 7162 §3.1): FETCH answers carry MODSEQ, SELECT HIGHESTMODSEQ.
     condstore: bool,
+    /// QRESYNC is enabled (RFC 7162 §3.2): expunges are told as VANISHED.
+    qresync: bool,
     hostility: Hostility,
     transcript: TranscriptHandle,
     store: Mailstore,
@@ -141,6 +143,7 @@ impl ImapSession {
             slot: None,
             asked_capabilities: false,
             condstore: false,
+            qresync: false,
             transcript,
             store,
             user: None,
@@ -784,6 +787,7 @@ mod fetch;
 mod items;
 mod list_extended;
 mod mail;
+mod qresync;
 mod search;
 #[cfg(test)]
 mod tests;

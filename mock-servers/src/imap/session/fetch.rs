@@ -140,12 +140,23 @@ impl ImapSession {
         };
         // CHANGEDSINCE (CONDSTORE): only what changed after that modification sequence.
         let mut changed_since = None;
+        let mut vanished = false;
         for modifier in modifiers {
             match modifier {
                 FetchModifier::ChangedSince(modseq) if self.advertises("CONDSTORE") => {
                     changed_since = Some(modseq.get());
                 }
+                // QRESYNC: only in a UID FETCH with CHANGEDSINCE (RFC 7162 §3.2.6).
+                FetchModifier::Vanished if self.qresync && uid => vanished = true,
                 _ => return self.texts.invalid_arguments.replace("{name}", "FETCH"),
+            }
+        }
+        if vanished {
+            if changed_since.is_none() {
+                return self.texts.invalid_arguments.replace("{name}", "FETCH");
+            }
+            if let Some(line) = self.vanished_earlier(Some(set)) {
+                self.send_line(line);
             }
         }
         let macro_;
@@ -365,12 +376,17 @@ impl ImapSession {
             }
             if *response == StoreResponse::Answer {
                 let mut items = Vec::new();
+                let uid_item = NonZeroU32::new(message.uid).map(MessageDataItem::Uid);
+                // QRESYNC: every FETCH answer carries the UID, first as in Dovecot's.
+                if self.qresync {
+                    items.extend(uid_item.clone());
+                }
                 if self.condstore {
                     items.extend(modseq_item(modseq));
                 }
                 items.push(MessageDataItem::Flags(flag_items(&new)));
-                if uid && let Some(uid) = NonZeroU32::new(message.uid) {
-                    items.push(MessageDataItem::Uid(uid));
+                if uid && !self.qresync {
+                    items.extend(uid_item);
                 }
                 if let Some(bytes) = fetch_response(seq, items, &[]) {
                     self.actions.push_back(crate::session::Action::Send(bytes));

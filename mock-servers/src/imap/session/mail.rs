@@ -16,6 +16,7 @@ use imap_codec::imap_types::status::StatusDataItemName;
 
 use super::super::mailstore::{Folder, UID_VALIDITY};
 use super::append_extended::Appended;
+use super::qresync::Known;
 use super::{ImapSession, Selection, State, quote, wildcard_match};
 
 /// The STATUS items in the order Dovecot writes them; the other personalities follow the
@@ -156,14 +157,14 @@ impl ImapSession {
                 mailbox,
                 parameters,
             } => match self.condstore_parameters(&parameters) {
-                Ok(()) => self.select(&mailbox_name(&mailbox), false),
+                Ok(known) => self.select_known(&mailbox_name(&mailbox), false, known),
                 Err(reply) => reply,
             },
             CommandBody::Examine {
                 mailbox,
                 parameters,
             } => match self.condstore_parameters(&parameters) {
-                Ok(()) => self.select(&mailbox_name(&mailbox), true),
+                Ok(known) => self.select_known(&mailbox_name(&mailbox), true, known),
                 Err(reply) => reply,
             },
             CommandBody::Create { mailbox } => self.create(&mailbox_name(&mailbox)),
@@ -218,18 +219,25 @@ impl ImapSession {
             }
             CommandBody::Enable { capabilities } => {
                 // Only what the mock implements is enabled: UTF8=ACCEPT (names are bytes
-                // to the store either way) and CONDSTORE. QRESYNC is not modelled.
+                // to the store either way), CONDSTORE and QRESYNC.
                 let enabled: Vec<String> = capabilities
                     .as_ref()
                     .iter()
                     .map(ToString::to_string)
                     .filter(|c| {
                         (c.eq_ignore_ascii_case("UTF8=ACCEPT")
-                            || c.eq_ignore_ascii_case("CONDSTORE"))
+                            || c.eq_ignore_ascii_case("CONDSTORE")
+                            || c.eq_ignore_ascii_case("QRESYNC"))
                             && self.advertises(c)
                     })
                     .collect();
-                if enabled.iter().any(|c| c.eq_ignore_ascii_case("CONDSTORE")) {
+                if enabled.iter().any(|c| c.eq_ignore_ascii_case("QRESYNC")) {
+                    // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE.
+                    self.qresync = true;
+                }
+                if enabled.iter().any(|c| {
+                    c.eq_ignore_ascii_case("CONDSTORE") || c.eq_ignore_ascii_case("QRESYNC")
+                }) {
                     // Dovecot tells the HIGHESTMODSEQ of the selected folder first
                     // (containers/captures/dovecot-mailbox.txt).
                     self.enable_condstore();
@@ -262,11 +270,11 @@ impl ImapSession {
             }
             CommandBody::Expunge => {
                 self.expunge(None, true);
-                self.texts.completed("EXPUNGE", None)
+                self.expunge_done()
             }
             CommandBody::ExpungeUid { sequence_set } => {
                 self.expunge(Some(&sequence_set), true);
-                self.texts.completed("EXPUNGE", None)
+                self.expunge_done()
             }
             CommandBody::Copy {
                 sequence_set,
@@ -356,11 +364,17 @@ impl ImapSession {
         let mut lines = Vec::new();
         let selection = self.selection.as_mut().expect("checked above");
         if expunges {
+            let mut vanished = Vec::new();
             for index in (0..selection.uids.len()).rev() {
                 if current.binary_search(&selection.uids[index]).is_err() {
-                    selection.uids.remove(index);
+                    vanished.push(selection.uids.remove(index));
                     lines.push(format!("* {} EXPUNGE", index + 1));
                 }
+            }
+            // QRESYNC (RFC 7162 §3.2.10): one VANISHED line instead.
+            if self.qresync && !vanished.is_empty() {
+                vanished.reverse();
+                lines = vec![format!("* VANISHED {}", uid_set(&vanished))];
             }
         }
         let last = selection.uids.last().copied().unwrap_or(0);
@@ -397,19 +411,46 @@ impl ImapSession {
     }
 
     /// The SELECT/EXAMINE parameters: `(CONDSTORE)` turns CONDSTORE on where advertised;
-    /// QRESYNC is not modelled.
-    fn condstore_parameters(&mut self, parameters: &[SelectParameter]) -> Result<(), String> {
+    /// `(QRESYNC (...))`, once QRESYNC is enabled, is what the client knows.
+    fn condstore_parameters(
+        &mut self,
+        parameters: &[SelectParameter],
+    ) -> Result<Option<Known>, String> {
+        let mut known = None;
         for parameter in parameters {
             match parameter {
                 SelectParameter::CondStore if self.advertises("CONDSTORE") => {
                     self.condstore = true;
+                }
+                SelectParameter::QResync {
+                    uid_validity,
+                    mod_sequence_value,
+                    known_uids,
+                    ..
+                } if self.qresync => {
+                    known = Some(Known {
+                        uid_validity: uid_validity.get(),
+                        modseq: mod_sequence_value.get(),
+                        uids: known_uids.clone(),
+                    });
                 }
                 _ => {
                     return Err(self.texts.invalid_arguments.replace("{name}", "SELECT"));
                 }
             }
         }
-        Ok(())
+        Ok(known)
+    }
+
+    /// SELECT or EXAMINE, then QRESYNC's answer to what the client knows.
+    fn select_known(&mut self, name: &str, read_only: bool, known: Option<Known>) -> String {
+        let reply = self.select(name, read_only);
+        if let Some(known) = known
+            && self.selection.is_some()
+        {
+            self.resynchronise(&known);
+        }
+        reply
     }
 
     /// CONDSTORE on (RFC 7162 §3.1): with a folder selected, its HIGHESTMODSEQ first.
@@ -905,6 +946,23 @@ impl ImapSession {
 
     /// Removes the selection's `\Deleted` messages (of `only`, UID EXPUNGE) from the store;
     /// `sync` then announces them. Nothing happens in a folder opened read-only.
+    /// EXPUNGE's reply: with CONDSTORE on, the folder's new HIGHESTMODSEQ in it (RFC 7162
+    /// §3.2.10, as Dovecot answers).
+    fn expunge_done(&self) -> String {
+        let name = self.selection.as_ref().map(|s| s.name.clone());
+        let highest = self.condstore.then(|| {
+            self.store.with_account(&self.login(), |folders| {
+                let highest = folders
+                    .iter()
+                    .find(|f| Some(&f.name) == name.as_ref())
+                    .map(|f| f.highest_modseq);
+                (highest, false)
+            })
+        });
+        let code = highest.flatten().map(|h| format!("HIGHESTMODSEQ {h}"));
+        self.texts.completed("EXPUNGE", code.as_deref())
+    }
+
     fn expunge(&mut self, only: Option<&SequenceSet>, announce: bool) {
         let Some(selection) = &self.selection else {
             return;

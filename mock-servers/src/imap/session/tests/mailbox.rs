@@ -7,7 +7,7 @@ use super::*;
 /// Advertised capabilities the mock does not implement yet, per personality. An entry must
 /// be advertised (the test checks), so the list shrinks as the mock grows.
 const NOT_MODELLED: &[(ImapPersonality, &[&str])] = &[
-    (ImapPersonality::Dovecot, &["QRESYNC", "NOTIFY"]),
+    (ImapPersonality::Dovecot, &["NOTIFY"]),
     (ImapPersonality::Courier, &[]),
     (ImapPersonality::Gmail, &["COMPRESS=DEFLATE"]),
     (ImapPersonality::Exchange, &[]),
@@ -763,6 +763,42 @@ fn exercise_with(config: ImapConfig, capability: &str) -> bool {
             );
             true
         }
+        // Seeded INBOX: UIDs 1 to 3 at modification sequences 2 to 4.
+        "QRESYNC" => {
+            let reply = h.say("a ENABLE QRESYNC\r\n");
+            assert!(reply.starts_with("* ENABLED QRESYNC\r\n"), "{reply}");
+            h.say("b SELECT INBOX\r\n");
+            let reply = h.say("c STORE 2 +FLAGS (\\Deleted)\r\n");
+            assert!(
+                reply.starts_with("* 2 FETCH (UID 2 MODSEQ (5) FLAGS (\\Deleted))\r\n"),
+                "{reply}"
+            );
+            let reply = h.say("d EXPUNGE\r\n");
+            assert_eq!(
+                reply,
+                format!(
+                    "* VANISHED 2\r\nd {}\r\n",
+                    t.completed("EXPUNGE", Some("HIGHESTMODSEQ 6"))
+                )
+            );
+            let reply = h.say("e UID FETCH 1:* (FLAGS) (CHANGEDSINCE 3 VANISHED)\r\n");
+            // The third message is \\Flagged.
+            assert!(
+                reply.starts_with("* VANISHED (EARLIER) 2\r\n* 2 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ (4))\r\ne OK"),
+                "{reply}"
+            );
+            let reply = h.say("f SELECT INBOX (QRESYNC (1700000000 3 1:10))\r\n");
+            assert!(
+                reply.contains("* VANISHED (EARLIER) 2\r\n* 2 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ (4))\r\nf OK"),
+                "{reply}"
+            );
+            let reply = h.say("g SELECT INBOX (QRESYNC (1 3))\r\n");
+            assert!(
+                !reply.contains("VANISHED") && !reply.contains("FETCH"),
+                "another UIDVALIDITY: nothing to resynchronise: {reply}"
+            );
+            true
+        }
         // Logging in with these is what `logged_in` and the login tests do.
         "SASL-IR" | "AUTH=PLAIN" => {
             let config = ImapConfig {
@@ -816,11 +852,11 @@ fn every_advertised_capability_works_or_is_listed_as_not_modelled() {
 #[test]
 fn every_capability_a_scenario_may_advertise_works() {
     for capability in crate::imap::capability::MODELLED {
-        let needed = crate::imap::capability::REQUIRES
+        let needed: String = crate::imap::capability::REQUIRES
             .iter()
-            .find(|(c, _)| c == capability)
+            .filter(|(c, _)| c == capability)
             .map(|(_, needed)| format!(" {needed}"))
-            .unwrap_or_default();
+            .collect();
         let list = match *capability {
             "IMAP4rev1" => "IMAP4rev1".to_owned(),
             other => format!("IMAP4rev1{needed} {other}"),
