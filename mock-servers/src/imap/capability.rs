@@ -51,6 +51,7 @@ pub const MODELLED: &[&str] = &[
     "CATENATE",
     "URL-PARTIAL",
     "QRESYNC",
+    "NOTIFY",
 ];
 
 /// Capabilities that make sense only with others: (capability, one it needs), an entry for

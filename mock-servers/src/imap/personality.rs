@@ -200,6 +200,7 @@ const DOVECOT: ImapTexts = ImapTexts {
         ("NOOP", "OK NOOP completed (0.001 + 0.000 secs)."),
         ("ID", "OK ID completed (0.001 + 0.000 secs)."),
         ("ENABLE", "OK Enabled (0.001 + 0.000 secs)."),
+        ("NOTIFY", "OK NOTIFY completed (0.001 + 0.000 secs)."),
     ],
     select_lines: &[
         "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",

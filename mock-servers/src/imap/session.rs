@@ -108,6 +108,8 @@ pub(crate) struct ImapSession {
     contexts: Vec<esearch::SearchContext>,
     /// The extension items of the FETCH being answered.
     pending_extras: items::PendingExtras,
+    /// NOTIFY's mailboxes and events, once set.
+    notify: Option<notify::Notify>,
 }
 
 /// The selected folder as this session knows it: message sequence number `n` is
@@ -151,6 +153,7 @@ impl ImapSession {
             saved: Vec::new(),
             contexts: Vec::new(),
             pending_extras: items::PendingExtras::default(),
+            notify: None,
         }
     }
 
@@ -396,7 +399,11 @@ impl ImapSession {
     /// Answers one command, then lets a hostile rule for it rewrite the answer.
     fn command(&mut self, bytes: &[u8]) {
         let from = self.actions.len();
+        // NOTIFY: what others changed is told before the answer; what this command
+        // changes is not told back.
+        self.notify_changes();
         self.dispatch(bytes);
+        self.notify_own_changes();
         let mut words = bytes.split(|&b| b == b' ' || b == b'\r' || b == b'\n');
         let tag = String::from_utf8_lossy(words.next().unwrap_or_default()).into_owned();
         let name = String::from_utf8_lossy(words.next().unwrap_or_default()).to_ascii_uppercase();
@@ -748,7 +755,12 @@ impl Session for ImapSession {
     }
 
     fn refresh(&mut self) {
-        if matches!(self.state, State::Idling { .. }) {
+        let notified =
+            self.notify.is_some() && matches!(self.state, State::Authenticated | State::Selected);
+        if notified {
+            self.notify_changes();
+        }
+        if notified || matches!(self.state, State::Idling { .. }) {
             self.sync(true);
         }
     }
@@ -787,6 +799,7 @@ mod fetch;
 mod items;
 mod list_extended;
 mod mail;
+mod notify;
 mod qresync;
 mod search;
 #[cfg(test)]

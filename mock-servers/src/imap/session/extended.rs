@@ -78,6 +78,7 @@ impl ImapSession {
                     .map(|reply| (reply, false))
             }
             "APPEND" if !uid => self.append_extended(arguments).map(|reply| (reply, true)),
+            "NOTIFY" if !uid && self.advertises("NOTIFY") => Some((self.notify(arguments), true)),
             "LIST" if !uid => self.list_extended(arguments).map(|reply| (reply, true)),
             "CANCELUPDATE" if !uid && self.advertises("CONTEXT=SEARCH") => {
                 Some((self.cancel_update(arguments), true))

@@ -380,12 +380,13 @@ impl ImapSession {
         let last = selection.uids.last().copied().unwrap_or(0);
         let new: Vec<u32> = current.into_iter().filter(|&uid| uid > last).collect();
         if !new.is_empty() {
-            selection.uids.extend(new);
+            selection.uids.extend(&new);
             lines.push(format!("* {} EXISTS", selection.uids.len()));
         }
         for line in lines {
             self.send_line(line);
         }
+        self.notify_new_messages(&new);
         if !self.contexts.is_empty() {
             self.update_contexts();
         }

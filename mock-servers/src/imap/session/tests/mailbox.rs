@@ -7,7 +7,7 @@ use super::*;
 /// Advertised capabilities the mock does not implement yet, per personality. An entry must
 /// be advertised (the test checks), so the list shrinks as the mock grows.
 const NOT_MODELLED: &[(ImapPersonality, &[&str])] = &[
-    (ImapPersonality::Dovecot, &["NOTIFY"]),
+    (ImapPersonality::Dovecot, &[]),
     (ImapPersonality::Courier, &[]),
     (ImapPersonality::Gmail, &["COMPRESS=DEFLATE"]),
     (ImapPersonality::Exchange, &[]),
@@ -797,6 +797,57 @@ fn exercise_with(config: ImapConfig, capability: &str) -> bool {
                 !reply.contains("VANISHED") && !reply.contains("FETCH"),
                 "another UIDVALIDITY: nothing to resynchronise: {reply}"
             );
+            true
+        }
+        // What other sessions change arrives unasked; what this one changes does not.
+        "NOTIFY" => {
+            let d = t.delimiter;
+            h.say("a SELECT INBOX\r\n");
+            let reply = h.say("b NOTIFY SET (selected (MessageNew (UID FLAGS) MessageExpunge FlagChange)) (personal (MessageNew MailboxName SubscriptionChange))\r\n");
+            assert_eq!(reply, format!("b {}\r\n", t.completed("NOTIFY", None)));
+            let sent_folder = t.sent_folder;
+            let projects = format!("{}Projects", t.personal_prefix);
+            store.deliver(&[USER.to_owned()], b"Subject: new\r\n\r\nnew\r\n");
+            store.with_account(USER, |folders| {
+                let sent = folders.iter_mut().find(|f| f.name == sent_folder).unwrap();
+                sent.add(
+                    b"Subject: s\r\n\r\nx\r\n".to_vec().into(),
+                    Vec::new(),
+                    chrono::Utc::now().fixed_offset(),
+                );
+                let folder = crate::imap::mailstore::Folder::new(projects.clone(), None);
+                folders.push(folder);
+                ((), true)
+            });
+            h.session.refresh();
+            let reply = h.say("");
+            assert!(
+                reply.contains(&format!("* LIST () \"{d}\" {projects}\r\n")),
+                "{reply}"
+            );
+            assert!(
+                reply.contains(&format!(
+                    "* STATUS {sent} (MESSAGES 2 UIDNEXT 3 UNSEEN 1)\r\n"
+                )),
+                "{reply}"
+            );
+            assert!(
+                reply.ends_with("* 4 EXISTS\r\n* 4 FETCH (UID 4 FLAGS ())\r\n"),
+                "{reply}"
+            );
+            let reply = h.say(&format!("c APPEND {sent} {{11+}}\r\nSubject: y\r\n"));
+            assert!(reply.starts_with("c OK"), "not told back: {reply}");
+            let reply = h.say("d NOTIFY SET STATUS (personal (MessageNew MessageExpunge))\r\n");
+            assert!(
+                reply.starts_with(&format!(
+                    "* STATUS {projects} (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 1700000000 UNSEEN 0)\r\n"
+                )) && reply.contains(&format!(
+                    "* STATUS {sent} (MESSAGES 3 UIDNEXT 4 UIDVALIDITY"
+                )),
+                "{reply}"
+            );
+            assert!(h.say("e NOTIFY NONE\r\n").starts_with("e OK"));
+            assert!(h.say("f NOTIFY BOGUS\r\n").starts_with("f BAD"));
             true
         }
         // Logging in with these is what `logged_in` and the login tests do.
