@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::config::{Milestone, Security};
+use crate::deflate::Deflate;
 use crate::session::{Action, Protocol, Session};
 use crate::stream::ServerStream;
 use crate::tls::TlsAcceptor;
@@ -75,6 +76,8 @@ pub(crate) async fn serve<P: Protocol>(
     // server's buffered output does: line-by-line writes would meet Nagle's algorithm and
     // delayed ACKs and cost ~40 ms per reply.
     let mut pending = Vec::new();
+    // COMPRESS=DEFLATE, once the session turned it on.
+    let mut deflate: Option<Deflate> = None;
     let trickle = faults.trickle_bytes_per_second;
     if let Some(rate) = trickle {
         transcript.event(format!("trickling everything at {rate} bytes a second"));
@@ -83,7 +86,10 @@ pub(crate) async fn serve<P: Protocol>(
         while let Some(action) = session.next_action() {
             if let Action::Send(bytes) = action {
                 transcript.server(&bytes);
-                pending.extend_from_slice(&bytes);
+                match &mut deflate {
+                    Some(deflate) => pending.extend(deflate.compress(&bytes)),
+                    None => pending.extend_from_slice(&bytes),
+                }
                 continue;
             }
             if let Err(e) = write_all(&mut stream, &mut pending, trickle).await {
@@ -125,6 +131,21 @@ pub(crate) async fn serve<P: Protocol>(
                     if faults.reset == Some(milestone) {
                         return reset(stream, milestone, &transcript);
                     }
+                }
+                Action::Compress => {
+                    transcript.event("COMPRESS=DEFLATE: both directions compressed from here");
+                    let mut layer = Deflate::new();
+                    // What the client sent behind the command is compressed already.
+                    let unread = session.take_unread();
+                    if !unread.is_empty() {
+                        match layer.decompress(&unread) {
+                            Ok(plain) => session.feed(&plain),
+                            Err(e) => {
+                                return transcript.event(format!("bad compressed input: {e}"));
+                            }
+                        }
+                    }
+                    deflate = Some(layer);
                 }
                 Action::StartTls => {
                     let unread = session.take_unread();
@@ -168,7 +189,13 @@ pub(crate) async fn serve<P: Protocol>(
         };
         match read {
             Ok(0) => return transcript.event("closed by client"),
-            Ok(n) => session.feed(&buf[..n]),
+            Ok(n) => match &mut deflate {
+                Some(layer) => match layer.decompress(&buf[..n]) {
+                    Ok(plain) => session.feed(&plain),
+                    Err(e) => return transcript.event(format!("bad compressed input: {e}")),
+                },
+                None => session.feed(&buf[..n]),
+            },
             Err(e) => return transcript.event(format!("read failed: {e}")),
         }
     }

@@ -40,6 +40,7 @@
 mod client_hello;
 pub mod config;
 mod connection;
+mod deflate;
 pub mod hostile;
 pub mod imap;
 mod legacy_tls;

@@ -158,7 +158,7 @@ fn drive(mut session: impl Session, longest_command: usize, chunks: &[&[u8]]) {
                     session.tls_started();
                 }
                 Action::Close => return true,
-                Action::Reached(_) | Action::LoginRefused => {}
+                Action::Reached(_) | Action::LoginRefused | Action::Compress => {}
                 Action::Flood { .. } => {
                     panic!("a flood without a hostile rule (the configurations here set none)")
                 }

@@ -19,6 +19,9 @@ pub(crate) enum Action {
     /// Everything before this has been sent: now run the server side of a TLS handshake
     /// and report back with [`Session::tls_started`]. The session reads no input until then.
     StartTls,
+    /// Everything before this has been sent: from now on both directions are raw DEFLATE
+    /// (COMPRESS=DEFLATE, see `deflate`). The session keeps reading and writing plain text.
+    Compress,
     /// Close the connection (after everything before it has been sent).
     Close,
     /// The connection reached a point a fault may be tied to.

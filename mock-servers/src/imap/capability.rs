@@ -52,6 +52,7 @@ pub const MODELLED: &[&str] = &[
     "URL-PARTIAL",
     "QRESYNC",
     "NOTIFY",
+    "COMPRESS=DEFLATE",
 ];
 
 /// Capabilities that make sense only with others: (capability, one it needs), an entry for

@@ -95,6 +95,8 @@ pub(crate) struct ImapSession {
     condstore: bool,
     /// QRESYNC is enabled (RFC 7162 §3.2): expunges are told as VANISHED.
     qresync: bool,
+    /// COMPRESS=DEFLATE is on (the driver compresses; see `deflate`).
+    compressed: bool,
     hostility: Hostility,
     transcript: TranscriptHandle,
     store: Mailstore,
@@ -146,6 +148,7 @@ impl ImapSession {
             asked_capabilities: false,
             condstore: false,
             qresync: false,
+            compressed: false,
             transcript,
             store,
             user: None,

@@ -172,3 +172,65 @@ async fn connection_limit_across_real_connections() {
     }
     assert!(freed, "the slot was never freed");
 }
+
+/// COMPRESS=DEFLATE (Gmail): after the OK, both directions are raw DEFLATE on the socket.
+#[tokio::test]
+async fn compress_deflate_compresses_both_directions() {
+    use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+    use tokio::io::AsyncWriteExt;
+
+    let server = start(ImapConfig {
+        security: Security::Plaintext,
+        personality: mailharness_mock_servers::ImapPersonality::Gmail,
+        ..ImapConfig::default()
+    })
+    .await;
+    let mut client = Client::new(connect(server.addr()).await);
+    client.line().await;
+    let login = client
+        .command("a", &format!("LOGIN {USER} \"{PASSWORD}\""))
+        .await;
+    assert!(login.last().unwrap().starts_with("a OK"), "{login:?}");
+    assert_eq!(
+        client.command("b", "COMPRESS DEFLATE").await,
+        ["b OK Success"]
+    );
+    let mut stream = client.into_inner();
+    let (mut out, mut inflate) = (
+        Compress::new(Compression::default(), false),
+        Decompress::new(false),
+    );
+    let mut wire = Vec::with_capacity(256);
+    out.compress_vec(
+        b"c SELECT INBOX\r\nd COMPRESS DEFLATE\r\n",
+        &mut wire,
+        FlushCompress::Sync,
+    )
+    .unwrap();
+    stream.write_all(&wire).await.unwrap();
+    let mut plain = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&plain).contains("\r\nd ") {
+        let n = tokio::time::timeout(READ_TIMEOUT, stream.read(&mut buf))
+            .await
+            .expect("answer in time")
+            .unwrap();
+        assert!(n > 0, "closed; so far: {}", String::from_utf8_lossy(&plain));
+        let mut chunk = Vec::with_capacity(64 * 1024);
+        inflate
+            .decompress_vec(&buf[..n], &mut chunk, FlushDecompress::Sync)
+            .unwrap();
+        plain.extend(chunk);
+    }
+    let text = String::from_utf8(plain).unwrap();
+    assert!(text.contains("* 3 EXISTS\r\n"), "{text}");
+    assert!(
+        text.ends_with("d NO [COMPRESSIONACTIVE] DEFLATE active\r\n"),
+        "{text}"
+    );
+    let transcript = &server.transcripts()[0];
+    assert!(
+        transcript.contains("c SELECT INBOX"),
+        "plain text in the transcript: {transcript}"
+    );
+}

@@ -126,6 +126,7 @@ impl ImapSession {
             | CommandBody::GetQuotaRoot { .. }
             | CommandBody::SetQuota { .. } => Some("QUOTA"),
             CommandBody::List { .. } if xlist => Some("XLIST"),
+            CommandBody::Compress { .. } => Some("COMPRESS=DEFLATE"),
             _ => None,
         };
         if extension.is_some_and(|capability| !self.advertises(capability)) {
@@ -256,6 +257,17 @@ impl ImapSession {
                     tag: tag.to_owned(),
                 };
                 self.sync(true);
+                return;
+            }
+            // RFC 4978 §3: once only.
+            CommandBody::Compress { .. } if self.compressed => {
+                "NO [COMPRESSIONACTIVE] DEFLATE active".to_owned()
+            }
+            CommandBody::Compress { .. } => {
+                // The OK goes out in the clear; everything after it is compressed.
+                self.compressed = true;
+                self.tagged(tag, self.texts.completed("COMPRESS", None));
+                self.actions.push_back(crate::session::Action::Compress);
                 return;
             }
             CommandBody::Check => self.texts.completed("CHECK", None),
