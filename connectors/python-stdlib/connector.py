@@ -82,6 +82,13 @@ def imap_connect(settings, context):
     return client
 
 
+def said(error):
+    """What the server said: imaplib raises with the reply's bytes, which str() would show
+    as b'...'."""
+    text = error.args[0] if error.args else ""
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+
+
 def imap_login(client, settings, context):
     step = "imap-login"
     login = settings.get("username") or settings["email"]
@@ -90,8 +97,8 @@ def imap_login(client, settings, context):
     except imaplib.IMAP4.abort as e:
         raise Failure("imap_authentication_error", step, "connection-closed", text=str(e))
     except imaplib.IMAP4.error as e:
-        cls, detail = login_refusal(str(e))
-        raise Failure(cls, step, detail, "NO", str(e))
+        cls, detail = login_refusal(said(e))
+        raise Failure(cls, step, detail, "NO", said(e))
     except OSError as e:
         raise Failure("imap_authentication_error", step, "connection-reset", text=str(e))
     try:
@@ -108,8 +115,8 @@ def imap_login(client, settings, context):
         try:
             extra.login(login, settings["password"])
         except imaplib.IMAP4.error as e:
-            cls, detail = login_refusal(str(e))
-            raise Failure(cls, step, detail, "NO", str(e))
+            cls, detail = login_refusal(said(e))
+            raise Failure(cls, step, detail, "NO", said(e))
         sessions.append(extra)
     return sessions
 

@@ -57,28 +57,84 @@ def certificate_detail(error):
     return CERTIFICATE_DETAILS.get(error.verify_code, "certificate-invalid")
 
 
+def response_code(reply):
+    """The response code a reply starts with, upper case; Gmail's [THROTTLED] at the end
+    counts too (classify/imap.rs)."""
+    t = reply.lstrip().upper()
+    for status in ("NO ", "BAD ", "OK ", "BYE ", "* BYE ", "* NO "):
+        if t.startswith(status):
+            t = t[len(status):]
+            break
+    t = t.lstrip()
+    if t.endswith("[THROTTLED]") or "[THROTTLED] " in t:
+        return "THROTTLED"
+    if not t.startswith("["):
+        return None
+    inner = t[1:]
+    ends = [i for i in (inner.find("]"), inner.find(" ")) if i >= 0]
+    return inner[:min(ends)] if ends else None
+
+
+AUTH_ERROR = "imap_authentication_error"
+CODES = {
+    "AUTHENTICATIONFAILED": ("unauthorized", "wrong-credentials"),
+    "AUTHORIZATIONFAILED": ("unauthorized", "authorization-failed"),
+    "EXPIRED": ("unauthorized", "credentials-expired"),
+    "PRIVACYREQUIRED": ("imap_validation_error", "tls-required"),
+    "CONTACTADMIN": (AUTH_ERROR, "contact-admin"),
+    "UNAVAILABLE": (AUTH_ERROR, "temporarily-unavailable"),
+    "LIMIT": (AUTH_ERROR, "temporarily-rate-limited"),
+    "THROTTLED": (AUTH_ERROR, "temporarily-rate-limited"),
+    "OVERQUOTA": (AUTH_ERROR, "over-quota"),
+    "INUSE": (AUTH_ERROR, "temporarily-in-use"),
+    "NOPERM": (AUTH_ERROR, "no-permission"),
+    "SERVERBUG": (AUTH_ERROR, "server-bug"),
+    "CLIENTBUG": (AUTH_ERROR, "client-bug"),
+    "CANNOT": (AUTH_ERROR, "server-cannot"),
+    "CORRUPTION": (AUTH_ERROR, "mailbox-corrupt"),
+    "NONEXISTENT": (AUTH_ERROR, "no-such-mailbox"),
+}
+
+
+def code_refusal(code, text):
+    """The class and detail an RFC 5530 code means, refined by the text (classify/imap.rs)."""
+    t = text.lower()
+    if code == "CONTACTADMIN" and "from this address is not allowed" in t:
+        return AUTH_ERROR, "address-not-allowed"
+    if code == "UNAVAILABLE" and "maximum number of connections" in t:
+        return AUTH_ERROR, "too-many-connections"
+    if code == "LIMIT" and "connections" in t:
+        return AUTH_ERROR, "too-many-connections"
+    return CODES.get(code)
+
+
 def login_refusal(text):
-    """Class and detail of a refused IMAP LOGIN, from its text (classify/imap.rs)."""
+    """Class and detail of a refused IMAP LOGIN: its response code where there is one, else
+    the providers' exact phrases (classify/imap.rs)."""
+    code = response_code(text)
+    found = code_refusal(code, text) if code else None
+    if found:
+        return found
     t = text.lower()
     has = lambda *needles: any(n in t for n in needles)
-    if has("application-specific password", "app password", "invalidsecondfactor"):
+    if has("application-specific password required", "app password", "invalidsecondfactor"):
         return "unauthorized_app_password_required", "app-password-required"
-    if has("web login required", "log in via your web browser", "webalert"):
+    if has("web login required", "please log in via your web browser"):
         return "unauthorized", "web-login-required"
-    if has("maximum number of connections", "too many simultaneous connections", "too many connections", "[limit]"):
-        return "imap_authentication_error", "too-many-connections"
-    if has("privacyrequired", "starttls required", "plaintext authentication", "cleartext authentication"):
+    if has("maximum number of connections", "too many simultaneous connections"):
+        return AUTH_ERROR, "too-many-connections"
+    if has("starttls required", "plaintext authentication disallowed", "cleartext authentication disallowed"):
         return "imap_validation_error", "tls-required"
-    if has("not enabled for imap", "imap access is disabled", "basic authentication is disabled"):
-        return "imap_authentication_error", "imap-disabled"
-    if has("address is not allowed", "this address is not allowed", "contactadmin"):
-        return "imap_authentication_error", "address-not-allowed"
-    if has("unavailable", "temporary", "try again later"):
-        return "imap_authentication_error", "unavailable"
-    if has("authenticationfailed", "invalid credentials", "login failed", "authentication failed",
+    if has("not enabled for imap use", "imap access is disabled", "basic authentication is disabled"):
+        return AUTH_ERROR, "imap-disabled"
+    if has("from this address is not allowed"):
+        return AUTH_ERROR, "address-not-allowed"
+    if has("server unavailable.", "temporary authentication failure", "temporary problem, please try again later"):
+        return AUTH_ERROR, "temporarily-unavailable"
+    if has("invalid credentials", "login failed", "authentication failed",
            "authentication failure", "incorrect username or password", "authenticate failed"):
         return "unauthorized", "wrong-credentials"
-    return "imap_authentication_error", "unspecified"
+    return AUTH_ERROR, "unspecified"
 
 
 def auth_refusal(code, text):
@@ -89,7 +145,8 @@ def auth_refusal(code, text):
         return "unauthorized_app_password_required", "app-password-required"
     if has("5.7.14", "webloginrequired", "log in via your web browser", "log in with your web browser"):
         return "unauthorized", "web-login-required"
-    if has("smtpclientauthentication is disabled", "basic authentication is disabled", "authentication not enabled"):
+    if has("smtpclientauthentication is disabled", "basic authentication is disabled",
+           "basic authentication is not supported", "authentication not enabled"):
         return "smtp_settings_incorrect", "auth-disabled"
     if has("did not meet the criteria", "client host rejected", "not allowed"):
         return "smtp_settings_incorrect", "policy-refused"

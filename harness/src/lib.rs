@@ -33,6 +33,8 @@ pub mod detail;
 #[cfg(test)]
 mod doc_examples;
 pub mod file_error;
+#[cfg(test)]
+mod generated_docs;
 pub mod github;
 pub mod html;
 pub mod junit;

@@ -149,6 +149,7 @@ fn imap_config(scenario: &Scenario, password: &str) -> ImapConfig {
         allowlist: imap.allowlist.clone(),
         faults: imap.faults.clone(),
         hostile: imap.hostile.clone(),
+        reply: imap.reply.clone(),
     }
 }
 
@@ -212,7 +213,7 @@ mod tests {
     /// Each field of an IMAP configuration, and whether it differs. The destructuring names
     /// every field: a new one does not compile until it is listed here, and then the test
     /// below fails until a scenario key reaches it.
-    fn imap_fields(a: &ImapConfig, b: &ImapConfig) -> [(&'static str, bool); 15] {
+    fn imap_fields(a: &ImapConfig, b: &ImapConfig) -> [(&'static str, bool); 16] {
         let ImapConfig {
             personality,
             security,
@@ -229,6 +230,7 @@ mod tests {
             allowlist,
             faults,
             hostile,
+            reply,
         } = a;
         [
             ("personality", *personality != b.personality),
@@ -249,6 +251,7 @@ mod tests {
             ("allowlist", *allowlist != b.allowlist),
             ("faults", *faults != b.faults),
             ("hostile", *hostile != b.hostile),
+            ("reply", *reply != b.reply),
         ]
     }
 
@@ -326,6 +329,7 @@ mod tests {
             ),
             ("faults", "faults = { stall = true }"),
             ("hostile", "[[imap.hostile]]\nat = \"greeting\"\nsend = 'x'"),
+            ("reply", "[[imap.reply]]\nto = \"select\"\nreply = \"NO x\""),
         ];
         for (field, key) in imap_keys {
             let (imap, smtp) = mocks(&format!("[imap]\n{key}"));

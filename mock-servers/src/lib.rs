@@ -63,7 +63,7 @@ pub use config::{
     TlsVersions, User,
 };
 pub use hostile::{Hostile, HostileAt, RawBytes, Then};
-pub use imap::{ImapConfig, ImapGreeting, ImapLogin, ImapPersonality, Mailstore};
+pub use imap::{ImapConfig, ImapGreeting, ImapLogin, ImapPersonality, ImapReply, Mailstore};
 pub use server::{MockConfig, MockServer, ReceivedMessage};
 pub use smtp::{SmtpAuth, SmtpConfig, SmtpGreeting, SmtpPersonality, SmtpReplies};
 pub use transcript::{Direction, Transcript, TranscriptEntry};

@@ -25,9 +25,9 @@ use mailharness::scenario::{
 use mailharness_certs::CertKind;
 use mailharness_mock_servers::smtp::SmtpReply;
 use mailharness_mock_servers::{
-    Faults, Hostile, HostileAt, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, Milestone,
-    Policy, RawBytes, Security, SmtpAuth, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies,
-    Then, TlsRefusal, TlsVersion, TlsVersions,
+    Faults, Hostile, HostileAt, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, ImapReply,
+    Milestone, Policy, RawBytes, Security, SmtpAuth, SmtpGreeting, SmtpPersonality, SmtpRefusal,
+    SmtpReplies, Then, TlsRefusal, TlsVersion, TlsVersions,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -251,6 +251,16 @@ fn imap_section() -> impl Strategy<Value = ImapSection> {
                 hostile,
             ),
         )| {
+            // Varied by another drawn value, for the same reason.
+            let reply = match faults.delay_before_greeting_ms % 3 {
+                0 => Vec::new(),
+                n => vec![ImapReply {
+                    to: ["select", "uid fetch"][n as usize - 1].to_owned(),
+                    nth: Some(n as u32),
+                    reply: "NO [UNAVAILABLE] Account is temporarily unavailable.".to_owned(),
+                    before: vec!["* OK [ALERT] \"quoted\"".to_owned(); n as usize - 1],
+                }],
+            };
             let mut section = ImapSection {
                 server,
                 personality,
@@ -272,6 +282,7 @@ fn imap_section() -> impl Strategy<Value = ImapSection> {
                 allowlist,
                 faults,
                 hostile,
+                reply,
                 connector_security,
                 server_password,
             };
@@ -279,6 +290,7 @@ fn imap_section() -> impl Strategy<Value = ImapSection> {
                 // A real server takes none of the mock-only keys (parse refuses them).
                 let mock = ImapSection::default();
                 section.hostile = mock.hostile;
+                section.reply = mock.reply;
                 section.capabilities = mock.capabilities;
                 section.auth_mechanisms = mock.auth_mechanisms;
                 section.tls_refusal = mock.tls_refusal;
@@ -721,25 +733,46 @@ fn smtp_reply_trailing_blanks_survive_toml() {
 
 /// The classes a refused login or AUTH may end in, with their details: a detail names
 /// exactly one class, and `ok` is never among them.
-fn refusal_classes() -> HashMap<&'static str, ErrorClass> {
-    HashMap::from([
+fn refusal_classes(imap: bool) -> HashMap<&'static str, ErrorClass> {
+    use ErrorClass::{ImapAuthenticationError as AuthError, SmtpSettingsIncorrect};
+    let mut classes = HashMap::from([
         (
             "app-password-required",
             ErrorClass::UnauthorizedAppPasswordRequired,
         ),
         ("web-login-required", ErrorClass::Unauthorized),
         ("wrong-credentials", ErrorClass::Unauthorized),
-        ("too-many-connections", ErrorClass::ImapAuthenticationError),
-        ("tls-required", ErrorClass::ImapValidationError),
-        ("imap-disabled", ErrorClass::ImapAuthenticationError),
-        ("address-not-allowed", ErrorClass::ImapAuthenticationError),
-        ("unavailable", ErrorClass::ImapAuthenticationError),
-        ("unspecified", ErrorClass::ImapAuthenticationError),
-        ("auth-disabled", ErrorClass::SmtpSettingsIncorrect),
-        ("policy-refused", ErrorClass::SmtpSettingsIncorrect),
-        ("temporarily-unavailable", ErrorClass::SmtpSettingsIncorrect),
-        ("auth-refused", ErrorClass::SmtpSettingsIncorrect),
-    ])
+    ]);
+    if imap {
+        classes.extend([
+            ("authorization-failed", ErrorClass::Unauthorized),
+            ("credentials-expired", ErrorClass::Unauthorized),
+            ("tls-required", ErrorClass::ImapValidationError),
+            ("too-many-connections", AuthError),
+            ("imap-disabled", AuthError),
+            ("address-not-allowed", AuthError),
+            ("contact-admin", AuthError),
+            ("temporarily-unavailable", AuthError),
+            ("temporarily-rate-limited", AuthError),
+            ("temporarily-in-use", AuthError),
+            ("over-quota", AuthError),
+            ("no-permission", AuthError),
+            ("server-bug", AuthError),
+            ("client-bug", AuthError),
+            ("server-cannot", AuthError),
+            ("mailbox-corrupt", AuthError),
+            ("no-such-mailbox", AuthError),
+            ("unspecified", AuthError),
+        ]);
+    } else {
+        classes.extend([
+            ("auth-disabled", SmtpSettingsIncorrect),
+            ("policy-refused", SmtpSettingsIncorrect),
+            ("temporarily-unavailable", SmtpSettingsIncorrect),
+            ("auth-refused", SmtpSettingsIncorrect),
+        ]);
+    }
+    classes
 }
 
 /// Reply text: the real servers' phrases (from the classifiers' own tables) in any case,
@@ -752,6 +785,11 @@ fn reply_text() -> impl Strategy<Value = String> {
         "WEBALERT",
         "Maximum number of connections",
         "[LIMIT]",
+        "[UNAVAILABLE]",
+        "[EXPIRED]",
+        "[THROTTLED]",
+        "[NONEXISTENT]",
+        "NO ",
         "PRIVACYREQUIRED",
         "STARTTLS required",
         "not enabled for IMAP",
@@ -798,7 +836,7 @@ proptest! {
         let (class, detail) = classify::imap::login_refusal(&reply);
         prop_assert!(ErrorClass::ALL.contains(&class));
         prop_assert_ne!(class, ErrorClass::Ok);
-        prop_assert_eq!(refusal_classes().get(detail.as_str()).copied(), Some(class), "detail {}", detail);
+        prop_assert_eq!(refusal_classes(true).get(detail.as_str()).copied(), Some(class), "detail {}", detail);
         prop_assert_eq!(classify::imap::login_refusal(&flip_ascii_case(&reply)), (class, detail));
     }
 
@@ -807,7 +845,7 @@ proptest! {
         let (class, detail) = classify::smtp::auth_refusal(code, &text);
         prop_assert!(ErrorClass::ALL.contains(&class));
         prop_assert_ne!(class, ErrorClass::Ok);
-        prop_assert_eq!(refusal_classes().get(detail.as_str()).copied(), Some(class), "detail {}", detail);
+        prop_assert_eq!(refusal_classes(false).get(detail.as_str()).copied(), Some(class), "detail {}", detail);
         prop_assert_eq!(classify::smtp::auth_refusal(code, &flip_ascii_case(&text)), (class, detail));
         // A 4xx reply is temporary unless the text names the cause.
         if (400..500).contains(&code) && class == ErrorClass::Unauthorized {

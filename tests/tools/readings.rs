@@ -29,6 +29,22 @@ const IMAP: &[&str] = &[
     "Invalid credentials (Failure)",
     "Incorrect username or password.",
     "[LIMIT] Too many sessions",
+    "[LIMIT] CAPABILITY Rate limit hit.",
+    "[UNAVAILABLE] Account is temporarily unavailable.",
+    "[AUTHORIZATIONFAILED] No such authorization-ID",
+    "[EXPIRED] That password isn't valid any more",
+    "[CONTACTADMIN] Login from this address is not allowed.",
+    "[OVERQUOTA] Account exceeded command or bandwidth limits.",
+    "[INUSE] Mailbox in use",
+    "[NOPERM] Access denied",
+    "[SERVERBUG] UID SEARCH Server error",
+    "[CLIENTBUG] SELECT Command is not valid in this state",
+    "[CANNOT] Invalid mailbox name",
+    "[CORRUPTION] Mailbox is corrupt",
+    "[NONEXISTENT] Mailbox doesn't exist: Sent",
+    "Success [THROTTLED]",
+    "Server Unavailable. 15",
+    "imap.nope.invalid is not known",
     "Try again later",
     "Something we have never seen.",
     "",
@@ -36,6 +52,14 @@ const IMAP: &[&str] = &[
 
 /// SMTP AUTH refusals with their codes.
 const SMTP: &[(u16, &str)] = &[
+    (
+        550,
+        "5.7.30 Basic authentication is not supported for Client Submission.",
+    ),
+    (
+        535,
+        "5.7.139 Authentication unsuccessful, basic authentication is disabled. [LO2P265CA0482.GBRP265.PROD.OUTLOOK.COM]",
+    ),
     (
         535,
         "5.7.8 Error: authentication failed: authentication failure",

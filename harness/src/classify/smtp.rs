@@ -21,6 +21,7 @@ pub fn auth_refusal(code: u16, text: &str) -> (ErrorClass, Detail) {
     } else if has(&[
         "smtpclientauthentication is disabled",
         "basic authentication is disabled",
+        "basic authentication is not supported",
         "authentication not enabled",
     ]) {
         (ErrorClass::SmtpSettingsIncorrect, Detail::AuthDisabled)
@@ -77,6 +78,24 @@ mod tests {
                 "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
                 ErrorClass::SmtpSettingsIncorrect,
                 Detail::AuthDisabled,
+            ),
+            (
+                535,
+                "5.7.139 Authentication unsuccessful, basic authentication is disabled. [LO2P265CA0482.GBRP265.PROD.OUTLOOK.COM 2026-02-19T15:42:20.743Z 08DE6F7B77124F67]",
+                ErrorClass::SmtpSettingsIncorrect,
+                Detail::AuthDisabled,
+            ),
+            (
+                550,
+                "5.7.30 Basic authentication is not supported for Client Submission.",
+                ErrorClass::SmtpSettingsIncorrect,
+                Detail::AuthDisabled,
+            ),
+            (
+                535,
+                "5.7.139 Authentication unsuccessful, the user credentials were incorrect.",
+                ErrorClass::Unauthorized,
+                Detail::WrongCredentials,
             ),
             (
                 503,

@@ -295,7 +295,7 @@ impl<T: Stream> Imap<T> {
     }
 
     /// Reads the greeting and returns its text. No greeting, one that is not IMAP's and a
-    /// `* BYE` are failures at `imap-connect`.
+    /// `* BYE` or `* NO` are failures at `imap-connect`.
     pub(crate) async fn greeting(&mut self) -> Result<String, Failure> {
         let response = self
             .client
@@ -314,12 +314,19 @@ impl<T: Stream> Imap<T> {
                 self.preauthenticated = matches!(status, Status::PreAuth);
                 Ok(text)
             }
-            Some((Status::Bye, text)) => Err(connect_failure(
-                ErrorClass::ImapValidationError,
-                Detail::ServerRefused,
-            )
-            .with_response(Some("BYE".into()), text)
-            .into()),
+            // A greeting that refuses service (SPEC §6): as SMTP's refusing greeting.
+            Some((status @ (Status::Bye | Status::No), text)) => {
+                let status = if matches!(status, Status::Bye) {
+                    "BYE"
+                } else {
+                    "NO"
+                };
+                Err(
+                    connect_failure(ErrorClass::ImapSettingsIncorrect, Detail::GreetingRefused)
+                        .with_response(Some(status.into()), text)
+                        .into(),
+                )
+            }
             _ => failed(Detail::NotImap),
         }
     }

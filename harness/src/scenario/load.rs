@@ -141,7 +141,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     Ok(scenario)
 }
 
-/// Each hostile rule makes sense for its protocol; an error points at the rule's `at`.
+/// Each hostile rule makes sense for its protocol, and each `[[imap.reply]]` can be
+/// served; an error points at the rule's `at` or `to`.
 fn check_hostile(
     scenario: &Scenario,
     spans: &Spans<'_>,
@@ -159,6 +160,14 @@ fn check_hostile(
                 )
             })?;
         }
+    }
+    for (index, rule) in scenario.imap.reply.iter().enumerate() {
+        rule.check().map_err(|e| {
+            (
+                spans.element_key(&["imap", "reply"], index, "to"),
+                format!("[[imap.reply]] to = \"{}\": {e}", rule.to),
+            )
+        })?;
     }
     Ok(())
 }

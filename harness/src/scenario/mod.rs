@@ -32,8 +32,9 @@ use std::net::IpAddr;
 
 use mailharness_certs::CertKind;
 use mailharness_mock_servers::{
-    Faults, Hostile, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, Policy, Security,
-    SmtpAuth, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies, TlsRefusal, TlsVersions,
+    Faults, Hostile, ImapGreeting, ImapLogin, ImapPersonality, ImapRefusal, ImapReply, Policy,
+    Security, SmtpAuth, SmtpGreeting, SmtpPersonality, SmtpRefusal, SmtpReplies, TlsRefusal,
+    TlsVersions,
 };
 use serde::{Deserialize, Serialize};
 
@@ -131,6 +132,10 @@ pub struct ImapSection {
     /// (`[[imap.hostile]]`, see `mailharness_mock_servers::hostile`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hostile: Vec<Hostile>,
+    /// Replies in place of the personality's to given commands, at their n-th use
+    /// (`[[imap.reply]]`, see `mailharness_mock_servers::ImapReply`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reply: Vec<ImapReply>,
     /// How the connector connects; by default implicit TLS for an implicit-TLS server and
     /// STARTTLS for any other.
     #[serde(default)]
@@ -332,6 +337,7 @@ impl ImapSection {
             (self.allowlist.is_some(), "allowlist"),
             (self.faults != Faults::default(), "faults"),
             (!self.hostile.is_empty(), "hostile"),
+            (!self.reply.is_empty(), "reply"),
         ])
     }
 }

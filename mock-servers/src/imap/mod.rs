@@ -102,6 +102,9 @@ pub struct ImapConfig {
     /// Hostile rules (see `hostile`): raw bytes instead of or after a reply.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hostile: Vec<Hostile>,
+    /// Replies in place of the personality's to given commands (`[[imap.reply]]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reply: Vec<ImapReply>,
 }
 
 impl Default for ImapConfig {
@@ -122,13 +125,99 @@ impl Default for ImapConfig {
             allowlist: None,
             faults: Faults::default(),
             hostile: Vec::new(),
+            reply: Vec::new(),
         }
     }
 }
 
-/// Authenticated sessions per (login, client address), shared by all connections of one
-/// server so the per-user limit holds across them.
-type SessionCounts = Arc<Mutex<HashMap<(String, IpAddr), u32>>>;
+/// What all connections of one server count together: authenticated sessions per (login,
+/// client address), so the per-user limit holds across them, and the uses of each
+/// `[[imap.reply]]` rule's command, so that its `nth` counts over the whole server.
+#[derive(Default)]
+pub(crate) struct Counts {
+    pub(crate) sessions: HashMap<(String, IpAddr), u32>,
+    pub(crate) replies: HashMap<usize, u32>,
+}
+
+type SessionCounts = Arc<Mutex<Counts>>;
+
+/// A reply in place of the personality's to one command (`[[imap.reply]]`): the failures
+/// that come at any command, after a good login too (RFC 5530 codes, a `* BYE`, an OK with
+/// extras such as Gmail's `[THROTTLED]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ImapReply {
+    /// The command answered, by name in any case: `select`, `list`, `login`,
+    /// `authenticate`, `uid fetch`.
+    pub to: String,
+    /// Only its n-th use on this server, counted from 1 over all connections; every use
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nth: Option<u32>,
+    /// `NO …` or `BAD …`: the tagged reply, the command not run. `OK …`: the command runs
+    /// and its tagged OK says this. `* BYE …`: sent untagged instead, then the connection
+    /// closes.
+    pub reply: String,
+    /// Untagged lines sent first, e.g. `* OK [ALERT] …`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub before: Vec<String>,
+}
+
+impl ImapReply {
+    /// Why the rule cannot be served, if it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        let words: Vec<&str> = self.to.split_whitespace().collect();
+        let known = match words.as_slice() {
+            [name] => command::KNOWN.iter().any(|k| k.eq_ignore_ascii_case(name)),
+            [uid, name] => {
+                uid.eq_ignore_ascii_case("UID")
+                    && [
+                        "FETCH", "SEARCH", "STORE", "COPY", "MOVE", "EXPUNGE", "SORT", "THREAD",
+                    ]
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(name))
+            }
+            _ => false,
+        };
+        if !known {
+            return Err(format!(
+                "`to` is {:?}; expected an IMAP command such as \"select\", \"login\" or \"uid fetch\"",
+                self.to
+            ));
+        }
+        if self.nth == Some(0) {
+            return Err("`nth` counts from 1".to_owned());
+        }
+        let status = self.reply.split(' ').next().unwrap_or_default();
+        let bye = self.reply.starts_with("* BYE ");
+        if !bye && !["OK", "NO", "BAD"].contains(&status) {
+            return Err(format!(
+                "`reply` is {:?}; expected \"OK …\", \"NO …\", \"BAD …\" or \"* BYE …\"",
+                self.reply
+            ));
+        }
+        for line in self.before.iter().chain(std::iter::once(&self.reply)) {
+            if line.contains(['\r', '\n']) {
+                return Err(format!("{line:?} holds a line break; one line per element"));
+            }
+        }
+        if let Some(line) = self.before.iter().find(|l| !l.starts_with("* ")) {
+            return Err(format!("`before` line {line:?} is not untagged (\"* …\")"));
+        }
+        Ok(())
+    }
+
+    /// Whether this rule is for the command `words` (the upper-case first two words after
+    /// the tag).
+    pub(crate) fn matches(&self, name: &str, second: &str) -> bool {
+        let mut rule = self.to.split_whitespace();
+        let first = rule.next().unwrap_or_default();
+        match rule.next() {
+            Some(sub) => first.eq_ignore_ascii_case(name) && sub.eq_ignore_ascii_case(second),
+            None => first.eq_ignore_ascii_case(name),
+        }
+    }
+}
 
 impl ImapConfig {
     /// Creates the accounts of this server's users in `store` (those not there yet).
@@ -158,6 +247,10 @@ impl ImapService {
                 .map_err(|e| crate::Error::Config(format!("hostile rule at {}: {e}", rule.at)))?;
         }
         capability::check(&config).map_err(|(_, e)| crate::Error::Config(e))?;
+        for rule in &config.reply {
+            rule.check()
+                .map_err(|e| crate::Error::Config(format!("reply to {}: {e}", rule.to)))?;
+        }
         config.provision(&store);
         Ok(ImapService {
             config: Arc::new(config),

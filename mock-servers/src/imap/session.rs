@@ -19,7 +19,7 @@ use imap_codec::imap_types::command::{Command, CommandBody};
 use super::command;
 use super::mailstore::Mailstore;
 use super::personality::{self, ImapTexts};
-use super::{ImapConfig, ImapGreeting, ImapLogin, SessionCounts};
+use super::{ImapConfig, ImapGreeting, ImapLogin, ImapReply, SessionCounts};
 use crate::config::{ImapRefusal, Milestone};
 use crate::hostile::{Hostility, Point, Then};
 use crate::lines::InputBuffer;
@@ -70,7 +70,7 @@ struct SessionSlot {
 impl Drop for SessionSlot {
     fn drop(&mut self) {
         let mut counts = self.counts.lock().expect("session counts lock");
-        if let Some(count) = counts.get_mut(&self.key) {
+        if let Some(count) = counts.sessions.get_mut(&self.key) {
             *count = count.saturating_sub(1);
         }
     }
@@ -375,8 +375,10 @@ impl ImapSession {
             ImapGreeting::Custom(line) => {
                 self.send_line(line.clone());
                 // The greeting's status is the session's state (RFC 3501 §7.1): after a
-                // BYE the server closes, after PREAUTH the client is logged in.
-                if is_untagged(line, "BYE") {
+                // BYE the server closes, after PREAUTH the client is logged in. A `* NO`
+                // greeting (Yahoo's `[UNAVAILABLE] internal server error`) refuses service
+                // too: the server closes.
+                if is_untagged(line, "BYE") || is_untagged(line, "NO") {
                     self.actions.push_back(Action::Close);
                     self.state = State::LoggedOut;
                     return;
@@ -405,12 +407,74 @@ impl ImapSession {
         // NOTIFY: what others changed is told before the answer; what this command
         // changes is not told back.
         self.notify_changes();
-        self.dispatch(bytes);
+        match self.reply_rule(bytes) {
+            Some(rule) => self.reply_instead(bytes, &rule),
+            None => self.dispatch(bytes),
+        }
         self.notify_own_changes();
         let mut words = bytes.split(|&b| b == b' ' || b == b'\r' || b == b'\n');
         let tag = String::from_utf8_lossy(words.next().unwrap_or_default()).into_owned();
         let name = String::from_utf8_lossy(words.next().unwrap_or_default()).to_ascii_uppercase();
         self.hostile_at(Point::Command(&name), Some(&tag), from);
+    }
+
+    /// The `[[imap.reply]]` rule that answers this use of the command, if any; every
+    /// rule for the command counts the use.
+    fn reply_rule(&mut self, bytes: &[u8]) -> Option<ImapReply> {
+        if self.config.reply.is_empty() {
+            return None;
+        }
+        let mut words = bytes
+            .split(|&b| b == b' ' || b == b'\r' || b == b'\n')
+            .skip(1);
+        let mut word = || String::from_utf8_lossy(words.next().unwrap_or_default()).into_owned();
+        let (name, second) = (word(), word());
+        let mut counts = self.counts.lock().expect("session counts lock");
+        let mut chosen = None;
+        for (index, rule) in self.config.reply.iter().enumerate() {
+            if !rule.matches(&name, &second) {
+                continue;
+            }
+            let uses = counts.replies.entry(index).or_insert(0);
+            *uses += 1;
+            if chosen.is_none() && rule.nth.is_none_or(|n| n == *uses) {
+                chosen = Some(rule.clone());
+            }
+        }
+        chosen
+    }
+
+    /// Answers a command as `rule` says: untagged lines first, then a refusal (the command
+    /// not run), a BYE and the close, or the command run with its tagged OK replaced.
+    fn reply_instead(&mut self, bytes: &[u8], rule: &ImapReply) {
+        let (tag, name) = command::head(bytes);
+        for line in &rule.before {
+            self.send_line(line);
+        }
+        if rule.reply.starts_with("OK") {
+            self.dispatch(bytes);
+            let prefix = format!("{tag} ");
+            let tagged = self
+                .actions
+                .iter_mut()
+                .rev()
+                .find_map(|action| match action {
+                    Action::Send(sent) if sent.starts_with(prefix.as_bytes()) => Some(sent),
+                    _ => None,
+                });
+            if let Some(sent) = tagged {
+                *sent = format!("{tag} {}\r\n", rule.reply).into_bytes();
+            }
+            return;
+        }
+        self.record_client(bytes, &tag, &name, None);
+        if rule.reply.starts_with("* BYE") {
+            self.send_line(&rule.reply);
+            self.actions.push_back(Action::Close);
+            self.state = State::LoggedOut;
+        } else {
+            self.tagged(&tag, &rule.reply);
+        }
     }
 
     /// Applies the first hostile rule for `point` to the actions queued from `from` on.
@@ -668,7 +732,7 @@ impl ImapSession {
         let key = (credentials.login.clone(), self.peer.ip());
         {
             let mut counts = self.counts.lock().expect("session counts lock");
-            let count = counts.entry(key.clone()).or_insert(0);
+            let count = counts.sessions.entry(key.clone()).or_insert(0);
             if let Some(limit) = config.max_connections_per_user
                 && *count >= limit
             {

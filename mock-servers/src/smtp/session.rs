@@ -114,6 +114,10 @@ impl SmtpSession {
             Some(reply) => {
                 let reply = reply.clone();
                 self.send(&reply);
+                // RFC 5321 §3.8: after a 421 the server closes the connection.
+                if reply.code() == 421 {
+                    self.close();
+                }
                 reply.is_positive()
             }
             None => {
@@ -465,7 +469,13 @@ impl SmtpSession {
             _ if !known => self.reply(self.texts.wrong_credentials),
             SmtpAuth::WrongCredentials => self.reply(self.texts.wrong_credentials),
             SmtpAuth::AppPasswordRequired => self.reply(personality::APP_PASSWORD_REQUIRED),
-            SmtpAuth::Custom(reply) => self.send(reply),
+            SmtpAuth::Custom(reply) => {
+                let reply = reply.clone();
+                self.send(&reply);
+                if reply.code() == 421 {
+                    self.close();
+                }
+            }
             SmtpAuth::Ok => {
                 self.authenticated_as = Some(credentials.login);
                 self.reply(self.texts.auth_ok);

@@ -298,8 +298,9 @@ async fn login_steps(
 
 /// A command after login failed. A `* BYE` ends the session (an autologout, an expired
 /// token), and a connection dropped right after a successful login is how some servers
-/// enforce limits: both an authentication error. A refused command means the server cannot
-/// serve the connector: a validation error.
+/// enforce limits: both an authentication error. A refused command is the login failing
+/// for another reason (SPEC §6), unless its response code says more
+/// (`classify::imap::session_refusal`).
 fn session_failure(failed: Failed, refused: Detail) -> Outcome {
     match failed {
         Failed::Bye(text) => login_failure(ErrorClass::ImapAuthenticationError, Detail::ServerBye)
@@ -311,8 +312,10 @@ fn session_failure(failed: Failed, refused: Detail) -> Outcome {
             ErrorClass::ImapAuthenticationError,
             Detail::ConnectionClosed,
         ),
-        Failed::Refused(refusal) => login_failure(ErrorClass::ImapValidationError, refused)
-            .with_response(Some(refusal.status.into()), refusal.text),
+        Failed::Refused(refusal) => {
+            let (class, detail) = classify::imap::session_refusal(&refusal.text, refused);
+            login_failure(class, detail).with_response(Some(refusal.status.into()), refusal.text)
+        }
         Failed::Unsendable => login_failure(ErrorClass::ImapValidationError, refused),
     }
 }
@@ -340,12 +343,29 @@ async fn open_sync_session(
             outcome.step = Some(Step::ImapLogin);
             outcome
         })?;
-    let mut session = login(client, settings).await?;
+    let mut session = login(client, settings).await.map_err(limit_in_context)?;
     session
         .select(mailbox)
         .await
         .map_err(|failed| session_failure(failed, Detail::SelectFailed))?;
     Ok(session)
+}
+
+/// A sync session's login refused right after the first session logged in with the same
+/// credentials, without a response code to say why (Exchange's `NO Server Unavailable. 15`
+/// on the third session): that context makes it the per-user connection limit.
+fn limit_in_context(mut outcome: Outcome) -> Outcome {
+    let uncoded = outcome
+        .response
+        .as_ref()
+        .is_some_and(|r| classify::imap::response_code(&r.text).is_none());
+    let vague =
+        outcome.detail == Detail::Unspecified || outcome.detail == Detail::TemporarilyUnavailable;
+    if uncoded && vague {
+        outcome.class = ErrorClass::ImapAuthenticationError;
+        outcome.detail = Some(Detail::TooManyConnections.into());
+    }
+    outcome
 }
 
 pub(super) async fn logout_all(sessions: Vec<ImapSession>) {

@@ -634,3 +634,101 @@ fn a_refused_login_is_announced_to_the_driver_before_its_reply() {
 }
 
 mod mailbox;
+
+fn rule(to: &str, nth: Option<u32>, reply: &str) -> ImapReply {
+    ImapReply {
+        to: to.to_owned(),
+        nth,
+        reply: reply.to_owned(),
+        before: Vec::new(),
+    }
+}
+
+/// `[[imap.reply]]`: a refusal at the n-th use over the whole server, a BYE that closes,
+/// an OK with extras after the command ran.
+#[test]
+fn replies_in_place_of_the_personality_s() {
+    let mut throttled = rule("noop", None, "OK Success [THROTTLED]");
+    throttled.before = vec!["* OK [ALERT] Slow down".to_owned()];
+    let config = ImapConfig {
+        reply: vec![
+            rule(
+                "select",
+                Some(1),
+                "NO [UNAVAILABLE] Account is temporarily unavailable.",
+            ),
+            rule("login", Some(2), "NO Server Unavailable. 15"),
+            rule(
+                "uid fetch",
+                None,
+                "* BYE Session invalidated - AccessTokenExpired",
+            ),
+            throttled,
+        ],
+        ..ImapConfig::default()
+    };
+    let counts = SessionCounts::default();
+    let login = format!("a LOGIN {USER} \"{PASSWORD}\"\r\n");
+    let mut first = open(config.clone(), true, counts.clone());
+    first.say("");
+    assert!(first.say(&login).starts_with("a OK"));
+    assert_eq!(
+        first.say("b SELECT INBOX\r\n"),
+        "b NO [UNAVAILABLE] Account is temporarily unavailable.\r\n"
+    );
+    assert!(
+        first
+            .say("c SELECT INBOX\r\n")
+            .contains("c OK [READ-WRITE]")
+    );
+    assert_eq!(
+        first.say("d NOOP\r\n"),
+        "* OK [ALERT] Slow down\r\nd OK Success [THROTTLED]\r\n"
+    );
+    assert!(
+        first.say("e FETCH 1 UID\r\n").contains("e OK"),
+        "FETCH is not UID FETCH"
+    );
+    let (reply, actions) = first.exchange("f UID FETCH 1 UID\r\n");
+    assert_eq!(reply, "* BYE Session invalidated - AccessTokenExpired\r\n");
+    assert_eq!(actions, [Action::Close]);
+    // The second LOGIN on this server, from another connection.
+    let mut second = open(config, true, counts);
+    second.say("");
+    assert_eq!(second.say(&login), "a NO Server Unavailable. 15\r\n");
+    assert!(
+        second.say("b SELECT INBOX\r\n").starts_with("b BAD"),
+        "not logged in"
+    );
+    let transcript = second.transcript.snapshot().to_string();
+    assert!(!transcript.contains(PASSWORD), "{transcript}");
+}
+
+#[test]
+fn reply_rules_that_cannot_be_served_are_refused() {
+    assert!(rule("select", None, "NO x").check().is_ok());
+    assert!(rule("uid fetch", Some(2), "* BYE x").check().is_ok());
+    assert!(
+        rule("selcet", None, "NO x")
+            .check()
+            .unwrap_err()
+            .contains("`to`")
+    );
+    assert!(rule("uid login", None, "NO x").check().is_err());
+    assert!(
+        rule("select", Some(0), "NO x")
+            .check()
+            .unwrap_err()
+            .contains("nth")
+    );
+    assert!(
+        rule("select", None, "* NO x")
+            .check()
+            .unwrap_err()
+            .contains("`reply`")
+    );
+    assert!(rule("select", None, "NO x\r\ny").check().is_err());
+    let mut untagged = rule("select", None, "NO x");
+    untagged.before = vec!["OK y".to_owned()];
+    assert!(untagged.check().unwrap_err().contains("untagged"));
+}
