@@ -155,8 +155,8 @@ pub struct ImapReply {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nth: Option<u32>,
     /// `NO …` or `BAD …`: the tagged reply, the command not run. `OK …`: the command runs
-    /// and its tagged OK says this. `* BYE …`: sent untagged instead, then the connection
-    /// closes.
+    /// and its tagged OK, if it succeeded, says this. `* BYE …`: sent untagged instead,
+    /// then the connection closes.
     pub reply: String,
     /// Untagged lines sent first, e.g. `* OK [ALERT] …`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

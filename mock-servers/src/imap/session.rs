@@ -453,7 +453,8 @@ impl ImapSession {
         }
         if rule.reply.starts_with("OK") {
             self.dispatch(bytes);
-            let prefix = format!("{tag} ");
+            // Only an OK is replaced: a command that failed keeps its refusal.
+            let prefix = format!("{tag} OK");
             let tagged = self
                 .actions
                 .iter_mut()

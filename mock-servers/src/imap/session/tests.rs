@@ -732,3 +732,18 @@ fn reply_rules_that_cannot_be_served_are_refused() {
     untagged.before = vec!["OK y".to_owned()];
     assert!(untagged.check().unwrap_err().contains("untagged"));
 }
+
+/// An OK rule replaces only an OK: a wrong password stays refused.
+#[test]
+fn an_ok_reply_rule_keeps_a_refusal() {
+    let config = ImapConfig {
+        reply: vec![rule("login", None, "OK Welcome")],
+        ..ImapConfig::default()
+    };
+    let mut h = open(config, true, SessionCounts::default());
+    h.say("");
+    let reply = h.say(&format!("a LOGIN {USER} wrong\r\n"));
+    assert!(reply.starts_with("a NO [AUTHENTICATIONFAILED]"), "{reply}");
+    let reply = h.say(&format!("b LOGIN {USER} \"{PASSWORD}\"\r\n"));
+    assert_eq!(reply, "b OK Welcome\r\n");
+}
