@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import aioimaplib  # noqa: E402
 import aiosmtplib  # noqa: E402
 from readings import (  # noqa: E402
-    Failure, auth_refusal, login_refusal, network_failure, test_message, tls_context,
+    Failure, auth_refusal, send_refusal, login_refusal, network_failure, test_message, tls_context,
     tls_failure)
 
 
@@ -140,12 +140,12 @@ async def smtp_steps(settings, context):
         await client.send_message(message, sender=settings["email"], recipients=[settings["bcc"]])
         await client.quit()
     except aiosmtplib.SMTPSenderRefused as e:
-        raise Failure("test_email_failed", step, "mail-from-refused", str(e.code), e.message)
+        raise Failure("test_email_failed", step, send_refusal("mail-from-refused", e.code), str(e.code), e.message)
     except aiosmtplib.SMTPRecipientsRefused as e:
         first = e.recipients[0]
-        raise Failure("test_email_failed", step, "rcpt-refused", str(first.code), first.message)
+        raise Failure("test_email_failed", step, send_refusal("rcpt-refused", first.code), str(first.code), first.message)
     except aiosmtplib.SMTPDataError as e:
-        raise Failure("test_email_failed", step, "data-refused", str(e.code), e.message)
+        raise Failure("test_email_failed", step, send_refusal("data-refused", e.code), str(e.code), e.message)
     except (aiosmtplib.SMTPServerDisconnected, OSError) as e:
         raise Failure("test_email_failed", step, "connection-lost", text=str(e))
 

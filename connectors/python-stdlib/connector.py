@@ -17,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
 from readings import (  # noqa: E402
-    Failure, auth_refusal, login_refusal, network_failure, test_message, tls_context,
+    Failure, auth_refusal, send_refusal, login_refusal, network_failure, test_message, tls_context,
     tls_failure)
 
 
@@ -169,13 +169,13 @@ def smtp_steps(settings, context):
         client.send_message(message, settings["email"], [settings["bcc"]])
         client.quit()
     except smtplib.SMTPSenderRefused as e:
-        raise Failure("test_email_failed", step, "mail-from-refused", str(e.smtp_code), text_of(e.smtp_error))
+        raise Failure("test_email_failed", step, send_refusal("mail-from-refused", e.smtp_code), str(e.smtp_code), text_of(e.smtp_error))
     except smtplib.SMTPRecipientsRefused as e:
         code, text = next(iter(e.recipients.values()))
-        raise Failure("test_email_failed", step, "rcpt-refused", str(code), text_of(text))
+        raise Failure("test_email_failed", step, send_refusal("rcpt-refused", code), str(code), text_of(text))
     except smtplib.SMTPDataError as e:
         # smtplib does not say whether DATA itself or the message was refused.
-        raise Failure("test_email_failed", step, "data-refused", str(e.smtp_code), text_of(e.smtp_error))
+        raise Failure("test_email_failed", step, send_refusal("data-refused", e.smtp_code), str(e.smtp_code), text_of(e.smtp_error))
     except (smtplib.SMTPServerDisconnected, OSError) as e:
         raise Failure("test_email_failed", step, "connection-lost", text=str(e))
 

@@ -137,6 +137,16 @@ def login_refusal(text):
     return AUTH_ERROR, "unspecified"
 
 
+def send_refusal(detail, code):
+    """A refusal at test-send: its temporary form for a 4xx reply (detail.rs's
+    Detail::temporary)."""
+    try:
+        temporary = 400 <= int(code) < 500
+    except (TypeError, ValueError):
+        temporary = False
+    return detail.replace("-refused", "-temporarily-refused") if temporary else detail
+
+
 def auth_refusal(code, text):
     """Class and detail of a refused SMTP AUTH, from its code and text (classify/smtp.rs)."""
     t = text.lower()

@@ -106,13 +106,29 @@ details! {
     // Sending.
     InvalidAddress = "invalid-address": "The inbox or BCC address is not an address.",
     MailFromRefused = "mail-from-refused": "The server refused MAIL FROM.",
+    MailFromTemporarilyRefused = "mail-from-temporarily-refused": "The server refused MAIL FROM for now (a 4xx reply).",
     RcptRefused = "rcpt-refused": "The server refused RCPT TO.",
+    RcptTemporarilyRefused = "rcpt-temporarily-refused": "The server refused RCPT TO for now (a 4xx reply: greylisting, too many recipients).",
     DataRefused = "data-refused": "The server refused DATA.",
+    DataTemporarilyRefused = "data-temporarily-refused": "The server refused DATA for now (a 4xx reply).",
     UnexpectedReply = "unexpected-reply": "The server answered DATA with a positive code other than 354.",
     MessageRefused = "message-refused": "The server refused the message after its final dot.",
+    MessageTemporarilyRefused = "message-temporarily-refused": "The server refused the message after its final dot for now (a 4xx reply).",
 }
 
 impl Detail {
+    /// The temporary form of a refusal at `test-send` (a 4xx reply); any other detail as it
+    /// is.
+    pub fn temporary(self) -> Detail {
+        match self {
+            Detail::MailFromRefused => Detail::MailFromTemporarilyRefused,
+            Detail::RcptRefused => Detail::RcptTemporarilyRefused,
+            Detail::DataRefused => Detail::DataTemporarilyRefused,
+            Detail::MessageRefused => Detail::MessageTemporarilyRefused,
+            other => other,
+        }
+    }
+
     /// The Markdown table of every detail and its meaning, as `docs/outcomes.md` has it.
     pub fn table() -> String {
         let mut table = String::from("| detail | meaning |\n|---|---|\n");

@@ -429,10 +429,17 @@ pub(crate) async fn send(
             // A refusal names its command; a connection lost mid-send names no reply.
             let refused =
                 |detail: Detail, error: &lettre::transport::smtp::Error| match reply_code(error) {
-                    Some(code) => {
-                        Outcome::failed(ErrorClass::TestEmailFailed, Step::TestSend, detail)
-                            .with_response(Some(code.to_string()), reply_text(error))
-                    }
+                    // A 4xx is temporary and says so (SPEC §6): greylisting, a full queue.
+                    Some(code) => Outcome::failed(
+                        ErrorClass::TestEmailFailed,
+                        Step::TestSend,
+                        if (400..500).contains(&code) {
+                            detail.temporary()
+                        } else {
+                            detail
+                        },
+                    )
+                    .with_response(Some(code.to_string()), reply_text(error)),
                     None => Outcome::failed(
                         ErrorClass::TestEmailFailed,
                         Step::TestSend,
