@@ -257,6 +257,19 @@ async fn login_steps(
             ));
         }
         Err(failed @ Failed::Bye(_)) => return Err(session_failure(failed, Detail::IdFailed)),
+        // A refusal whose response code gives a reason (Yahoo's `NO [LIMIT] CAPABILITY Rate
+        // limit hit.`) ends the login; one without, from a server that has no CAPABILITY
+        // after login, does not.
+        Err(Failed::Refused(refusal))
+            if classify::imap::response_code(&refusal.text).is_some_and(|code| {
+                classify::imap::code_refusal(&code, &refusal.text).is_some()
+            }) =>
+        {
+            return Err(session_failure(
+                Failed::Refused(refusal),
+                Detail::Unspecified,
+            ));
+        }
         _ => {}
     }
     let folders = session
