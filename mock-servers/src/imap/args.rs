@@ -62,6 +62,19 @@ impl Arg {
     }
 }
 
+/// `bytes` with each span replaced by its bytes; the spans in order, not overlapping.
+pub(crate) fn splice<R: AsRef<[u8]>>(bytes: &[u8], replacements: &[(Range<usize>, R)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut from = 0;
+    for (span, replacement) in replacements {
+        out.extend_from_slice(&bytes[from..span.start]);
+        out.extend_from_slice(replacement.as_ref());
+        from = span.end;
+    }
+    out.extend_from_slice(&bytes[from..]);
+    out
+}
+
 /// The arguments in `bytes` (everything after the command name), or what was expected
 /// where they stop making sense.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Arg>, String> {
@@ -210,6 +223,15 @@ mod tests {
         assert_eq!(list[3].atom(), Some("BODY[HEADER.FIELDS (A B)]<0.5>"));
         assert_eq!(&input[args[2].span.clone()], b"ALL");
         assert_eq!(&input[args[1].span.clone()][..5], b"(MIN ");
+    }
+
+    #[test]
+    fn splices_in_order() {
+        assert_eq!(
+            splice(b"a $ b $", &[(2..3, "x"), (6..7, "yz")]),
+            b"a x b yz"
+        );
+        assert_eq!(splice::<&str>(b"same", &[]), b"same");
     }
 
     #[test]

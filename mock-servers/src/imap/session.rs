@@ -535,6 +535,15 @@ impl ImapSession {
         self.execute(&tag, command, xlist);
     }
 
+    /// The reply to bad arguments with Dovecot's reason where the personality's text has a
+    /// place for one.
+    fn bad_arguments(&self, name: &str, reason: &str) -> String {
+        self.texts
+            .invalid_arguments
+            .replace("{name}", name)
+            .replace("Invalid arguments", reason)
+    }
+
     /// A command imap-codec could not parse: bad arguments of a known command, or an
     /// unknown one.
     fn undecodable(&mut self, tag: &str, name: &str) {

@@ -107,17 +107,22 @@ impl SmtpSession {
         self.actions.push_back(Action::Send(reply.to_wire()));
     }
 
+    /// Sends a scenario's own reply; after a 421 the server closes the connection (RFC 5321
+    /// §3.8).
+    fn send_scenario_reply(&mut self, reply: &SmtpReply) {
+        self.send(reply);
+        if reply.code() == 421 {
+            self.close();
+        }
+    }
+
     /// Sends the scenario's override for a command if there is one, else `default`. Returns
     /// whether the reply accepted the command.
     fn reply_or(&mut self, replacement: Option<&SmtpReply>, default: &str) -> bool {
         match replacement {
             Some(reply) => {
                 let reply = reply.clone();
-                self.send(&reply);
-                // RFC 5321 §3.8: after a 421 the server closes the connection.
-                if reply.code() == 421 {
-                    self.close();
-                }
+                self.send_scenario_reply(&reply);
                 reply.is_positive()
             }
             None => {
@@ -471,10 +476,7 @@ impl SmtpSession {
             SmtpAuth::AppPasswordRequired => self.reply(personality::APP_PASSWORD_REQUIRED),
             SmtpAuth::Custom(reply) => {
                 let reply = reply.clone();
-                self.send(&reply);
-                if reply.code() == 421 {
-                    self.close();
-                }
+                self.send_scenario_reply(&reply);
             }
             SmtpAuth::Ok => {
                 self.authenticated_as = Some(credentials.login);

@@ -12,7 +12,6 @@ use imap_codec::imap_types::command::CommandBody;
 use super::super::args::{self, Arg};
 use super::ImapSession;
 use super::mail::uid_set;
-use super::search::uses_modseq;
 
 /// A UID no message has: what `$` becomes when nothing is saved.
 pub(super) const NO_UID: &str = "4294967295";
@@ -90,15 +89,6 @@ pub(super) struct Verb<'a> {
 }
 
 impl ImapSession {
-    /// The reply to bad arguments with Dovecot's reason where the personality's text has a
-    /// place for one.
-    pub(super) fn bad_arguments(&self, name: &str, reason: &str) -> String {
-        self.texts
-            .invalid_arguments
-            .replace("{name}", name)
-            .replace("Invalid arguments", reason)
-    }
-
     /// SEARCH or SORT with `RETURN (...)` first among `arguments`: the whole command is
     /// answered here (the tagged reply is returned). `None` when there is no RETURN or the
     /// personality does not advertise ESEARCH (ESORT for SORT): imap-codec then refuses it.
@@ -172,20 +162,8 @@ impl ImapSession {
         let pick = |(seq, message_uid): (u32, u32)| if uid { message_uid } else { seq };
         match command.body {
             CommandBody::Search { criteria, .. } => {
-                let criteria = criteria.as_ref();
-                let by_modseq = criteria.iter().any(uses_modseq);
-                if by_modseq && !self.advertises("CONDSTORE") {
-                    return Err(self.texts.invalid_arguments.replace("{name}", "SEARCH"));
-                }
-                let hits = self.matching(criteria);
-                if by_modseq {
-                    self.enable_condstore();
-                }
-                let modseq = by_modseq
-                    .then(|| hits.iter().map(|(_, m)| m.modseq).max())
-                    .flatten();
-                let numbers = hits.iter().map(|(seq, m)| pick((*seq, m.uid))).collect();
-                Ok((numbers, modseq))
+                let (hits, modseq) = self.searched(criteria.as_ref())?;
+                Ok((hits.into_iter().map(pick).collect(), modseq))
             }
             CommandBody::Sort {
                 sort_criteria,

@@ -118,15 +118,11 @@ impl ImapSession {
                 None => return Saved::Empty,
             }
         };
-        let mut out = Vec::new();
-        let mut from = 0;
-        for span in spans {
-            out.extend_from_slice(&arguments[from..span.start]);
-            out.extend_from_slice(replacement.as_bytes());
-            from = span.end;
-        }
-        out.extend_from_slice(&arguments[from..]);
-        Saved::Arguments(out)
+        let replacements: Vec<_> = spans
+            .into_iter()
+            .map(|span| (span, replacement.as_bytes()))
+            .collect();
+        Saved::Arguments(args::splice(arguments, &replacements))
     }
 }
 

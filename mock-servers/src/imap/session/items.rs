@@ -188,20 +188,13 @@ impl ImapSession {
         if extras.is_empty() {
             return None;
         }
-        let mut out = Vec::new();
-        let mut from = 0;
-        if kept == 0 {
-            // Nothing imap-codec knows is left: it reads FLAGS, which `fetch` drops.
-            out.extend_from_slice(&arguments[..items.span.start]);
-            out.extend_from_slice(b"FLAGS");
-            from = items.span.end;
+        // Nothing imap-codec knows left: it reads FLAGS, which `fetch` drops.
+        let replacements: Vec<(std::ops::Range<usize>, &[u8])> = if kept == 0 {
+            vec![(items.span.clone(), b"FLAGS")]
         } else {
-            for span in cut {
-                out.extend_from_slice(&arguments[from..span.start]);
-                from = span.end;
-            }
-        }
-        out.extend_from_slice(&arguments[from..]);
+            cut.into_iter().map(|span| (span, &b""[..])).collect()
+        };
+        let out = args::splice(arguments, &replacements);
         self.pending_extras = PendingExtras {
             items: extras,
             only: kept == 0,
@@ -218,15 +211,7 @@ impl ImapSession {
         if splices.is_empty() {
             return None;
         }
-        let mut out = Vec::new();
-        let mut from = 0;
-        for (span, replacement) in splices {
-            out.extend_from_slice(&arguments[from..span.start]);
-            out.extend_from_slice(replacement.as_bytes());
-            from = span.end;
-        }
-        out.extend_from_slice(&arguments[from..]);
-        Some(out)
+        Some(args::splice(arguments, &splices))
     }
 
     /// Finds the extension keys among `keys` (lists included), with what replaces them.

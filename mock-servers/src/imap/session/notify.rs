@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use imap_codec::CommandCodec;
 use imap_codec::decode::Decoder as _;
 use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::status::StatusDataItemName;
 
 use super::super::args::{self, Arg};
-use super::super::mailstore::UID_VALIDITY;
 use super::ImapSession;
 use super::mail::uid_set;
 
@@ -161,29 +161,16 @@ impl ImapSession {
     /// `* STATUS` as NOTIFY sends it: MESSAGES, UIDNEXT, (at NOTIFY SET STATUS)
     /// UIDVALIDITY, UNSEEN, and HIGHESTMODSEQ once CONDSTORE is on.
     fn status_of(&mut self, name: &str, with_validity: bool) {
-        let found = self.store.with_account(&self.login(), |folders| {
-            let found = folders
-                .iter()
-                .find(|f| f.name == name)
-                .map(|f| (f.messages.len(), f.uid_next, f.unseen(), f.highest_modseq));
-            (found, false)
-        });
-        let Some((messages, uid_next, unseen, highest)) = found else {
-            return;
-        };
-        let mut line = format!(
-            "* STATUS {} (MESSAGES {messages} UIDNEXT {uid_next}",
-            super::quote(name)
-        );
+        use StatusDataItemName::{HighestModSeq, Messages, UidNext, UidValidity, Unseen};
+        let mut items = vec![Messages, UidNext];
         if with_validity {
-            line.push_str(&format!(" UIDVALIDITY {UID_VALIDITY}"));
+            items.push(UidValidity);
         }
-        line.push_str(&format!(" UNSEEN {unseen}"));
+        items.push(Unseen);
         if self.condstore && !with_validity {
-            line.push_str(&format!(" HIGHESTMODSEQ {highest}"));
+            items.push(HighestModSeq);
         }
-        line.push(')');
-        self.send_line(line);
+        self.status_line(name, &items);
     }
 
     /// Tells what changed since last told, in the mailboxes and events NOTIFY named.

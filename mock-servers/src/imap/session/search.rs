@@ -10,6 +10,10 @@ use super::super::message;
 use super::ImapSession;
 use super::mail::in_set;
 
+/// What a search found: (sequence number, UID) of each match, and the highest MODSEQ among
+/// them when the search used MODSEQ.
+pub(super) type Found = (Vec<(u32, u32)>, Option<u64>);
+
 /// What one message offers to the search keys.
 struct Candidate<'a> {
     seq: u32,
@@ -110,7 +114,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Whether `key` searches by modification sequence (CONDSTORE).
-pub(super) fn uses_modseq(key: &SearchKey) -> bool {
+fn uses_modseq(key: &SearchKey) -> bool {
     match key {
         SearchKey::And(keys) => keys.as_ref().iter().any(uses_modseq),
         SearchKey::Or(a, b) => uses_modseq(a) || uses_modseq(b),
@@ -158,22 +162,35 @@ impl ImapSession {
         })
     }
 
-    pub(super) fn search(&mut self, criteria: &[SearchKey], uid: bool) -> String {
+    /// The messages `criteria` match, as (sequence number, UID), with the highest MODSEQ of
+    /// them when the search used MODSEQ (RFC 7162 §3.4); `Err` with the tagged reply when
+    /// CONDSTORE, which MODSEQ needs, is not advertised.
+    pub(super) fn searched(&mut self, criteria: &[SearchKey]) -> Result<Found, String> {
         let by_modseq = criteria.iter().any(uses_modseq);
         if by_modseq && !self.advertises("CONDSTORE") {
-            return self.texts.invalid_arguments.replace("{name}", "SEARCH");
+            return Err(self.texts.invalid_arguments.replace("{name}", "SEARCH"));
         }
         let hits = self.matching(criteria);
         if by_modseq {
             self.enable_condstore();
         }
+        let modseq = by_modseq
+            .then(|| hits.iter().map(|(_, m)| m.modseq).max())
+            .flatten();
+        Ok((hits.iter().map(|(seq, m)| (*seq, m.uid)).collect(), modseq))
+    }
+
+    pub(super) fn search(&mut self, criteria: &[SearchKey], uid: bool) -> String {
+        let (hits, modseq) = match self.searched(criteria) {
+            Ok(found) => found,
+            Err(reply) => return reply,
+        };
         let mut line = "* SEARCH".to_owned();
-        for (seq, message) in &hits {
+        for (seq, message_uid) in &hits {
             line.push(' ');
-            line.push_str(&(if uid { message.uid } else { *seq }).to_string());
+            line.push_str(&(if uid { *message_uid } else { *seq }).to_string());
         }
-        // RFC 7162 §3.4: the highest MODSEQ of what was found.
-        if by_modseq && let Some(highest) = hits.iter().map(|(_, m)| m.modseq).max() {
+        if let Some(highest) = modseq {
             line.push_str(&format!(" (MODSEQ {highest})"));
         }
         self.send_line(line);
