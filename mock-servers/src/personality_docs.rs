@@ -18,6 +18,7 @@ use crate::{ImapPersonality, SmtpPersonality};
 const DOC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/provider-replies.md");
 
 /// What the reply cell of a field's row must hold.
+#[derive(PartialEq)]
 enum Expected {
     /// The code spans of this text, exactly.
     Reply(String),
@@ -189,32 +190,65 @@ fn smtp_entries(texts: &SmtpTexts) -> Vec<Entry> {
     )
 }
 
-/// Every IMAP personality with the heading of its section. The `match` has no wildcard: a
-/// new personality fails to compile here until it has a heading; add it to the list as well.
-fn imap_personalities() -> Vec<(ImapPersonality, &'static str)> {
+/// The heading of an IMAP personality's section. The `match` has no wildcard: a new
+/// personality fails to compile here until it has a heading.
+pub(crate) fn imap_heading(personality: ImapPersonality) -> &'static str {
     use ImapPersonality::*;
-    let heading = |personality: ImapPersonality| match personality {
+    match personality {
         Dovecot => "IMAP: Dovecot",
         Courier => "IMAP: Courier-IMAP",
         Gmail => "IMAP: Gmail",
-        Exchange => "IMAP: Exchange",
-    };
-    [Dovecot, Courier, Gmail, Exchange]
-        .into_iter()
-        .map(|p| (p, heading(p)))
-        .collect()
+        Exchange => "IMAP: Exchange on premises",
+        Office365 => "IMAP: Office 365 and Outlook.com",
+        Yahoo => "IMAP: Yahoo",
+        Icloud => "IMAP: iCloud",
+        Zoho => "IMAP: Zoho",
+        Yandex => "IMAP: Yandex",
+        Fastmail => "IMAP: Fastmail",
+        Gmx => "IMAP: GMX and Web.de",
+        Cyrus => "IMAP: Cyrus",
+    }
 }
 
-/// Every SMTP personality with the heading of its section (see `imap_personalities`).
-fn smtp_personalities() -> Vec<(SmtpPersonality, &'static str)> {
+/// The heading of an SMTP personality's section (see `imap_heading`).
+pub(crate) fn smtp_heading(personality: SmtpPersonality) -> &'static str {
     use SmtpPersonality::*;
-    let heading = |personality: SmtpPersonality| match personality {
+    match personality {
         Postfix => "SMTP: Postfix",
         Gmail => "SMTP: Gmail",
-    };
-    [Postfix, Gmail]
+        Office365 => "SMTP: Office 365 and Outlook.com",
+        Exchange => "SMTP: Exchange on premises",
+        Yahoo => "SMTP: Yahoo",
+        Zoho => "SMTP: Zoho",
+        Yandex => "SMTP: Yandex",
+        Gmx => "SMTP: GMX and Web.de",
+        Exim => "SMTP: Exim",
+    }
+}
+
+/// The sentence a borrowing personality's section must hold: the texts without a row are
+/// the other personality's.
+fn borrowed_sentence(base_heading: &str) -> String {
+    let name = base_heading.split_once(": ").map_or(base_heading, |(_, n)| n);
+    format!("Texts without a row here are those of {name}")
+}
+
+/// The entries of a personality that borrows from `base`: only the texts that differ need
+/// a row (a row for an equal one is allowed, and then checked).
+fn own_entries(entries: Vec<Entry>, base: &[Entry], doc_rows: &[Vec<String>]) -> Vec<Entry> {
+    entries
         .into_iter()
-        .map(|p| (p, heading(p)))
+        .filter(|entry| {
+            let marker = format!("(`{}`)", entry.field);
+            let has_row = doc_rows
+                .iter()
+                .any(|cells| cells.first().is_some_and(|c| c.contains(&marker)));
+            has_row
+                || base
+                    .iter()
+                    .find(|b| b.field == entry.field)
+                    .is_none_or(|b| b.expected != entry.expected)
+        })
         .collect()
 }
 
@@ -327,20 +361,56 @@ fn check_section(
     compared
 }
 
+/// A borrowing personality's section says whose texts it borrows.
+fn check_borrowed(
+    doc: &str,
+    heading: &str,
+    base_heading: &str,
+    owner: &str,
+    problems: &mut Vec<String>,
+) {
+    let title = format!("## {heading}");
+    let section: String = doc
+        .lines()
+        .skip_while(|line| line.trim_end() != title)
+        .skip(1)
+        .take_while(|line| !line.starts_with("## "))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let sentence = borrowed_sentence(base_heading);
+    if !section.contains(&sentence) {
+        problems.push(format!(
+            "{owner} borrows texts: its section `## {heading}` must say \"{sentence}\""
+        ));
+    }
+}
+
 #[test]
 fn every_personality_text_is_in_the_provider_replies_page() {
     let doc = std::fs::read_to_string(DOC_PATH)
         .unwrap_or_else(|error| panic!("cannot read {DOC_PATH}: {error}"));
     let mut problems = Vec::new();
     let mut compared = 0;
-    for (personality, heading) in imap_personalities() {
+    for personality in ImapPersonality::ALL {
+        let heading = imap_heading(personality);
         let owner = format!("IMAP personality {personality:?}");
-        let entries = imap_entries(personality.texts());
+        let mut entries = imap_entries(personality.texts());
+        if let Some(base) = personality.borrows_from() {
+            let rows = section_rows(&doc, heading).unwrap_or_default();
+            entries = own_entries(entries, &imap_entries(base.texts()), &rows);
+            check_borrowed(&doc, heading, imap_heading(base), &owner, &mut problems);
+        }
         compared += check_section(&doc, heading, &owner, &entries, &mut problems);
     }
-    for (personality, heading) in smtp_personalities() {
+    for personality in SmtpPersonality::ALL {
+        let heading = smtp_heading(personality);
         let owner = format!("SMTP personality {personality:?}");
-        let entries = smtp_entries(personality.texts());
+        let mut entries = smtp_entries(personality.texts());
+        if let Some(base) = personality.borrows_from() {
+            let rows = section_rows(&doc, heading).unwrap_or_default();
+            entries = own_entries(entries, &smtp_entries(base.texts()), &rows);
+            check_borrowed(&doc, heading, smtp_heading(base), &owner, &mut problems);
+        }
         compared += check_section(&doc, heading, &owner, &entries, &mut problems);
     }
     compared += check_section(

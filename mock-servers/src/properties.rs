@@ -43,12 +43,7 @@ fn peer() -> SocketAddr {
 /// One of the IMAP configurations the properties run against: each personality, each
 /// security mode, each kind of greeting and login answer, folders and an allowlist.
 pub fn imap_config(selector: u8) -> ImapConfig {
-    let personality = [
-        ImapPersonality::Dovecot,
-        ImapPersonality::Courier,
-        ImapPersonality::Gmail,
-        ImapPersonality::Exchange,
-    ][usize::from(selector) % 4];
+    let personality = ImapPersonality::ALL[usize::from(selector) % ImapPersonality::ALL.len()];
     let security = [
         Security::Plaintext,
         Security::ImplicitTls,
@@ -85,7 +80,7 @@ pub fn imap_config(selector: u8) -> ImapConfig {
 /// One of the SMTP configurations the properties run against.
 pub fn smtp_config(selector: u8) -> SmtpConfig {
     let reply = |text: &str| SmtpReply::parse(text).expect("a valid reply");
-    let personality = [SmtpPersonality::Postfix, SmtpPersonality::Gmail][usize::from(selector) % 2];
+    let personality = SmtpPersonality::ALL[usize::from(selector) % SmtpPersonality::ALL.len()];
     let security = [
         Security::Plaintext,
         Security::ImplicitTls,

@@ -1,9 +1,9 @@
 //! What real IMAP servers say, byte for byte: greetings, capability lists and reply texts
-//! of Dovecot, Courier-IMAP, Gmail and Exchange: Dovecot's and Courier's as Debian's
-//! packages print them (the real-server scenarios run those packages), Gmail's and
-//! Exchange's from public wire logs (docs/provider-replies.md has each text with its source,
-//! checked by `personality_docs`). Where no capture of a
-//! reply exists, the text comes from the server's source, or, marked below, is Dovecot's.
+//! of twelve servers. Dovecot's and Courier's are as Debian's packages print them (the
+//! real-server scenarios run those packages), Cyrus's from its source and wire logs, the
+//! providers' from public wire logs. A personality with no capture of a text borrows it from
+//! another (`..DOVECOT`, `borrows_from`). docs/provider-replies.md has each text with its
+//! source, checked by `personality_docs`.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,20 +20,66 @@ pub enum ImapPersonality {
     Courier,
     /// Gmail (imap.gmail.com).
     Gmail,
-    /// Microsoft Exchange / Office 365.
+    /// Microsoft Exchange Server on premises.
     Exchange,
+    /// Microsoft 365 / Office 365 and Outlook.com (outlook.office365.com): Exchange Online.
+    Office365,
+    /// Yahoo Mail (imap.mail.yahoo.com).
+    Yahoo,
+    /// iCloud Mail (imap.mail.me.com).
+    Icloud,
+    /// Zoho Mail (imap.zoho.com).
+    Zoho,
+    /// Yandex Mail (imap.yandex.com).
+    Yandex,
+    /// Fastmail (imap.fastmail.com), a Cyrus server with Fastmail's own texts.
+    Fastmail,
+    /// GMX and Web.de (imap.gmx.net, imap.web.de), one platform.
+    Gmx,
+    /// Cyrus IMAP.
+    Cyrus,
 }
 
 impl ImapPersonality {
+    /// Every personality, in the order the docs list them.
+    pub const ALL: [ImapPersonality; 12] = [
+        ImapPersonality::Dovecot,
+        ImapPersonality::Courier,
+        ImapPersonality::Gmail,
+        ImapPersonality::Exchange,
+        ImapPersonality::Office365,
+        ImapPersonality::Yahoo,
+        ImapPersonality::Icloud,
+        ImapPersonality::Zoho,
+        ImapPersonality::Yandex,
+        ImapPersonality::Fastmail,
+        ImapPersonality::Gmx,
+        ImapPersonality::Cyrus,
+    ];
+
     /// How its real server refuses a client it shares no TLS version with, as the
     /// real-server scenarios `real/dovecot/tls10-only` and `real/courier/tls10-only` show:
     /// Dovecot closes the connection, Courier-IMAP (GnuTLS) answers with a ServerHello at
-    /// its own version, the providers send an alert.
+    /// its own version, the providers send an alert (and Cyrus, with OpenSSL's default,
+    /// is assumed to).
     pub fn tls_refusal(self) -> TlsRefusal {
         match self {
             ImapPersonality::Dovecot => TlsRefusal::Close,
             ImapPersonality::Courier => TlsRefusal::LegacyHello,
-            ImapPersonality::Gmail | ImapPersonality::Exchange => TlsRefusal::Alert,
+            _ => TlsRefusal::Alert,
+        }
+    }
+
+    /// The personality whose texts this one borrows where no capture of its own exists:
+    /// its texts are written `..BASE` from that one's (docs/provider-replies.md lists only
+    /// the texts that differ, and says whose the others are).
+    pub fn borrows_from(self) -> Option<ImapPersonality> {
+        use ImapPersonality::*;
+        match self {
+            Dovecot | Courier | Gmail | Exchange | Cyrus => None,
+            Office365 => Some(Exchange),
+            Fastmail => Some(Cyrus),
+            Yahoo | Icloud | Zoho | Yandex | Gmx => Some(Dovecot),
         }
     }
 }
@@ -52,8 +98,10 @@ pub(crate) struct ImapTexts {
     /// Capabilities after login.
     pub post_login_capabilities: &'static str,
     pub capability_ok: &'static str,
-    /// Tagged OK of a successful LOGIN / AUTHENTICATE; `{caps}` is the post-login list.
+    /// Tagged OK of a successful LOGIN / AUTHENTICATE; `{caps}` is the post-login list,
+    /// `{user}` the login name, `{name}` the command (`LOGIN` or `AUTHENTICATE`).
     pub login_ok: &'static str,
+    /// Tagged NO for a wrong password; `{name}` is the command, as in `login_ok`.
     pub wrong_credentials: &'static str,
     /// Tagged NO for the session over the per-user limit.
     pub too_many_connections: &'static str,
@@ -375,12 +423,13 @@ const GMAIL: ImapTexts = ImapTexts {
 
 const EXCHANGE: ImapTexts = ImapTexts {
     greeting: "* OK The Microsoft Exchange IMAP4 service is ready.",
-    base_capabilities: "IMAP4 IMAP4rev1 SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+",
-    auth_capabilities: "AUTH=PLAIN AUTH=XOAUTH2",
-    post_login_capabilities: "IMAP4 IMAP4rev1 SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+",
+    base_capabilities: "IMAP4 IMAP4rev1{tls}{auth} UIDPLUS MOVE ID CHILDREN IDLE NAMESPACE LITERAL+",
+    // Exchange also lists AUTH=NTLM AUTH=GSSAPI, which the mock's AUTHENTICATE does not do.
+    auth_capabilities: "AUTH=PLAIN",
+    post_login_capabilities: "IMAP4 IMAP4rev1 UIDPLUS MOVE ID CHILDREN IDLE NAMESPACE LITERAL+",
     capability_ok: "OK CAPABILITY completed.",
-    login_ok: "OK LOGIN completed.",
-    wrong_credentials: "NO LOGIN failed.",
+    login_ok: "OK {name} completed.",
+    wrong_credentials: "NO {name} failed.",
     too_many_connections: "NO Server Unavailable. 15",
     privacy_alert: None,
     privacy_required: "BAD Command received in Invalid state.",
@@ -427,6 +476,156 @@ const EXCHANGE: ImapTexts = ImapTexts {
     highest_modseq: "* OK [HIGHESTMODSEQ {modseq}] Highest",
 };
 
+/// Exchange Online: Exchange's texts with its own greeting (the server's name in base64
+/// UTF-16), capabilities and BYE.
+const OFFICE365: ImapTexts = ImapTexts {
+    greeting: "* OK The Microsoft Exchange IMAP4 service is ready. [UwBOADEAUABSADAAMgBDAEEAMAAwADEANQAuAG4AYQBtAHAAcgBkADAAMgAuAHAAcgBvAGQALgBvAHUAdABsAG8AbwBrAC4AYwBvAG0A]",
+    base_capabilities: "IMAP4 IMAP4rev1{auth} SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+",
+    auth_capabilities: "AUTH=PLAIN AUTH=XOAUTH2",
+    post_login_capabilities: "IMAP4 IMAP4rev1 SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+",
+    bye: "* BYE Microsoft Exchange Server 2016 IMAP4 server signing off.",
+    ..EXCHANGE
+};
+
+/// Yahoo's imapgate; what no capture shows is Dovecot's.
+const YAHOO: ImapTexts = ImapTexts {
+    greeting: "* OK Welcome! IMAP Server up and ready to accept your request",
+    base_capabilities: "IMAP4rev1 ID MOVE NAMESPACE X-ID-ACLID UIDPLUS LITERAL+ CHILDREN XAPPLEPUSHSERVICE XYMHIGHESTMODSEQ{auth}",
+    // Yahoo also lists AUTH=XYMCOOKIE AUTH=XYMECOOKIE AUTH=XYMCOOKIEB64 AUTH=XYMPKI, which
+    // the mock's AUTHENTICATE does not do.
+    auth_capabilities: "AUTH=PLAIN AUTH=LOGIN AUTH=XOAUTH2",
+    // Yahoo's X-ID-ACLID, XAPPLEPUSHSERVICE and XYMHIGHESTMODSEQ are not modelled.
+    post_login_capabilities: "IMAP4rev1 ID MOVE NAMESPACE UIDPLUS LITERAL+",
+    capability_ok: "OK CAPABILITY completed",
+    login_ok: "OK {name} completed",
+    wrong_credentials: "NO [AUTHENTICATIONFAILED] {name} Invalid credentials",
+    bye: "* BYE IMAP4rev1 Server logging out",
+    completed: "OK {name} completed",
+    name_case: NameCase::Upper,
+    completed_exceptions: &[],
+    examine_permanent_flags: "* OK [PERMANENTFLAGS ()] No permanent flags permitted",
+    select_ok: "OK [READ-WRITE] SELECT completed; now in selected state",
+    examine_ok: "OK [READ-ONLY] EXAMINE completed; now in selected state",
+    ..DOVECOT
+};
+
+/// iCloud's iSCREAM; what no capture shows is Dovecot's.
+const ICLOUD: ImapTexts = ImapTexts {
+    greeting: "* OK [CAPABILITY {caps}] iSCREAM ready to rumble (15E201-d02dd996912b:14338) mr11p00im-iscream023 [28:1275:08:32:19:74]",
+    base_capabilities: "mr11p00im-iscream023 15E201 XAPPLEPUSHSERVICE IMAP4 IMAP4rev1 SASL-IR{auth}",
+    // iCloud lists AUTH=ATOKEN before AUTH=PLAIN; the mock's AUTHENTICATE does not do it.
+    auth_capabilities: "AUTH=PLAIN",
+    // iCloud's XAPPLEPUSHSERVICE, RIGHTS=tekx, URLAUTH, LANGUAGE, CONTEXT=SORT, METADATA,
+    // XSENDER, X-SUN-SORT, ANNOTATE-EXPERIMENT-1, X-UNAUTHENTICATE, X-SUN-IMAP and XUM1
+    // are not modelled.
+    post_login_capabilities: "IMAP4 IMAP4rev1 ACL QUOTA LITERAL+ NAMESPACE UIDPLUS CHILDREN BINARY UNSELECT SORT CATENATE ESEARCH ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES CONDSTORE ENABLE QRESYNC CONTEXT=SEARCH WITHIN SASL-IR SEARCHRES ID IDLE",
+    capability_ok: "OK !!",
+    login_ok: "OK [CAPABILITY {caps}] User {user} logged in",
+    wrong_credentials: "NO [AUTHENTICATIONFAILED] Authentication failed",
+    completed: "OK Completed",
+    completed_exceptions: &[],
+    ..DOVECOT
+};
+
+/// Zoho Mail; what no capture shows is Dovecot's.
+const ZOHO: ImapTexts = ImapTexts {
+    greeting: "* OK svwall.zoho.com IMAP4 Server (Zoho Mail IMAP4rev1 Server version 1.0)",
+    base_capabilities: "IMAP4rev1 UNSELECT CHILDREN XLIST NAMESPACE IDLE MOVE ID{auth} SASL-IR UIDPLUS ESEARCH LIST-EXTENDED LIST-STATUS WITHIN LITERAL- ACL CONDSTORE",
+    auth_capabilities: "AUTH=PLAIN",
+    post_login_capabilities: "IMAP4rev1 UNSELECT CHILDREN XLIST NAMESPACE IDLE MOVE ID AUTH=PLAIN SASL-IR UIDPLUS ESEARCH LIST-EXTENDED LIST-STATUS WITHIN LITERAL- ACL CONDSTORE",
+    capability_ok: "OK CAPABILITY completed",
+    login_ok: "OK Success",
+    wrong_credentials: "NO [AUTHENTICATIONFAILED] Invalid credentials(Failure)",
+    ..DOVECOT
+};
+
+/// Yandex Mail; what no capture shows is Dovecot's.
+const YANDEX: ImapTexts = ImapTexts {
+    greeting: "* OK Yandex IMAP4rev1 at imap53p.mail.yandex.net:993 ready to talk with ::ffff:{ip}:39078, 2018-May-29 10:37:40, ebI8JB0ug4Y1",
+    base_capabilities: "IMAP4rev1 CHILDREN UNSELECT LITERAL+ NAMESPACE XLIST BINARY UIDPLUS ENABLE ID{auth} IDLE MOVE",
+    auth_capabilities: "AUTH=PLAIN AUTH=XOAUTH2",
+    post_login_capabilities: "IMAP4rev1 CHILDREN UNSELECT LITERAL+ NAMESPACE XLIST BINARY UIDPLUS ENABLE ID IDLE MOVE",
+    capability_ok: "OK CAPABILITY Completed.",
+    wrong_credentials: "NO [AUTHENTICATIONFAILED] {name} Invalid credentials or IMAP is disabled sc=ebI8JB0ug4Y1_290737_53p",
+    ..DOVECOT
+};
+
+/// Fastmail runs Cyrus: Cyrus's texts with Fastmail's greeting and refusals.
+const FASTMAIL: ImapTexts = ImapTexts {
+    greeting: "* OK IMAP4 ready",
+    capability_ok: "OK completed",
+    wrong_credentials: "NO Incorrect username or password.",
+    ..CYRUS
+};
+
+/// GMX and Web.de (1&1's platform); what no capture shows is Dovecot's.
+const GMX: ImapTexts = ImapTexts {
+    greeting: "* OK [CAPABILITY {caps}] IMAP server ready H miweb111 2651323638 IMAP-0MTLMM-1bTdBH3nBH-00SFx2",
+    base_capabilities: "IMAP4rev1 CHILDREN ENABLE ID IDLE LIST-EXTENDED LIST-STATUS LITERAL- MOVE NAMESPACE QUOTA SASL-IR SORT SPECIAL-USE THREAD=ORDEREDSUBJECT UIDPLUS UNSELECT WITHIN{tls}{auth}",
+    auth_capabilities: "AUTH=LOGIN AUTH=PLAIN",
+    post_login_capabilities: "IMAP4rev1 CHILDREN ENABLE ID IDLE LIST-EXTENDED LIST-STATUS LITERAL- MOVE NAMESPACE QUOTA SASL-IR SORT SPECIAL-USE THREAD=ORDEREDSUBJECT UIDPLUS UNSELECT WITHIN",
+    wrong_credentials: "NO authentication failed",
+    ..DOVECOT
+};
+
+/// Cyrus IMAP 3, from its source (imap/imapd.c, imap/index.c, imap/imap_err.et of
+/// cyrusimap/cyrus-imapd) and the wire logs docs/provider-replies.md names.
+const CYRUS: ImapTexts = ImapTexts {
+    greeting: "* OK [CAPABILITY {caps}] mailhost.example.com Cyrus IMAP 3.12.0 server ready",
+    // Cyrus 3.10 to 3.12 advertise SASL-IR as SASL_IR (a bug, seen on the wire), and
+    // IMAP4rev2, which the mock does not model after login.
+    base_capabilities: "IMAP4rev1 IMAP4rev2 ENABLE ID LITERAL+{tls} SASL_IR{auth}",
+    auth_capabilities: "AUTH=PLAIN AUTH=LOGIN",
+    post_login_capabilities: "IMAP4rev1 LITERAL+ ID ENABLE ACL QUOTA NAMESPACE UIDPLUS IDLE UNSELECT CHILDREN SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES CONDSTORE ESEARCH WITHIN MOVE SPECIAL-USE LIST-EXTENDED LIST-STATUS BINARY MULTIAPPEND SASL-IR",
+    capability_ok: "OK Completed",
+    login_ok: "OK [CAPABILITY {caps}] User logged in SESSIONID=<mailhost.example.com-1234-1700000000-1-1234567890123456789>",
+    wrong_credentials: "NO Login failed: authentication failure",
+    too_many_connections: "NO Too many open connections ({limit} of {limit} for {user})",
+    privacy_alert: None,
+    privacy_required: "NO Login only available under a layer",
+    starttls_ok: "OK Begin TLS negotiation now",
+    starttls_unavailable: "BAD Unrecognized command",
+    id_response: Some(r#"* ID ("name" "Cyrus IMAPD" "version" "3.12.0" "vendor" "Project Cyrus" "support-url" "https://www.cyrusimap.org")"#),
+    id_refused: "BAD Unrecognized command",
+    sent_folder: "Sent",
+    delimiter: '/',
+    bye: "* BYE LOGOUT received",
+    unknown_command: "BAD Unrecognized command",
+    refused_before_login: "BAD Please login first",
+    completed: "OK Completed",
+    name_case: NameCase::Capitalized,
+    completed_exceptions: &[],
+    select_lines: &[
+        "* FLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen)",
+        "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen \\*)] Ok",
+        "* {exists} EXISTS",
+        "* {recent} RECENT",
+        "* OK [UNSEEN {unseen}] Ok",
+        "* OK [UIDVALIDITY {uidvalidity}] Ok",
+        "* OK [UIDNEXT {uidnext}] Ok",
+    ],
+    examine_permanent_flags: "* OK [PERMANENTFLAGS ()] Ok",
+    select_ok: "OK [READ-WRITE] Completed",
+    examine_ok: "OK [READ-ONLY] Completed",
+    select_closed: None,
+    namespace: "* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) ((\"Shared Folders/\" \"/\"))",
+    personal_prefix: "",
+    invalid_name: "NO Invalid mailbox name",
+    idle_continuation: "+ idling",
+    no_such_mailbox: "NO Mailbox does not exist",
+    delete_missing: "NO Mailbox does not exist",
+    trycreate: "NO [TRYCREATE] Mailbox does not exist",
+    already_exists: "NO Mailbox already exists",
+    not_selected: "BAD Please select a mailbox first",
+    invalid_arguments: "BAD Missing required argument to {name}",
+    invalid_messageset: "BAD Invalid sequence in {name}",
+    read_only_store: None,
+    quota_root: "INBOX",
+    quota_line: "* QUOTA \"{root}\" (STORAGE {used} 1048576)",
+    setquota_refused: "NO Permission denied",
+    highest_modseq: "* OK [HIGHESTMODSEQ {modseq}] Ok",
+};
+
 /// Gmail's reply when an account with 2-step verification logs in with its normal password.
 pub(crate) const APP_PASSWORD_REQUIRED: &str = "NO [ALERT] Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)";
 
@@ -446,6 +645,14 @@ impl ImapPersonality {
             ImapPersonality::Courier => &COURIER,
             ImapPersonality::Gmail => &GMAIL,
             ImapPersonality::Exchange => &EXCHANGE,
+            ImapPersonality::Office365 => &OFFICE365,
+            ImapPersonality::Yahoo => &YAHOO,
+            ImapPersonality::Icloud => &ICLOUD,
+            ImapPersonality::Zoho => &ZOHO,
+            ImapPersonality::Yandex => &YANDEX,
+            ImapPersonality::Fastmail => &FASTMAIL,
+            ImapPersonality::Gmx => &GMX,
+            ImapPersonality::Cyrus => &CYRUS,
         }
     }
 }

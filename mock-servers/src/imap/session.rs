@@ -608,7 +608,7 @@ impl ImapSession {
                     login: String::from_utf8_lossy(username.as_ref()).into_owned(),
                     password: String::from_utf8_lossy(password.declassify().as_ref()).into_owned(),
                 };
-                self.finish_login(tag, credentials);
+                self.finish_login(tag, "LOGIN", credentials);
             }
             CommandBody::Authenticate {
                 mechanism,
@@ -690,7 +690,7 @@ impl ImapSession {
             SaslStep::Challenge(challenge) => self.send_line(format!("+ {challenge}")),
             SaslStep::Done(credentials) => {
                 self.state = State::NotAuthenticated;
-                self.finish_login(&tag, credentials);
+                self.finish_login(&tag, "AUTHENTICATE", credentials);
             }
             SaslStep::Cancelled => {
                 self.state = State::NotAuthenticated;
@@ -703,8 +703,9 @@ impl ImapSession {
         }
     }
 
-    /// Decides a login whose credentials have been read, whichever command carried them.
-    fn finish_login(&mut self, tag: &str, credentials: Credentials) {
+    /// Decides a login whose credentials have been read, whichever command carried them
+    /// (`command`, LOGIN or AUTHENTICATE, fills `{name}` in the personality's texts).
+    fn finish_login(&mut self, tag: &str, command: &str, credentials: Credentials) {
         let config = self.config.clone();
         if let Some(policy) = &config.allowlist
             && policy.refuse_at == ImapRefusal::Login
@@ -720,10 +721,11 @@ impl ImapSession {
             .users
             .iter()
             .any(|user| user.login == credentials.login && user.password == credentials.password);
+        let wrong_credentials = || self.texts.wrong_credentials.replace("{name}", command);
         let refusal = match &config.login {
-            _ if !known => Some(self.texts.wrong_credentials.to_owned()),
+            _ if !known => Some(wrong_credentials()),
             ImapLogin::Ok => None,
-            ImapLogin::WrongCredentials => Some(self.texts.wrong_credentials.to_owned()),
+            ImapLogin::WrongCredentials => Some(wrong_credentials()),
             ImapLogin::AppPasswordRequired => Some(personality::APP_PASSWORD_REQUIRED.to_owned()),
             ImapLogin::Unavailable => Some(personality::UNAVAILABLE.to_owned()),
             ImapLogin::Custom(reply) => Some(reply.clone()),
@@ -750,7 +752,8 @@ impl ImapSession {
                 let reply = self
                     .texts
                     .too_many_connections
-                    .replace("{limit}", &limit.to_string());
+                    .replace("{limit}", &limit.to_string())
+                    .replace("{user}", &credentials.login);
                 // Dovecot closes the connection after this refusal (seen).
                 self.tagged(tag, reply);
                 self.actions.push_back(Action::Close);
@@ -766,7 +769,11 @@ impl ImapSession {
         self.state = State::Authenticated;
         self.user = Some(credentials.login.clone());
         let caps = self.capabilities();
-        let mut reply = self.texts.login_ok.replace("{user}", &credentials.login);
+        let mut reply = self
+            .texts
+            .login_ok
+            .replace("{user}", &credentials.login)
+            .replace("{name}", command);
         // A client that asked for the capabilities before gets the new ones untagged, as
         // Dovecot does (containers/captures/dovecot-capability-then-login.txt).
         if self.asked_capabilities && reply.contains("[CAPABILITY {caps}] ") {

@@ -1,6 +1,9 @@
 //! What real SMTP servers say: Postfix 3.7 as Debian ships it (seen from the package, and
-//! from smtpd.c) and Gmail's smtp.gmail.com (from public wire logs). docs/provider-replies.md has
-//! each text with its source (checked by `personality_docs`). `{host}`, `{ip}`, `{rcpt}` and `{id}` are filled in.
+//! from smtpd.c), and Gmail, Office 365, Exchange, Yahoo, Zoho, Yandex, GMX and Exim from
+//! public wire logs. A personality with no capture of a text borrows it (`..POSTFIX`,
+//! `borrows_from`). docs/provider-replies.md has each text with its source (checked by
+//! `personality_docs`). `{host}`, `{ip}`, `{helo}` (the client's EHLO name), `{rcpt}` and
+//! `{id}` are filled in.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,14 +18,51 @@ pub enum SmtpPersonality {
     Postfix,
     /// Gmail (smtp.gmail.com).
     Gmail,
+    /// Microsoft 365 / Office 365 and Outlook.com (smtp.office365.com): Exchange Online.
+    Office365,
+    /// Microsoft Exchange Server on premises.
+    Exchange,
+    /// Yahoo Mail (smtp.mail.yahoo.com).
+    Yahoo,
+    /// Zoho Mail (smtp.zoho.com).
+    Zoho,
+    /// Yandex Mail (smtp.yandex.com).
+    Yandex,
+    /// GMX and Web.de (mail.gmx.net, smtp.web.de), one platform.
+    Gmx,
+    /// Exim.
+    Exim,
 }
 
 impl SmtpPersonality {
+    /// Every personality, in the order the docs list them.
+    pub const ALL: [SmtpPersonality; 9] = [
+        SmtpPersonality::Postfix,
+        SmtpPersonality::Gmail,
+        SmtpPersonality::Office365,
+        SmtpPersonality::Exchange,
+        SmtpPersonality::Yahoo,
+        SmtpPersonality::Zoho,
+        SmtpPersonality::Yandex,
+        SmtpPersonality::Gmx,
+        SmtpPersonality::Exim,
+    ];
+
     /// How its real server refuses a client it shares no TLS version with: a
-    /// protocol-version alert (Postfix, as the real-server scenarios see it, and Gmail).
+    /// protocol-version alert (Postfix, as the real-server scenarios see it, and, assumed,
+    /// the others).
     pub fn tls_refusal(self) -> TlsRefusal {
+        TlsRefusal::Alert
+    }
+
+    /// The personality whose texts this one borrows where no capture of its own exists
+    /// (see `ImapPersonality::borrows_from`).
+    pub fn borrows_from(self) -> Option<SmtpPersonality> {
+        use SmtpPersonality::*;
         match self {
-            SmtpPersonality::Postfix | SmtpPersonality::Gmail => TlsRefusal::Alert,
+            Postfix | Gmail => None,
+            Office365 => Some(Exchange),
+            Exchange | Yahoo | Zoho | Yandex | Gmx | Exim => Some(Postfix),
         }
     }
 }
@@ -116,6 +156,96 @@ const GMAIL: SmtpTexts = SmtpTexts {
     access_denied: "503 5.7.0 Error: access denied for unknown[{ip}]",
 };
 
+/// Exchange Server on premises; what no capture shows is Postfix's.
+const EXCHANGE: SmtpTexts = SmtpTexts {
+    greeting: "220 SCSMX10P.Server Microsoft ESMTP MAIL Service ready at Thu, 9 Dec 2021 13:38:43 -0500",
+    ehlo_hello: "SCSMX10P.Server Hello [{ip}]",
+    // Exchange also lists X-ANONYMOUSTLS, X-EXPS GSSAPI NTLM, BINARYMIME, CHUNKING, XEXCH50,
+    // XRDST and XSHADOW, which the mock does not implement.
+    ehlo_before: &["SIZE 10485760", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES"],
+    // Exchange offers `AUTH NTLM LOGIN`; the mock does not do NTLM.
+    ehlo_auth: "AUTH LOGIN",
+    ehlo_after: &["8BITMIME"],
+    starttls_ok: "220 2.0.0 SMTP server ready",
+    wrong_credentials: "535 5.7.3 Authentication unsuccessful",
+    auth_bad_mechanism: "504 5.7.4 Unrecognized authentication type",
+    ..POSTFIX
+};
+
+/// Exchange Online: Exchange's texts with its own names and refusals.
+const OFFICE365: SmtpTexts = SmtpTexts {
+    greeting: "220 AM3PR05CA0094.outlook.office365.com Microsoft ESMTP MAIL Service ready at Wed, 9 Nov 2022 10:09:41 +0000",
+    ehlo_hello: "AM3PR05CA0094.outlook.office365.com Hello [{ip}]",
+    ehlo_before: &["SIZE 157286400", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES"],
+    ehlo_auth: "AUTH LOGIN XOAUTH2",
+    wrong_credentials: "535 5.7.139 Authentication unsuccessful, the user credentials were incorrect.",
+    ..EXCHANGE
+};
+
+/// Yahoo's smtp.mail.yahoo.com; what no capture shows is Postfix's.
+const YAHOO: SmtpTexts = SmtpTexts {
+    greeting: "220 smtp.mail.yahoo.com ESMTP ready",
+    ehlo_hello: "smtp.mail.yahoo.com",
+    // `8 BITMIME`, with the space, is what Yahoo sends.
+    ehlo_before: &["PIPELINING", "SIZE 41697280", "8 BITMIME"],
+    // Yahoo also offers XYMCOOKIE, which the mock does not do.
+    ehlo_auth: "AUTH PLAIN LOGIN XOAUTH2",
+    ehlo_after: &[],
+    // Yahoo's one reply for a wrong password and for a missing app password.
+    wrong_credentials: "535 5.7.0 (#AUTH005) Too many bad auth attempts.",
+    ..POSTFIX
+};
+
+/// Zoho Mail; what no capture shows is Postfix's.
+const ZOHO: SmtpTexts = SmtpTexts {
+    greeting: "220 mx.zohomail.com SMTP Server ready April 18, 2024 6:40:27 AM PDT",
+    ehlo_hello: "mx.zohomail.com Hello [{ip}] ({helo} ({ip}))",
+    ehlo_before: &[],
+    ehlo_auth: "AUTH LOGIN PLAIN",
+    ehlo_after: &["SIZE 53477376"],
+    starttls_ok: "220 Ready to start TLS.",
+    auth_ok: "235 Authentication Successful",
+    wrong_credentials: "535 Authentication Failed",
+    ..POSTFIX
+};
+
+/// Yandex Mail; what no capture shows is Postfix's.
+const YANDEX: SmtpTexts = SmtpTexts {
+    greeting: "220 smtp4m.mail.yandex.net ESMTP (Want to use Yandex.Mail for your domain? Visit http://pdd.yandex.ru)",
+    ehlo_hello: "smtp4m.mail.yandex.net",
+    ehlo_before: &["8BITMIME", "PIPELINING", "SIZE 42991616"],
+    ehlo_auth: "AUTH LOGIN PLAIN",
+    ehlo_after: &["DSN", "ENHANCEDSTATUSCODES"],
+    tls_required: "530 5.7.7 Email sending without SSL/TLS encryption is not allowed. Please see: http://help.yandex.ru/mail/mail-clients/ssl.xml",
+    ..POSTFIX
+};
+
+/// GMX and Web.de (1&1's Nemesis); what no capture shows is Postfix's.
+const GMX: SmtpTexts = SmtpTexts {
+    greeting: "220 gmx.com (mrgmx001) Nemesis ESMTP Service ready",
+    ehlo_hello: "gmx.com Hello {helo} [{ip}]",
+    ehlo_before: &["SIZE 69920427"],
+    ehlo_auth: "AUTH LOGIN PLAIN",
+    ehlo_after: &[],
+    starttls_ok: "220 OK",
+    wrong_credentials: "535 Authentication credentials invalid",
+    ..POSTFIX
+};
+
+/// Exim 4; what no capture shows is Postfix's.
+const EXIM: SmtpTexts = SmtpTexts {
+    greeting: "220 mail.smtp.com ESMTP Exim 4.94.2-S2G Mon, 01 Nov 2021 11:28:45 +0000",
+    ehlo_hello: "mail.smtp.com Hello {helo} [{ip}]",
+    // Exim also lists PRDR and HELP, which the mock does not implement.
+    ehlo_before: &["SIZE 52428800", "8BITMIME", "PIPELINING"],
+    ehlo_auth: "AUTH PLAIN LOGIN",
+    ehlo_after: &[],
+    wrong_credentials: "535 Incorrect authentication data",
+    mail_ok: "250 OK",
+    relay_denied: "550 relay not permitted",
+    ..POSTFIX
+};
+
 /// Gmail's reply when an account with 2-step verification uses its normal password.
 pub(crate) const APP_PASSWORD_REQUIRED: &str = "534-5.7.9 Application-specific password required. Learn more at\n534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor o13sm2119833lfg.90 - gsmtp";
 
@@ -135,6 +265,13 @@ impl SmtpPersonality {
         match self {
             SmtpPersonality::Postfix => &POSTFIX,
             SmtpPersonality::Gmail => &GMAIL,
+            SmtpPersonality::Office365 => &OFFICE365,
+            SmtpPersonality::Exchange => &EXCHANGE,
+            SmtpPersonality::Yahoo => &YAHOO,
+            SmtpPersonality::Zoho => &ZOHO,
+            SmtpPersonality::Yandex => &YANDEX,
+            SmtpPersonality::Gmx => &GMX,
+            SmtpPersonality::Exim => &EXIM,
         }
     }
 
@@ -143,6 +280,13 @@ impl SmtpPersonality {
         match self {
             SmtpPersonality::Postfix => "localhost",
             SmtpPersonality::Gmail => "smtp.gmail.com",
+            SmtpPersonality::Office365 => "AM3PR05CA0094.outlook.office365.com",
+            SmtpPersonality::Exchange => "SCSMX10P.Server",
+            SmtpPersonality::Yahoo => "smtp.mail.yahoo.com",
+            SmtpPersonality::Zoho => "mx.zohomail.com",
+            SmtpPersonality::Yandex => "smtp4m.mail.yandex.net",
+            SmtpPersonality::Gmx => "gmx.com",
+            SmtpPersonality::Exim => "mail.smtp.com",
         }
     }
 }

@@ -270,7 +270,7 @@ impl SmtpSession {
         let (verb, argument) = self.record(line);
         let greeted = !matches!(self.state, State::Fresh);
         match verb.as_str() {
-            "EHLO" | "HELO" => self.ehlo(&verb),
+            "EHLO" | "HELO" => self.ehlo(&verb, &argument),
             "QUIT" => {
                 let quit = self.config.replies.quit.clone();
                 self.reply_or(quit.as_ref(), self.texts.quit);
@@ -315,7 +315,8 @@ impl SmtpSession {
         }
     }
 
-    fn ehlo(&mut self, verb: &str) {
+    /// EHLO or HELO; `helo` is the name the client gave, for `{helo}` in the hello line.
+    fn ehlo(&mut self, verb: &str, helo: &str) {
         if let Some(reply) = self.ehlo_override().cloned() {
             self.send(&reply);
             if reply.is_positive() {
@@ -325,11 +326,20 @@ impl SmtpSession {
         }
         self.state = State::Ready;
         self.envelope = Envelope::default();
-        let hello = self.texts.ehlo_hello;
+        // Only printable ASCII of the client's name goes back, at most a domain's length.
+        let helo: String = helo
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(char::is_ascii_graphic)
+            .take(255)
+            .collect();
+        let hello = self.texts.ehlo_hello.replace("{helo}", &helo);
         if verb == "HELO" {
             return self.reply(&format!("250 {hello}"));
         }
-        let mut lines = vec![hello.to_owned()];
+        let mut lines = vec![hello];
         lines.extend(self.texts.ehlo_before.iter().map(|s| s.to_string()));
         if !self.tls {
             match self.config.security {

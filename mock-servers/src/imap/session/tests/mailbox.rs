@@ -3,12 +3,7 @@
 
 use super::*;
 
-const PERSONALITIES: [ImapPersonality; 4] = [
-    ImapPersonality::Dovecot,
-    ImapPersonality::Courier,
-    ImapPersonality::Gmail,
-    ImapPersonality::Exchange,
-];
+const PERSONALITIES: [ImapPersonality; 12] = ImapPersonality::ALL;
 
 /// A session of `personality` logged in as the default user, with its store.
 fn logged_in(personality: ImapPersonality) -> (Harness, Mailstore) {
