@@ -229,7 +229,9 @@ pub(crate) fn smtp_heading(personality: SmtpPersonality) -> &'static str {
 /// The sentence a borrowing personality's section must hold: the texts without a row are
 /// the other personality's.
 fn borrowed_sentence(base_heading: &str) -> String {
-    let name = base_heading.split_once(": ").map_or(base_heading, |(_, n)| n);
+    let name = base_heading
+        .split_once(": ")
+        .map_or(base_heading, |(_, n)| n);
     format!("Texts without a row here are those of {name}")
 }
 

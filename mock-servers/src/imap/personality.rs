@@ -585,7 +585,9 @@ const CYRUS: ImapTexts = ImapTexts {
     privacy_required: "NO Login only available under a layer",
     starttls_ok: "OK Begin TLS negotiation now",
     starttls_unavailable: "BAD Unrecognized command",
-    id_response: Some(r#"* ID ("name" "Cyrus IMAPD" "version" "3.12.0" "vendor" "Project Cyrus" "support-url" "https://www.cyrusimap.org")"#),
+    id_response: Some(
+        r#"* ID ("name" "Cyrus IMAPD" "version" "3.12.0" "vendor" "Project Cyrus" "support-url" "https://www.cyrusimap.org")"#,
+    ),
     id_refused: "BAD Unrecognized command",
     sent_folder: "Sent",
     delimiter: '/',
