@@ -18,6 +18,9 @@
 //! message, unless `MAILHARNESS_REQUIRE_DOCKER=1` makes that a failure. Missing images are
 //! built first (`mailharness images build` does the same by hand).
 
+#[path = "provider_replies_served.rs"]
+mod provider_replies_served;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -27,6 +30,7 @@ use mailharness::containers::docker;
 use mailharness::outcome::Outcome;
 use mailharness::runner::{RunEnv, run_scenario};
 use mailharness::scenario::load::{LoadedScenario, load_all};
+use provider_replies_served::Served;
 use serde::Serialize;
 use tokio::runtime::Runtime;
 
@@ -77,9 +81,14 @@ fn run(
     connector: &dyn Connector,
     env: &RunEnv,
     runtime: &Runtime,
+    served: Option<&Served>,
 ) -> Result<(), Failed> {
     let reference = connector.name() == "reference";
-    let result = runtime.block_on(run_scenario(loaded, connector, env, false));
+    let mut report = served.map(|served| served.start(loaded));
+    let result = runtime.block_on(run_scenario(loaded, connector, env, report.is_some()));
+    if let Some(report) = &mut report {
+        report.record(&result.transcripts);
+    }
     let snapshot = match (&result.outcome, &result.connector_error) {
         (Some(outcome), _) => {
             check_parity(loaded, outcome, connector, env, runtime)?;
@@ -198,6 +207,9 @@ fn main() {
         })
         .collect();
     let required = std::env::var("MAILHARNESS_REQUIRE_CONNECTORS").is_ok_and(|v| v == "1");
+    // Whether this run is the whole catalogue, so that the page check can wait for it.
+    let whole = args.filter.is_none() && args.skip.is_empty() && !args.ignored && !args.list;
+    let served = Arc::new(Served::new());
     for (connector_name, connector) in connectors() {
         for loaded in &scenarios {
             let env = env.clone();
@@ -225,13 +237,35 @@ fn main() {
                 (_, Ok(false), true) => Trial::test(name, || Ok(())).with_ignored_flag(true),
                 (Ok(connector), _, _) => {
                     let connector = connector.clone();
+                    // Mock runs tell the page check what their servers sent.
+                    let served = (whole && !real).then(|| {
+                        served.expect_one();
+                        served.clone()
+                    });
                     Trial::test(name, move || {
-                        run(&loaded, connector.as_ref(), &env, &runtime)
+                        run(
+                            &loaded,
+                            connector.as_ref(),
+                            &env,
+                            &runtime,
+                            served.as_deref(),
+                        )
                     })
                 }
             };
             trials.push(trial);
         }
+    }
+    trials.push(Trial::test("docs::provider-replies-matching", || {
+        provider_replies_served::check_matching().map_err(Failed::from)
+    }));
+    // Last, so that with one test thread it runs after the runs it waits for.
+    if whole {
+        trials.push(Trial::test("docs::provider-replies-served", move || {
+            let page = std::fs::read_to_string(scenarios_dir().join("../docs/provider-replies.md"))
+                .map_err(|e| format!("docs/provider-replies.md: {e}"))?;
+            served.check(&page).map_err(Failed::from)
+        }));
     }
     let conclusion = libtest_mimic::run(&args, trials);
     runtime.block_on(env.shutdown());

@@ -57,6 +57,25 @@ impl ImapPersonality {
         ImapPersonality::Cyrus,
     ];
 
+    /// Its name in docs/provider-replies.md, whose section is `## IMAP: <name>`.
+    pub fn doc_name(self) -> &'static str {
+        use ImapPersonality::*;
+        match self {
+            Dovecot => "Dovecot",
+            Courier => "Courier-IMAP",
+            Gmail => "Gmail",
+            Exchange => "Exchange on premises",
+            Office365 => "Office 365 and Outlook.com",
+            Yahoo => "Yahoo",
+            Icloud => "iCloud",
+            Zoho => "Zoho",
+            Yandex => "Yandex",
+            Fastmail => "Fastmail",
+            Gmx => "GMX and Web.de",
+            Cyrus => "Cyrus",
+        }
+    }
+
     /// How its real server refuses a client it shares no TLS version with, as the
     /// real-server scenarios `real/dovecot/tls10-only` and `real/courier/tls10-only` show:
     /// Dovecot closes the connection, Courier-IMAP (GnuTLS) answers with a ServerHello at

@@ -48,6 +48,22 @@ impl SmtpPersonality {
         SmtpPersonality::Exim,
     ];
 
+    /// Its name in docs/provider-replies.md, whose section is `## SMTP: <name>`.
+    pub fn doc_name(self) -> &'static str {
+        use SmtpPersonality::*;
+        match self {
+            Postfix => "Postfix",
+            Gmail => "Gmail",
+            Office365 => "Office 365 and Outlook.com",
+            Exchange => "Exchange on premises",
+            Yahoo => "Yahoo",
+            Zoho => "Zoho",
+            Yandex => "Yandex",
+            Gmx => "GMX and Web.de",
+            Exim => "Exim",
+        }
+    }
+
     /// How its real server refuses a client it shares no TLS version with: a
     /// protocol-version alert (Postfix, as the real-server scenarios see it, and, assumed,
     /// the others).
