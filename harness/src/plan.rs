@@ -65,6 +65,7 @@ impl Plan {
             max_connections: imap.max_connections_per_user,
             offer_auth: true,
             relay_denied: false,
+            message_size_limit: None,
             client_rejected: false,
             login: scenario.server_login().to_owned(),
             password: imap_password.clone(),
@@ -90,6 +91,7 @@ impl Plan {
                 max_connections: None,
                 offer_auth: smtp.offer_auth,
                 relay_denied: smtp.relay_denied,
+                message_size_limit: smtp.message_size_limit,
                 client_rejected: smtp.greeting == SmtpGreeting::ClientRejected,
                 login: scenario.server_login().to_owned(),
                 password: smtp_password.clone(),
@@ -168,6 +170,7 @@ fn smtp_config(scenario: &Scenario, password: &str) -> SmtpConfig {
         require_auth: smtp.require_auth,
         offer_auth: smtp.offer_auth,
         relay_denied: smtp.relay_denied,
+        message_size_limit: smtp.message_size_limit,
         replies: smtp.replies.clone(),
         allowlist: smtp.allowlist.clone(),
         faults: smtp.faults.clone(),
@@ -256,7 +259,7 @@ mod tests {
     }
 
     /// As [`imap_fields`], for SMTP.
-    fn smtp_fields(a: &SmtpConfig, b: &SmtpConfig) -> [(&'static str, bool); 15] {
+    fn smtp_fields(a: &SmtpConfig, b: &SmtpConfig) -> [(&'static str, bool); 16] {
         let SmtpConfig {
             personality,
             security,
@@ -269,6 +272,7 @@ mod tests {
             require_auth,
             offer_auth,
             relay_denied,
+            message_size_limit,
             replies,
             allowlist,
             faults,
@@ -286,6 +290,10 @@ mod tests {
             ("require_auth", *require_auth != b.require_auth),
             ("offer_auth", *offer_auth != b.offer_auth),
             ("relay_denied", *relay_denied != b.relay_denied),
+            (
+                "message_size_limit",
+                *message_size_limit != b.message_size_limit,
+            ),
             ("replies", *replies != b.replies),
             ("allowlist", *allowlist != b.allowlist),
             ("faults", *faults != b.faults),
@@ -353,6 +361,7 @@ mod tests {
             ("require_auth", "require-auth = false"),
             ("offer_auth", "offer-auth = false"),
             ("relay_denied", "relay-denied = true"),
+            ("message_size_limit", "message-size-limit = 1000"),
             ("replies", "replies = { rcpt = \"554 5.7.1 no\" }"),
             (
                 "allowlist",

@@ -249,6 +249,8 @@ fn shared_smtp_entries() -> Vec<Entry> {
         Entry::text("LOGIN_NOT_ALLOWED", smtp_personality::LOGIN_NOT_ALLOWED),
         Entry::text("CLIENT_REJECTED", smtp_personality::CLIENT_REJECTED),
         Entry::text("STRIPPED_STARTTLS", smtp_personality::STRIPPED_STARTTLS),
+        Entry::text("SIZE_EXCEEDED", smtp_personality::SIZE_EXCEEDED),
+        Entry::text("MESSAGE_TOO_BIG", smtp_personality::MESSAGE_TOO_BIG),
     ]
 }
 

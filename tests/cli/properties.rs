@@ -394,6 +394,9 @@ fn smtp_section() -> impl Strategy<Value = SmtpSection> {
                 require_auth,
                 offer_auth,
                 relay_denied,
+                // Varied by another drawn value, as `tls_refusal`.
+                message_size_limit: [None, Some(200), Some(35_882_577)]
+                    [usize::from(replies.mail.is_some()) + usize::from(replies.rcpt.is_some())],
                 replies,
                 allowlist,
                 faults,

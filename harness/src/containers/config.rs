@@ -45,6 +45,8 @@ pub struct RealServer {
     pub max_connections: Option<u32>,
     pub offer_auth: bool,
     pub relay_denied: bool,
+    /// Postfix's `message_size_limit` (its default when none).
+    pub message_size_limit: Option<u64>,
     /// Postfix refuses every client when it connects (`greeting = "client-rejected"`).
     pub client_rejected: bool,
     pub login: String,
@@ -163,6 +165,10 @@ impl RealServer {
                     ("", "yes")
                 };
                 values.insert("CLIENT_RESTRICTIONS", restrictions.into());
+                values.insert(
+                    "MESSAGE_SIZE_LIMIT",
+                    self.message_size_limit.unwrap_or(10_240_000).to_string(),
+                );
                 values.insert("DELAY_REJECT", delay.into());
                 &["main.cf", "master.cf"]
             }
@@ -198,6 +204,7 @@ impl std::fmt::Debug for RealServer {
             .field("max_connections", &self.max_connections)
             .field("offer_auth", &self.offer_auth)
             .field("relay_denied", &self.relay_denied)
+            .field("message_size_limit", &self.message_size_limit)
             .field("client_rejected", &self.client_rejected)
             .field("login", &self.login)
             .finish_non_exhaustive()

@@ -175,6 +175,10 @@ pub struct SmtpSection {
     /// Refuse every recipient with `Relay access denied`, even for authenticated clients.
     #[serde(default)]
     pub relay_denied: bool,
+    /// Postfix's `message_size_limit` in bytes: the EHLO `SIZE` value, and a larger
+    /// message is refused (on real Postfix too).
+    #[serde(default)]
+    pub message_size_limit: Option<u64>,
     #[serde(default)]
     pub replies: SmtpReplies,
     #[serde(default)]

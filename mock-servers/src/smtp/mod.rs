@@ -103,6 +103,9 @@ pub struct SmtpConfig {
     /// Refuse every recipient with `Relay access denied`, authenticated or not (a Postfix
     /// whose recipient restrictions do not permit SASL-authenticated clients).
     pub relay_denied: bool,
+    /// Postfix's `message_size_limit`: the EHLO `SIZE` value and the largest message
+    /// accepted; the default is Postfix's, 10240000 bytes.
+    pub message_size_limit: Option<u64>,
     pub replies: SmtpReplies,
     pub allowlist: Option<Policy<SmtpRefusal>>,
     pub faults: Faults,
@@ -125,6 +128,7 @@ impl Default for SmtpConfig {
             require_auth: true,
             offer_auth: true,
             relay_denied: false,
+            message_size_limit: None,
             replies: SmtpReplies::default(),
             allowlist: None,
             faults: Faults::default(),

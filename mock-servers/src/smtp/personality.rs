@@ -273,6 +273,13 @@ pub(crate) const LOGIN_NOT_ALLOWED: &str = "535 5.7.139 Authentication unsuccess
 pub(crate) const CLIENT_REJECTED: &str =
     "554 5.7.1 <unknown[{ip}]>: Client host rejected: Access denied";
 
+/// Postfix's refusal of a MAIL FROM whose `SIZE=` is over `message_size_limit`.
+pub(crate) const SIZE_EXCEEDED: &str = "552 5.3.4 Message size exceeds fixed limit";
+
+/// Postfix's refusal, after the final dot, of a message over `message_size_limit`
+/// (`real/postfix/message-size-limit`).
+pub(crate) const MESSAGE_TOO_BIG: &str = "552 5.3.4 Error: message file too big";
+
 /// The STARTTLS keyword as a Cisco ASA's ESMTP inspection rewrites it: stripped.
 pub(crate) const STRIPPED_STARTTLS: &str = "XXXXXXXA";
 

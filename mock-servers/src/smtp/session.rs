@@ -23,7 +23,8 @@ use crate::transcript::{REDACTED, TranscriptHandle};
 const MAX_LINE: usize = 4096;
 /// Longest line inside a message.
 const MAX_DATA_LINE: usize = 64 * 1024;
-/// Largest message, as Postfix's default `message_size_limit` (advertised in EHLO SIZE).
+/// Largest message, as Postfix's default `message_size_limit`, unless the scenario sets
+/// its own (advertised in EHLO SIZE).
 const MAX_MESSAGE: usize = 10_240_000;
 
 const GARBAGE_GREETING: &[u8] = b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
@@ -315,6 +316,14 @@ impl SmtpSession {
         }
     }
 
+    /// An EHLO keyword, with the scenario's size limit in place of the personality's.
+    fn size_keyword(&self, keyword: &str) -> String {
+        match self.config.message_size_limit {
+            Some(limit) if keyword.starts_with("SIZE ") => format!("SIZE {limit}"),
+            _ => keyword.to_owned(),
+        }
+    }
+
     /// EHLO or HELO; `helo` is the name the client gave, for `{helo}` in the hello line.
     fn ehlo(&mut self, verb: &str, helo: &str) {
         if let Some(reply) = self.ehlo_override().cloned() {
@@ -340,7 +349,7 @@ impl SmtpSession {
             return self.reply(&format!("250 {hello}"));
         }
         let mut lines = vec![hello];
-        lines.extend(self.texts.ehlo_before.iter().map(|s| s.to_string()));
+        lines.extend(self.texts.ehlo_before.iter().map(|s| self.size_keyword(s)));
         if !self.tls {
             match self.config.security {
                 Security::Starttls => lines.push("STARTTLS".into()),
@@ -351,7 +360,7 @@ impl SmtpSession {
         if self.config.offer_auth && !self.login_needs_tls() {
             lines.push(self.texts.ehlo_auth.into());
         }
-        lines.extend(self.texts.ehlo_after.iter().map(|s| s.to_string()));
+        lines.extend(self.texts.ehlo_after.iter().map(|s| self.size_keyword(s)));
         let text = lines
             .iter()
             .map(|line| format!("250 {line}"))
@@ -497,6 +506,14 @@ impl SmtpSession {
         }
     }
 
+    /// The largest message accepted: the scenario's `message_size_limit`, else Postfix's
+    /// default.
+    fn size_limit(&self) -> usize {
+        self.config.message_size_limit.map_or(MAX_MESSAGE, |limit| {
+            usize::try_from(limit).unwrap_or(usize::MAX)
+        })
+    }
+
     fn mail(&mut self, argument: &str) {
         if self.login_needs_tls() {
             return self.reply(self.texts.tls_required);
@@ -506,6 +523,17 @@ impl SmtpSession {
         };
         if self.envelope.from.is_some() {
             return self.reply("503 5.5.1 Error: nested MAIL command");
+        }
+        // RFC 1870: a declared size over the limit is refused at once (Postfix's words).
+        let declared = argument.split_whitespace().find_map(|param| {
+            param
+                .to_ascii_uppercase()
+                .strip_prefix("SIZE=")?
+                .parse::<usize>()
+                .ok()
+        });
+        if declared.is_some_and(|size| size > self.size_limit()) {
+            return self.reply(personality::SIZE_EXCEEDED);
         }
         let replacement = self.config.replies.mail.clone();
         if self.reply_or(replacement.as_ref(), self.texts.mail_ok) {
@@ -564,6 +592,7 @@ impl SmtpSession {
     }
 
     fn data_line(&mut self, line: Vec<u8>) {
+        let limit = self.size_limit();
         let State::Data { overflow } = &mut self.state else {
             return;
         };
@@ -578,7 +607,7 @@ impl SmtpSession {
             return self.hostile_at(Point::Command("MESSAGE"), from);
         }
         let line = line.strip_prefix(b".").unwrap_or(&line);
-        if self.message.len() + line.len() + 2 > MAX_MESSAGE {
+        if self.message.len() + line.len() + 2 > limit {
             *overflow = true;
         }
         if !*overflow {
@@ -591,7 +620,7 @@ impl SmtpSession {
         let envelope = std::mem::take(&mut self.envelope);
         let data = std::mem::take(&mut self.message);
         if overflow {
-            return self.reply("552 5.3.4 Message size exceeds fixed limit");
+            return self.reply(personality::MESSAGE_TOO_BIG);
         }
         let replacement = self.config.replies.message.clone();
         let mut messages = self.messages.lock().expect("messages lock");
