@@ -8,6 +8,11 @@
 //! holds the text in the reply column in backticks: a reply of several lines as one code span
 //! per line joined by `<br>`, a keyword list as one code span per keyword joined by spaces.
 //! Inside a table a `|` is written `\|`; cells are compared after undoing that.
+//!
+//! A personality that borrows the texts it has no capture of (`borrows_from`) needs rows
+//! only for its own texts, and its section must say whose the others are. The other
+//! direction, that a mock serves every reply on the page, is the catalogue's
+//! (`tests/provider_replies_served.rs`).
 
 use std::fmt::Write as _;
 
