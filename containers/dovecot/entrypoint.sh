@@ -9,14 +9,21 @@ for f in dovecot.conf openssl.cnf users cert.pem key.pem; do
     [ -f "$MH/$f" ] || { echo "mailharness: missing $MH/$f" >&2; exit 2; }
 done
 
-# passwd-file: login:{PLAIN.b64}<base64 password> (safe for any password bytes).
+# passwd-file: login:{PLAIN.b64}<base64 password> (safe for any password bytes), and, when
+# $MH/nologin holds a reason, the passdb fields "nologin reason=<first word>": fields are
+# separated by spaces, so Dovecot would end the reason there and read the rest as fields.
+extra=
+if [ -s "$MH/nologin" ]; then
+    reason=$(head -n1 "$MH/nologin" | tr -d '\r')
+    extra="::::::nologin reason=${reason%% *}"
+fi
 : >/etc/dovecot/mailharness.passwd
 while IFS= read -r line || [ -n "$line" ]; do
     line=${line%$'\r'}
     case "$line" in ''|'#'*) continue ;; esac
     login=${line%%:*}
     pass=${line#*:}
-    printf '%s:{PLAIN.b64}%s\n' "$login" "$(printf '%s' "$pass" | base64 -w0)" \
+    printf '%s:{PLAIN.b64}%s%s\n' "$login" "$(printf '%s' "$pass" | base64 -w0)" "$extra" \
         >>/etc/dovecot/mailharness.passwd
 done <"$MH/users"
 chown root:dovecot /etc/dovecot/mailharness.passwd

@@ -12,7 +12,9 @@
 
 use std::time::Duration;
 
-use mailharness_mock_servers::{ImapConfig, MockConfig, Security, SmtpConfig, SmtpGreeting, User};
+use mailharness_mock_servers::{
+    ImapConfig, ImapLogin, MockConfig, Security, SmtpConfig, SmtpGreeting, User,
+};
 
 use crate::connector::ConnectionSecurity;
 use crate::containers::config::{RealKind, RealServer};
@@ -63,6 +65,10 @@ impl Plan {
             certificate: imap.certificate,
             tls_versions: imap.tls_versions,
             max_connections: imap.max_connections_per_user,
+            nologin: match &imap.login {
+                ImapLogin::Nologin(reason) => Some(reason.clone()),
+                _ => None,
+            },
             offer_auth: true,
             relay_denied: false,
             message_size_limit: None,
@@ -89,6 +95,7 @@ impl Plan {
                 certificate: smtp.certificate,
                 tls_versions: smtp.tls_versions,
                 max_connections: None,
+                nologin: None,
                 offer_auth: smtp.offer_auth,
                 relay_denied: smtp.relay_denied,
                 message_size_limit: smtp.message_size_limit,

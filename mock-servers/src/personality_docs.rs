@@ -242,6 +242,7 @@ fn shared_imap_entries() -> Vec<Entry> {
         ),
         Entry::text("UNAVAILABLE", imap_personality::UNAVAILABLE),
         Entry::text("ADDRESS_NOT_ALLOWED", imap_personality::ADDRESS_NOT_ALLOWED),
+        Entry::text("NOLOGIN", imap_personality::NOLOGIN),
     ]
 }
 

@@ -43,6 +43,8 @@ pub struct RealServer {
     pub certificate: CertKind,
     pub tls_versions: TlsVersions,
     pub max_connections: Option<u32>,
+    /// Dovecot's `nologin` passdb field with this reason (`login = { nologin = … }`).
+    pub nologin: Option<String>,
     pub offer_auth: bool,
     pub relay_denied: bool,
     /// Postfix's `message_size_limit` (its default when none).
@@ -95,6 +97,9 @@ impl RealServer {
             "users".into(),
             format!("{}:{}\n", self.login, self.password).into_bytes(),
         );
+        if let Some(reason) = &self.nologin {
+            files.insert("nologin".into(), format!("{reason}\n").into_bytes());
+        }
         let port = free_port()?;
         let mut ports = BTreeMap::new();
         ports.insert(self.listener_port().to_owned(), port);
@@ -202,6 +207,7 @@ impl std::fmt::Debug for RealServer {
             .field("certificate", &self.certificate)
             .field("tls_versions", &self.tls_versions)
             .field("max_connections", &self.max_connections)
+            .field("nologin", &self.nologin)
             .field("offer_auth", &self.offer_auth)
             .field("relay_denied", &self.relay_denied)
             .field("message_size_limit", &self.message_size_limit)

@@ -336,7 +336,13 @@ impl ImapSection {
             (self.greeting != ImapGreeting::default(), "greeting"),
             (self.capabilities.is_some(), "capabilities"),
             (self.auth_mechanisms.is_some(), "auth-mechanisms"),
-            (self.login != ImapLogin::default(), "login"),
+            // `nologin` is a passdb field real Dovecot has too.
+            (
+                self.login != ImapLogin::default()
+                    && !(self.server == ImapServerKind::Dovecot
+                        && matches!(self.login, ImapLogin::Nologin(_))),
+                "login",
+            ),
             (!self.folders.is_empty(), "folders"),
             (self.allowlist.is_some(), "allowlist"),
             (self.faults != Faults::default(), "faults"),

@@ -59,6 +59,10 @@ pub enum ImapLogin {
     AppPasswordRequired,
     /// `NO [UNAVAILABLE]`: the authentication service is down.
     Unavailable,
+    /// Dovecot's `nologin` passdb field with this `reason`: `NO [CONTACTADMIN] <reason>`,
+    /// on real Dovecot too. Dovecot's passwd-file ends the reason at its first space, and so
+    /// does the mock.
+    Nologin(String),
     /// This tagged reply after the tag, e.g. `"NO [ALERT] Your account is not enabled for
     /// IMAP use."`; or an untagged `"* BYE …"`, sent instead of a tagged reply, and the
     /// connection closed.

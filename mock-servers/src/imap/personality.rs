@@ -653,6 +653,10 @@ pub(crate) const APP_PASSWORD_REQUIRED: &str = "NO [ALERT] Application-specific 
 /// Dovecot's reply when its authentication service is down.
 pub(crate) const UNAVAILABLE: &str = "NO [UNAVAILABLE] Temporary authentication failure.";
 
+/// Dovecot's reply to a login of a user whose passdb entry says `nologin` with a `reason`
+/// (`real/dovecot/nologin`).
+pub(crate) const NOLOGIN: &str = "NO [CONTACTADMIN] {reason}";
+
 /// The mock's reply to a login from a source outside the allowlist. No real server's text
 /// was found for this case (Dovecot answers as for a wrong password); scenarios can set
 /// their own with `refusal-text`.

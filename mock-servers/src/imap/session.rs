@@ -728,6 +728,10 @@ impl ImapSession {
             ImapLogin::WrongCredentials => Some(wrong_credentials()),
             ImapLogin::AppPasswordRequired => Some(personality::APP_PASSWORD_REQUIRED.to_owned()),
             ImapLogin::Unavailable => Some(personality::UNAVAILABLE.to_owned()),
+            ImapLogin::Nologin(reason) => Some(personality::NOLOGIN.replace(
+                "{reason}",
+                reason.split_whitespace().next().unwrap_or_default(),
+            )),
             ImapLogin::Custom(reply) => Some(reply.clone()),
         };
         if let Some(refusal) = refusal {
