@@ -116,10 +116,12 @@ impl Served {
         let scenario = &loaded.scenario;
         Report {
             served: self,
-            headings: [
+            imap: [
                 format!("IMAP: {}", scenario.imap.personality.doc_name()),
-                format!("SMTP: {}", scenario.smtp.personality.doc_name()),
                 "Shared refusal texts: IMAP".to_owned(),
+            ],
+            smtp: [
+                format!("SMTP: {}", scenario.smtp.personality.doc_name()),
                 "Shared refusal texts: SMTP".to_owned(),
             ],
             lines: Vec::new(),
@@ -150,18 +152,25 @@ impl Served {
     }
 }
 
-/// One mock run's servers' lines, on their way to [`Served`].
+/// One mock run's servers' lines, on their way to [`Served`]: each with whether an SMTP
+/// server sent it.
 pub struct Report<'a> {
     served: &'a Served,
-    headings: [String; 4],
-    lines: Vec<String>,
+    imap: [String; 2],
+    smtp: [String; 2],
+    lines: Vec<(bool, String)>,
 }
 
 impl Report<'_> {
     pub fn record(&mut self, transcripts: &[Transcript]) {
         for transcript in transcripts {
-            self.lines
-                .extend(transcript.lines(Direction::Server).map(str::to_owned));
+            // An SMTP server's replies start with a digit (its greeting's 220 included), an
+            // IMAP server's with `*`, `+` or a tag: the first line tells the protocol.
+            let mut lines = transcript.lines(Direction::Server).peekable();
+            let smtp = lines
+                .peek()
+                .is_some_and(|line| line.starts_with(|c: char| c.is_ascii_digit()));
+            self.lines.extend(lines.map(|line| (smtp, line.to_owned())));
         }
     }
 }
@@ -173,9 +182,15 @@ impl Drop for Report<'_> {
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for heading in &self.headings {
-            let set = state.lines.entry(heading.clone()).or_default();
-            set.extend(self.lines.iter().cloned());
+        for (smtp, line) in &self.lines {
+            let headings = if *smtp { &self.smtp } else { &self.imap };
+            for heading in headings {
+                state
+                    .lines
+                    .entry(heading.clone())
+                    .or_default()
+                    .insert(line.clone());
+            }
         }
         state.pending -= 1;
         if state.pending == 0 {
