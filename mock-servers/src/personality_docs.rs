@@ -195,25 +195,6 @@ fn smtp_entries(texts: &SmtpTexts) -> Vec<Entry> {
     )
 }
 
-/// The heading of an IMAP personality's section.
-fn imap_heading(personality: ImapPersonality) -> String {
-    format!("IMAP: {}", personality.doc_name())
-}
-
-/// The heading of an SMTP personality's section.
-fn smtp_heading(personality: SmtpPersonality) -> String {
-    format!("SMTP: {}", personality.doc_name())
-}
-
-/// The sentence a borrowing personality's section must hold: the texts without a row are
-/// the other personality's.
-fn borrowed_sentence(base_heading: &str) -> String {
-    let name = base_heading
-        .split_once(": ")
-        .map_or(base_heading, |(_, n)| n);
-    format!("Texts without a row here are those of {name}")
-}
-
 /// The entries of a personality that borrows from `base`: only the texts that differ need
 /// a row (a row for an equal one is allowed, and then checked).
 fn own_entries(entries: Vec<Entry>, base: &[Entry], doc_rows: &[Vec<String>]) -> Vec<Entry> {
@@ -345,28 +326,45 @@ fn check_section(
     compared
 }
 
-/// A borrowing personality's section says whose texts it borrows.
-fn check_borrowed(
+/// The personality a section's texts are borrowed from: its name and its entries.
+struct Borrowed {
+    name: &'static str,
+    entries: Vec<Entry>,
+}
+
+/// Checks the section `## {protocol}: {name}` of one personality against its entries. A
+/// personality that borrows needs rows only for its own texts, and its section must say
+/// whose the others are.
+fn check_personality(
     doc: &str,
-    heading: &str,
-    base_heading: &str,
-    owner: &str,
+    protocol: &str,
+    name: &str,
+    entries: Vec<Entry>,
+    borrowed: Option<Borrowed>,
     problems: &mut Vec<String>,
-) {
-    let title = format!("## {heading}");
-    let section: String = doc
-        .lines()
-        .skip_while(|line| line.trim_end() != title)
-        .skip(1)
-        .take_while(|line| !line.starts_with("## "))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let sentence = borrowed_sentence(base_heading);
-    if !section.contains(&sentence) {
-        problems.push(format!(
-            "{owner} borrows texts: its section `## {heading}` must say \"{sentence}\""
-        ));
+) -> usize {
+    let heading = format!("{protocol}: {name}");
+    let owner = format!("{protocol} personality {name}");
+    let mut entries = entries;
+    if let Some(borrowed) = borrowed {
+        let rows = section_rows(doc, &heading).unwrap_or_default();
+        entries = own_entries(entries, &borrowed.entries, &rows);
+        let title = format!("## {heading}");
+        let section = doc
+            .lines()
+            .skip_while(|line| line.trim_end() != title)
+            .skip(1)
+            .take_while(|line| !line.starts_with("## "))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let sentence = format!("Texts without a row here are those of {}", borrowed.name);
+        if !section.contains(&sentence) {
+            problems.push(format!(
+                "{owner} borrows texts: its section `{title}` must say \"{sentence}\""
+            ));
+        }
     }
+    check_section(doc, &heading, &owner, &entries, problems)
 }
 
 #[test]
@@ -376,26 +374,34 @@ fn every_personality_text_is_in_the_provider_replies_page() {
     let mut problems = Vec::new();
     let mut compared = 0;
     for personality in ImapPersonality::ALL {
-        let heading = imap_heading(personality);
-        let owner = format!("IMAP personality {personality:?}");
-        let mut entries = imap_entries(personality.texts());
-        if let Some(base) = personality.borrows_from() {
-            let rows = section_rows(&doc, &heading).unwrap_or_default();
-            entries = own_entries(entries, &imap_entries(base.texts()), &rows);
-            check_borrowed(&doc, &heading, &imap_heading(base), &owner, &mut problems);
-        }
-        compared += check_section(&doc, &heading, &owner, &entries, &mut problems);
+        let borrowed = personality.borrows_from().map(|base| Borrowed {
+            name: base.doc_name(),
+            entries: imap_entries(base.texts()),
+        });
+        let entries = imap_entries(personality.texts());
+        compared += check_personality(
+            &doc,
+            "IMAP",
+            personality.doc_name(),
+            entries,
+            borrowed,
+            &mut problems,
+        );
     }
     for personality in SmtpPersonality::ALL {
-        let heading = smtp_heading(personality);
-        let owner = format!("SMTP personality {personality:?}");
-        let mut entries = smtp_entries(personality.texts());
-        if let Some(base) = personality.borrows_from() {
-            let rows = section_rows(&doc, &heading).unwrap_or_default();
-            entries = own_entries(entries, &smtp_entries(base.texts()), &rows);
-            check_borrowed(&doc, &heading, &smtp_heading(base), &owner, &mut problems);
-        }
-        compared += check_section(&doc, &heading, &owner, &entries, &mut problems);
+        let borrowed = personality.borrows_from().map(|base| Borrowed {
+            name: base.doc_name(),
+            entries: smtp_entries(base.texts()),
+        });
+        let entries = smtp_entries(personality.texts());
+        compared += check_personality(
+            &doc,
+            "SMTP",
+            personality.doc_name(),
+            entries,
+            borrowed,
+            &mut problems,
+        );
     }
     compared += check_section(
         &doc,
