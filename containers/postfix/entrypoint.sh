@@ -36,6 +36,15 @@ chmod 0640 /etc/sasldb2
 # start skips them (quick-start is Postfix's own switch for that, see postfix-script).
 touch /var/spool/postfix/quick-start
 
+# Greylisting (`greylisting = true` in a scenario): postgrey, the usual greylisting policy
+# server for Postfix, answers on a socket under the queue directory, which main.cf names in
+# smtpd_recipient_restrictions. Its delay (300 s) outlasts a run, so every attempt is deferred.
+if postconf -h smtpd_recipient_restrictions | grep -q 'private/postgrey'; then
+    postgrey --unix=/var/spool/postfix/private/postgrey --socketmode=0666 \
+        --hostname=localhost --daemonize --pidfile=/run/postgrey.pid
+    until [ -S /var/spool/postfix/private/postgrey ]; do sleep 0.1; done
+fi
+
 ports=$(postconf -M 2>/dev/null | sed -n 's/^127\.0\.0\.1:\([0-9]\+\)[[:space:]].*/\1/p')
 (
     for p in $ports; do

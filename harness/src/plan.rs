@@ -72,6 +72,7 @@ impl Plan {
             offer_auth: true,
             relay_denied: false,
             message_size_limit: None,
+            greylisting: false,
             client_rejected: false,
             login: scenario.server_login().to_owned(),
             password: imap_password.clone(),
@@ -99,6 +100,7 @@ impl Plan {
                 offer_auth: smtp.offer_auth,
                 relay_denied: smtp.relay_denied,
                 message_size_limit: smtp.message_size_limit,
+                greylisting: smtp.greylisting,
                 client_rejected: smtp.greeting == SmtpGreeting::ClientRejected,
                 login: scenario.server_login().to_owned(),
                 password: smtp_password.clone(),
@@ -178,6 +180,7 @@ fn smtp_config(scenario: &Scenario, password: &str) -> SmtpConfig {
         offer_auth: smtp.offer_auth,
         relay_denied: smtp.relay_denied,
         message_size_limit: smtp.message_size_limit,
+        greylisting: smtp.greylisting,
         replies: smtp.replies.clone(),
         allowlist: smtp.allowlist.clone(),
         faults: smtp.faults.clone(),
@@ -266,7 +269,7 @@ mod tests {
     }
 
     /// As [`imap_fields`], for SMTP.
-    fn smtp_fields(a: &SmtpConfig, b: &SmtpConfig) -> [(&'static str, bool); 16] {
+    fn smtp_fields(a: &SmtpConfig, b: &SmtpConfig) -> [(&'static str, bool); 17] {
         let SmtpConfig {
             personality,
             security,
@@ -280,6 +283,7 @@ mod tests {
             offer_auth,
             relay_denied,
             message_size_limit,
+            greylisting,
             replies,
             allowlist,
             faults,
@@ -301,6 +305,7 @@ mod tests {
                 "message_size_limit",
                 *message_size_limit != b.message_size_limit,
             ),
+            ("greylisting", *greylisting != b.greylisting),
             ("replies", *replies != b.replies),
             ("allowlist", *allowlist != b.allowlist),
             ("faults", *faults != b.faults),
@@ -369,6 +374,7 @@ mod tests {
             ("offer_auth", "offer-auth = false"),
             ("relay_denied", "relay-denied = true"),
             ("message_size_limit", "message-size-limit = 1000"),
+            ("greylisting", "greylisting = true"),
             ("replies", "replies = { rcpt = \"554 5.7.1 no\" }"),
             (
                 "allowlist",

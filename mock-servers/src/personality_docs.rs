@@ -238,6 +238,7 @@ fn shared_smtp_entries() -> Vec<Entry> {
         Entry::text("STRIPPED_STARTTLS", smtp_personality::STRIPPED_STARTTLS),
         Entry::text("SIZE_EXCEEDED", smtp_personality::SIZE_EXCEEDED),
         Entry::text("MESSAGE_TOO_BIG", smtp_personality::MESSAGE_TOO_BIG),
+        Entry::text("GREYLISTED", smtp_personality::GREYLISTED),
     ]
 }
 

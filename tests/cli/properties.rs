@@ -397,6 +397,7 @@ fn smtp_section() -> impl Strategy<Value = SmtpSection> {
                 // Varied by another drawn value, as `tls_refusal`.
                 message_size_limit: [None, Some(200), Some(35_882_577)]
                     [usize::from(replies.mail.is_some()) + usize::from(replies.rcpt.is_some())],
+                greylisting: replies.data.is_some(),
                 replies,
                 allowlist,
                 faults,

@@ -49,6 +49,8 @@ pub struct RealServer {
     pub relay_denied: bool,
     /// Postfix's `message_size_limit` (its default when none).
     pub message_size_limit: Option<u64>,
+    /// Postfix asks postgrey about every recipient, which defers it (`greylisting = true`).
+    pub greylisting: bool,
     /// Postfix refuses every client when it connects (`greeting = "client-rejected"`).
     pub client_rejected: bool,
     pub login: String,
@@ -175,6 +177,12 @@ impl RealServer {
                     self.message_size_limit.unwrap_or(10_240_000).to_string(),
                 );
                 values.insert("DELAY_REJECT", delay.into());
+                let recipient = if self.greylisting {
+                    "check_policy_service unix:private/postgrey"
+                } else {
+                    ""
+                };
+                values.insert("RECIPIENT_RESTRICTIONS", recipient.into());
                 &["main.cf", "master.cf"]
             }
         };
@@ -211,6 +219,7 @@ impl std::fmt::Debug for RealServer {
             .field("offer_auth", &self.offer_auth)
             .field("relay_denied", &self.relay_denied)
             .field("message_size_limit", &self.message_size_limit)
+            .field("greylisting", &self.greylisting)
             .field("client_rejected", &self.client_rejected)
             .field("login", &self.login)
             .finish_non_exhaustive()

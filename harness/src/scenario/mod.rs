@@ -179,6 +179,10 @@ pub struct SmtpSection {
     /// message is refused (on real Postfix too).
     #[serde(default)]
     pub message_size_limit: Option<u64>,
+    /// Greylisting: every recipient is deferred, as postgrey does a sender it has not seen
+    /// (on real Postfix, postgrey itself).
+    #[serde(default)]
+    pub greylisting: bool,
     #[serde(default)]
     pub replies: SmtpReplies,
     #[serde(default)]

@@ -106,6 +106,9 @@ pub struct SmtpConfig {
     /// Postfix's `message_size_limit`: the EHLO `SIZE` value and the largest message
     /// accepted; the default is Postfix's, 10240000 bytes.
     pub message_size_limit: Option<u64>,
+    /// Greylisting: every recipient is deferred with Postfix's reply for postgrey's answer
+    /// (`personality::GREYLISTED`), as a sender not seen before is.
+    pub greylisting: bool,
     pub replies: SmtpReplies,
     pub allowlist: Option<Policy<SmtpRefusal>>,
     pub faults: Faults,
@@ -129,6 +132,7 @@ impl Default for SmtpConfig {
             offer_auth: true,
             relay_denied: false,
             message_size_limit: None,
+            greylisting: false,
             replies: SmtpReplies::default(),
             allowlist: None,
             faults: Faults::default(),

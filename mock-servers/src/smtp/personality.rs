@@ -280,6 +280,10 @@ pub(crate) const SIZE_EXCEEDED: &str = "552 5.3.4 Message size exceeds fixed lim
 /// (`real/postfix/message-size-limit`).
 pub(crate) const MESSAGE_TOO_BIG: &str = "552 5.3.4 Error: message file too big";
 
+/// Postfix's reply when postgrey greylists a recipient (`greylisting = true`;
+/// `real/postfix/greylisting`): `{rcpt}` is the recipient, `{domain}` its domain.
+pub(crate) const GREYLISTED: &str = "450 4.2.0 <{rcpt}>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/{domain}.html";
+
 /// The STARTTLS keyword as a Cisco ASA's ESMTP inspection rewrites it: stripped.
 pub(crate) const STRIPPED_STARTTLS: &str = "XXXXXXXA";
 

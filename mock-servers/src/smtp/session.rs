@@ -562,6 +562,13 @@ impl SmtpSession {
         if self.config.relay_denied || unauthenticated {
             return self.reply(&self.texts.relay_denied.replace("{rcpt}", &address));
         }
+        if self.config.greylisting {
+            let domain = address.rsplit_once('@').map_or("", |(_, domain)| domain);
+            let text = personality::GREYLISTED
+                .replace("{rcpt}", &address)
+                .replace("{domain}", domain);
+            return self.reply(&text);
+        }
         let replacement = self.config.replies.rcpt.clone();
         if self.reply_or(replacement.as_ref(), self.texts.rcpt_ok) {
             self.envelope.to.push(address);

@@ -279,6 +279,28 @@ fn unauthenticated_recipients_are_relay_denied() {
 }
 
 #[test]
+fn greylisting_defers_every_recipient_and_nothing_is_delivered() {
+    let config = SmtpConfig {
+        greylisting: true,
+        ..SmtpConfig::default()
+    };
+    let mut h = open(config, true);
+    assert!(h.login().starts_with("235 "));
+    h.say("MAIL FROM:<a@b>\r\n");
+    for _ in 0..2 {
+        assert_eq!(
+            h.say("RCPT TO:<bcc@crm.example>\r\n"),
+            "450 4.2.0 <bcc@crm.example>: Recipient address rejected: Greylisted, see \
+             http://postgrey.schweikert.ch/help/crm.example.html\r\n"
+        );
+    }
+    assert_eq!(
+        h.say("DATA\r\n"),
+        "554 5.5.1 Error: no valid recipients\r\n"
+    );
+}
+
+#[test]
 fn overridden_replies_refuse_or_accept() {
     let config = SmtpConfig {
         replies: SmtpReplies {
