@@ -26,7 +26,9 @@
 //!   with no socket in sight, so it is tested with byte literals.
 //! - [`hostile`]: rules that replace a greeting or reply with raw bytes, floods and
 //!   silences, for the hostile-server catalogue.
-//! - `sasl`: the PLAIN and LOGIN exchanges both protocols use.
+//! - [`oauth`]: the mock OAuth 2.0 authorization server (token and introspection
+//!   endpoints over HTTPS) and the tokens it issued, which XOAUTH2 and OAUTHBEARER check.
+//! - `sasl`: the PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER exchanges both protocols use.
 //! - `lines`: CRLF framing with a length limit.
 //! - `session`: the interface between a protocol state machine and the connection driver.
 //! - `connection`: drives one session over one socket: TLS (implicit and STARTTLS), faults,
@@ -45,6 +47,7 @@ pub mod hostile;
 pub mod imap;
 mod legacy_tls;
 mod lines;
+pub mod oauth;
 #[cfg(test)]
 mod personality_docs;
 // The sessions' properties: the checks of their tests and of the cargo-fuzz targets (fuzz/).

@@ -185,7 +185,10 @@ impl TlsAcceptor {
 }
 
 /// The rustls configuration for `cert` and `versions`, made on first use.
-fn shared_config(cert: &ServerCert, versions: TlsVersions) -> Result<Arc<ServerConfig>, Error> {
+pub(crate) fn shared_config(
+    cert: &ServerCert,
+    versions: TlsVersions,
+) -> Result<Arc<ServerConfig>, Error> {
     let key = (
         cert.chain_der().iter().map(|der| der.to_vec()).collect(),
         versions,
