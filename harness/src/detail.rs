@@ -103,6 +103,15 @@ details! {
     AuthFailed = "auth-failed": "SMTP AUTH failed without a reply.",
     PolicyRefused = "policy-refused": "A policy of the server refuses the login (conditional access, client host).",
     TemporarilyUnavailable = "temporarily-unavailable": "The server refuses for now: an SMTP 4xx reply, IMAP `[UNAVAILABLE]` or a provider's try-later text.",
+    // OAuth (the token endpoint, then the mail servers' answer to the token).
+    InvalidGrant = "invalid-grant": "The authorization server refuses the refresh token: expired, revoked or unknown (OAuth `invalid_grant`).",
+    InvalidClient = "invalid-client": "The authorization server refuses the connector's client id or secret (OAuth `invalid_client`).",
+    InvalidScope = "invalid-scope": "The authorization server refuses the scope asked for (OAuth `invalid_scope`).",
+    InsufficientScope = "insufficient-scope": "The mail server refuses the token because it lacks the scope the server names (its error challenge).",
+    TokenRejected = "token-rejected": "The mail server refuses a freshly issued bearer token (another user's, or for a reason it does not say).",
+    TokenEndpointUnreachable = "token-endpoint-unreachable": "The token endpoint cannot be reached (nothing listens, no route, a failed handshake).",
+    TokenEndpointTimeout = "token-endpoint-timeout": "The token endpoint did not answer within the step.",
+    TokenEndpointError = "token-endpoint-error": "The token endpoint answered without a token and without an OAuth error code the connector acts on (a 5xx, not JSON).",
     // Sending.
     InvalidAddress = "invalid-address": "The inbox or BCC address is not an address.",
     MailFromRefused = "mail-from-refused": "The server refused MAIL FROM.",

@@ -12,13 +12,16 @@
 
 use std::time::Duration;
 
+use mailharness_mock_servers::oauth::{AuthorizationConfig, BearerCheck, EndpointFault, Tokens};
 use mailharness_mock_servers::{
     ImapConfig, ImapLogin, MockConfig, Security, SmtpConfig, SmtpGreeting, User,
 };
 
 use crate::connector::ConnectionSecurity;
 use crate::containers::config::{RealKind, RealServer};
-use crate::scenario::{ImapServerKind, Scenario, SmtpServerKind};
+use crate::scenario::{
+    ImapServerKind, OAuthGrant, Scenario, SmtpServerKind, StoredToken, TokenEndpoint,
+};
 
 /// How long each of the connector's steps may take when a scenario does not say.
 pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -30,6 +33,114 @@ pub struct Plan {
     pub smtp: Leg,
     /// The connector's per-step timeout.
     pub step_timeout: Duration,
+    /// The authorization server of an OAuth account.
+    pub oauth: Option<OAuthPlan>,
+}
+
+/// An OAuth account's secret (`what`: the client secret, the refresh token), made from the
+/// run's password so that whoever knows the password (the tests that check no secret is
+/// ever printed) knows them, and nobody else: the hex SHA-256 of `what` and the password.
+pub fn oauth_secret(password: &str, what: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("mailharness {what}\0{password}"));
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An OAuth account's side of a plan: the mock authorization server (none when its endpoint
+/// is down), the tokens it shares with the mail mocks, and what the connector is given.
+#[derive(Debug)]
+pub struct OAuthPlan {
+    /// The server to start; none: nothing listens on the token endpoint's port.
+    pub server: Option<AuthorizationConfig>,
+    pub tokens: Tokens,
+    /// The user the tokens are for.
+    pub user: String,
+    pub client_id: String,
+    /// The client secret the connector is given (the registered one, or another).
+    pub client_secret: String,
+    /// The refresh token the connector is given; none for the client-credentials grant.
+    pub refresh_token: Option<String>,
+    /// The access token the connector holds from before, and for how long it lives.
+    pub stored_token: StoredToken,
+    /// The scope the connector asks for.
+    pub scope: String,
+    /// The scope the IMAP server requires.
+    pub required_scope: String,
+    /// The scope the SMTP server requires.
+    pub smtp_scope: String,
+    pub lifetime: Duration,
+}
+
+impl OAuthPlan {
+    fn of(scenario: &Scenario, password: &str, step_timeout: Duration) -> Option<OAuthPlan> {
+        let oauth = scenario.oauth.as_ref()?;
+        let user = oauth
+            .token_user
+            .clone()
+            .unwrap_or_else(|| scenario.account.email.clone());
+        let client_secret = oauth_secret(password, "client-secret");
+        let refresh_token = oauth_secret(password, "refresh-token");
+        let mut client_scopes = vec![oauth.scope.clone()];
+        client_scopes.extend(oauth.smtp_scope.iter().cloned());
+        client_scopes.extend(oauth.client_scopes.iter().cloned());
+        let fault = match oauth.endpoint {
+            TokenEndpoint::Ok | TokenEndpoint::Down => None,
+            TokenEndpoint::Slow => Some(EndpointFault::Slow {
+                after_ms: u64::try_from((step_timeout + Duration::from_secs(5)).as_millis())
+                    .unwrap_or(u64::MAX),
+            }),
+            TokenEndpoint::Unavailable => Some(EndpointFault::Unavailable),
+        };
+        let lifetime = Duration::from_secs(oauth.token_lifetime_s);
+        let server = (oauth.endpoint != TokenEndpoint::Down).then(|| AuthorizationConfig {
+            certificate: oauth.certificate,
+            client_id: "mailharness-connector".into(),
+            client_secret: client_secret.clone(),
+            refresh_token: refresh_token.clone(),
+            refresh_token_revoked: oauth.revoked,
+            user: user.clone(),
+            client_scopes,
+            lifetime,
+            fault,
+        });
+        Some(OAuthPlan {
+            server,
+            tokens: Tokens::default(),
+            user,
+            client_id: "mailharness-connector".into(),
+            client_secret: if oauth.wrong_client_secret {
+                format!("not-{client_secret}")
+            } else {
+                client_secret
+            },
+            refresh_token: (oauth.grant == OAuthGrant::RefreshToken).then_some(refresh_token),
+            stored_token: oauth.stored_token,
+            scope: oauth.requested_scope.clone().unwrap_or_else(|| {
+                let mut scopes = vec![oauth.scope.as_str()];
+                scopes.extend(oauth.smtp_scope.as_deref());
+                scopes.join(" ")
+            }),
+            required_scope: oauth.scope.clone(),
+            smtp_scope: oauth
+                .smtp_scope
+                .clone()
+                .unwrap_or_else(|| oauth.scope.clone()),
+            lifetime,
+        })
+    }
+
+    /// What the mail mocks check bearer tokens with: the IMAP server's scope, or the SMTP
+    /// server's.
+    fn bearer(&self, smtp: bool) -> BearerCheck {
+        BearerCheck {
+            tokens: self.tokens.clone(),
+            scope: if smtp {
+                self.smtp_scope.clone()
+            } else {
+                self.required_scope.clone()
+            },
+        }
+    }
 }
 
 /// One protocol's server and how the connector is told to connect to it.
@@ -59,6 +170,12 @@ impl Plan {
         let smtp = &scenario.smtp;
         let imap_password = imap.server_password.apply(password);
         let smtp_password = smtp.server_password.apply(password);
+        let step_timeout = scenario
+            .step_timeout_ms
+            .map_or(DEFAULT_STEP_TIMEOUT, Duration::from_millis);
+        let oauth = OAuthPlan::of(scenario, password, step_timeout);
+        let imap_bearer = oauth.as_ref().map(|oauth| oauth.bearer(false));
+        let smtp_bearer = oauth.as_ref().map(|oauth| oauth.bearer(true));
         let real_imap = |kind| RealServer {
             kind,
             security: imap.security,
@@ -78,17 +195,17 @@ impl Plan {
             password: imap_password.clone(),
         };
         let imap_server = match imap.server {
-            ImapServerKind::Mock => {
-                Server::Mock(Box::new(imap_config(scenario, &imap_password).into()))
-            }
+            ImapServerKind::Mock => Server::Mock(Box::new(
+                imap_config(scenario, &imap_password, imap_bearer.clone()).into(),
+            )),
             ImapServerKind::Closed => Server::Closed,
             ImapServerKind::Dovecot => Server::Real(real_imap(RealKind::Dovecot)),
             ImapServerKind::Courier => Server::Real(real_imap(RealKind::Courier)),
         };
         let smtp_server = match smtp.server {
-            SmtpServerKind::Mock => {
-                Server::Mock(Box::new(smtp_config(scenario, &smtp_password).into()))
-            }
+            SmtpServerKind::Mock => Server::Mock(Box::new(
+                smtp_config(scenario, &smtp_password, smtp_bearer.clone()).into(),
+            )),
             SmtpServerKind::Closed => Server::Closed,
             SmtpServerKind::Postfix => Server::Real(RealServer {
                 kind: RealKind::Postfix,
@@ -107,6 +224,7 @@ impl Plan {
             }),
         };
         Plan {
+            oauth,
             imap: Leg {
                 server: imap_server,
                 security: imap.security,
@@ -117,9 +235,7 @@ impl Plan {
                 security: smtp.security,
                 connector_security: connector_security(smtp.connector_security, smtp.security),
             },
-            step_timeout: scenario
-                .step_timeout_ms
-                .map_or(DEFAULT_STEP_TIMEOUT, Duration::from_millis),
+            step_timeout,
         }
     }
 
@@ -142,7 +258,7 @@ fn users(scenario: &Scenario, password: &str) -> Vec<User> {
 }
 
 /// The mock IMAP server's configuration, knowing the account with `password`.
-fn imap_config(scenario: &Scenario, password: &str) -> ImapConfig {
+fn imap_config(scenario: &Scenario, password: &str, bearer: Option<BearerCheck>) -> ImapConfig {
     let imap = &scenario.imap;
     ImapConfig {
         personality: imap.personality,
@@ -161,11 +277,12 @@ fn imap_config(scenario: &Scenario, password: &str) -> ImapConfig {
         faults: imap.faults.clone(),
         hostile: imap.hostile.clone(),
         reply: imap.reply.clone(),
+        bearer,
     }
 }
 
 /// The mock SMTP server's configuration, knowing the account with `password`.
-fn smtp_config(scenario: &Scenario, password: &str) -> SmtpConfig {
+fn smtp_config(scenario: &Scenario, password: &str, bearer: Option<BearerCheck>) -> SmtpConfig {
     let smtp = &scenario.smtp;
     SmtpConfig {
         personality: smtp.personality,
@@ -185,6 +302,7 @@ fn smtp_config(scenario: &Scenario, password: &str) -> SmtpConfig {
         allowlist: smtp.allowlist.clone(),
         faults: smtp.faults.clone(),
         hostile: smtp.hostile.clone(),
+        bearer,
     }
 }
 
@@ -226,7 +344,7 @@ mod tests {
     /// Each field of an IMAP configuration, and whether it differs. The destructuring names
     /// every field: a new one does not compile until it is listed here, and then the test
     /// below fails until a scenario key reaches it.
-    fn imap_fields(a: &ImapConfig, b: &ImapConfig) -> [(&'static str, bool); 16] {
+    fn imap_fields(a: &ImapConfig, b: &ImapConfig) -> [(&'static str, bool); 17] {
         let ImapConfig {
             personality,
             security,
@@ -244,6 +362,7 @@ mod tests {
             faults,
             hostile,
             reply,
+            bearer,
         } = a;
         [
             ("personality", *personality != b.personality),
@@ -265,11 +384,12 @@ mod tests {
             ("faults", *faults != b.faults),
             ("hostile", *hostile != b.hostile),
             ("reply", *reply != b.reply),
+            ("bearer", bearer.is_some() != b.bearer.is_some()),
         ]
     }
 
     /// As [`imap_fields`], for SMTP.
-    fn smtp_fields(a: &SmtpConfig, b: &SmtpConfig) -> [(&'static str, bool); 17] {
+    fn smtp_fields(a: &SmtpConfig, b: &SmtpConfig) -> [(&'static str, bool); 18] {
         let SmtpConfig {
             personality,
             security,
@@ -288,6 +408,7 @@ mod tests {
             allowlist,
             faults,
             hostile,
+            bearer,
         } = a;
         [
             ("personality", *personality != b.personality),
@@ -310,6 +431,7 @@ mod tests {
             ("allowlist", *allowlist != b.allowlist),
             ("faults", *faults != b.faults),
             ("hostile", *hostile != b.hostile),
+            ("bearer", bearer.is_some() != b.bearer.is_some()),
         ]
     }
 
@@ -357,7 +479,12 @@ mod tests {
             assert_eq!(changed, [field], "[imap] {key}");
             assert!(differing(&smtp_fields(&smtp, &smtp_default)).is_empty());
         }
+        // `[oauth]` reaches the one field both mocks take from it.
+        let (imap, smtp) = mocks("[oauth]");
+        assert_eq!(differing(&imap_fields(&imap, &imap_default)), ["bearer"]);
+        assert_eq!(differing(&smtp_fields(&smtp, &smtp_default)), ["bearer"]);
         let mut keyed: Vec<&str> = imap_keys.iter().map(|(field, _)| *field).collect();
+        keyed.push("bearer");
         keyed.sort();
         assert_eq!(keyed, names(&imap_fields(&imap_default, &imap_default)));
 
@@ -390,6 +517,7 @@ mod tests {
             assert!(differing(&imap_fields(&imap, &imap_default)).is_empty());
         }
         let mut keyed: Vec<&str> = smtp_keys.iter().map(|(field, _)| *field).collect();
+        keyed.push("bearer");
         keyed.sort();
         assert_eq!(keyed, names(&smtp_fields(&smtp_default, &smtp_default)));
     }

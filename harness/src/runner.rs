@@ -13,17 +13,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mailharness_certs::CertMatrix;
+use mailharness_mock_servers::oauth::AuthorizationServer;
 use mailharness_mock_servers::{Mailstore, MockServer, Transcript};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-use crate::connector::{Connector, Endpoint, Secret, Settings};
+use crate::connector::{Connector, Endpoint, OAuthSettings, Secret, Settings};
 use crate::containers::server::ContainerPool;
 use crate::containers::{config as real, docker};
 use crate::outcome::Outcome;
 use crate::plan::{self, Plan};
 use crate::scenario::load::LoadedScenario;
-use crate::scenario::{Expect, PasswordChoice, Scenario};
+use crate::scenario::{Expect, PasswordChoice, Scenario, StoredToken};
 
 pub use crate::plan::DEFAULT_STEP_TIMEOUT;
 
@@ -362,6 +363,13 @@ pub async fn run_scenario(
         duration_ms: 0,
         transcripts: Vec::new(),
     };
+    if scenario.oauth.is_some() && !connector.signs_in_with_oauth() {
+        result.skipped = Some(format!(
+            "{} does not sign in with OAuth, which this scenario's account does",
+            connector.name()
+        ));
+        return result;
+    }
     if scenario.needs_containers()
         && let Err(reason) = env.docker_from_async()
     {
@@ -428,6 +436,14 @@ async fn run_servers_and_connector(
     let store = Mailstore::new();
     let imap = Leg::start(plan.imap.server, env, &store).await?;
     let smtp = Leg::start(plan.smtp.server, env, &store).await?;
+    // An OAuth account's authorization server lives as long as the run of the connector.
+    let (oauth, _authorization) = match &plan.oauth {
+        Some(oauth) => {
+            let (settings, server) = start_authorization(oauth, env).await?;
+            (Some(settings), Some(server))
+        }
+        None => (None, None),
+    };
     let account = &scenario.account;
     let settings = Settings {
         imap: Endpoint {
@@ -442,10 +458,12 @@ async fn run_servers_and_connector(
         },
         email: account.email.clone(),
         username: account.username.clone(),
-        password: match account.password {
-            PasswordChoice::Correct => env.password.clone(),
-            PasswordChoice::Wrong => Secret::new(format!("not-{password}")),
+        password: match (&oauth, account.password) {
+            (Some(_), _) => Secret::new(""),
+            (None, PasswordChoice::Correct) => env.password.clone(),
+            (None, PasswordChoice::Wrong) => Secret::new(format!("not-{password}")),
         },
+        oauth,
         allow_insecure_certificate: account.allow_insecure_certificate,
         bcc: account.bcc.clone(),
         ca_file: Some(env.ca_file()),
@@ -468,6 +486,55 @@ async fn run_servers_and_connector(
         }
     };
     Ok((outcome, imap, smtp))
+}
+
+/// What runs at an OAuth account's token endpoint while the connector runs: the server, or
+/// when the endpoint is down a bound port nothing listens on (see [`Leg::Closed`]).
+type AuthorizationLeg = Box<dyn std::any::Any + Send>;
+
+/// Starts the authorization server of `oauth` (or a closed port when its endpoint is
+/// down), gives the connector's stored token if it has one, and returns the connector's
+/// OAuth settings.
+async fn start_authorization(
+    oauth: &plan::OAuthPlan,
+    env: &RunEnv,
+) -> Result<(OAuthSettings, AuthorizationLeg), String> {
+    let (port, leg) = match &oauth.server {
+        Some(config) => {
+            let bind: SocketAddr = "127.0.0.1:0".parse().expect("valid address");
+            let server = AuthorizationServer::start(
+                config.clone(),
+                env.certs.clone(),
+                bind,
+                oauth.tokens.clone(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            (server.addr().port(), Box::new(server) as AuthorizationLeg)
+        }
+        None => {
+            let closed = Leg::closed()?;
+            (closed.port(), Box::new(closed) as AuthorizationLeg)
+        }
+    };
+    let mut scopes = vec![oauth.required_scope.clone()];
+    if oauth.smtp_scope != oauth.required_scope {
+        scopes.push(oauth.smtp_scope.clone());
+    }
+    let access_token = match oauth.stored_token {
+        StoredToken::None => None,
+        StoredToken::Valid => Some(oauth.tokens.issue(&oauth.user, &scopes, oauth.lifetime)),
+        StoredToken::Expired => Some(oauth.tokens.issue(&oauth.user, &scopes, Duration::ZERO)),
+    };
+    let settings = OAuthSettings {
+        token_url: format!("https://{HOST}:{port}/token"),
+        client_id: oauth.client_id.clone(),
+        client_secret: Secret::new(oauth.client_secret.clone()),
+        refresh_token: oauth.refresh_token.clone().map(Secret::new),
+        access_token: access_token.map(Secret::new),
+        scope: oauth.scope.clone(),
+    };
+    Ok((settings, leg))
 }
 
 /// Whether a real-server scenario and its mock twin agree: the same class and detail (the

@@ -79,8 +79,9 @@ struct Snapshot {
     detail: Option<String>,
 }
 
-/// The outcome `connector`'s snapshot records for `loaded`; none for a connector error.
-fn snapshot(loaded: &LoadedScenario, connector: &str) -> Option<Outcome> {
+/// What a snapshot records: an outcome, or none for a connector error; `Err` for a
+/// scenario the connector skips (an OAuth account for a connector without OAuth).
+fn snapshot(loaded: &LoadedScenario, connector: &str) -> Result<Option<Outcome>, Skipped> {
     let file = top()
         .join("tests/snapshots")
         .join(connector)
@@ -88,13 +89,23 @@ fn snapshot(loaded: &LoadedScenario, connector: &str) -> Option<Outcome> {
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
     let json = text.splitn(3, "---").nth(2).unwrap();
     let snapshot: Snapshot = serde_json::from_str(json).unwrap();
-    Some(Outcome {
-        class: snapshot.class.parse::<ErrorClass>().ok()?,
-        step: snapshot.step,
-        detail: snapshot.detail,
-        response: None,
-    })
+    if snapshot.class == "skipped" {
+        return Err(Skipped);
+    }
+    Ok(snapshot
+        .class
+        .parse::<ErrorClass>()
+        .ok()
+        .map(|class| Outcome {
+            class,
+            step: snapshot.step,
+            detail: snapshot.detail,
+            response: None,
+        }))
 }
+
+/// A snapshot that records a skipped scenario.
+struct Skipped;
 
 /// `connector`'s snapshots as the report of a run: what `run --format matrix` shows.
 fn report(scenarios: &[LoadedScenario], connector: &str) -> RunReport {
@@ -102,22 +113,28 @@ fn report(scenarios: &[LoadedScenario], connector: &str) -> RunReport {
         .iter()
         .map(|loaded| {
             let expected = loaded.scenario.expect.get_ref().clone();
-            let outcome = snapshot(loaded, connector);
-            // A connector error is never as expected.
-            let mismatch = match &outcome {
-                Some(outcome) => compare(&expected, outcome),
-                None => Some("connector error".to_owned()),
+            let recorded = snapshot(loaded, connector);
+            let skipped = recorded
+                .is_err()
+                .then(|| format!("{connector} does not sign in with OAuth"));
+            let outcome = recorded.unwrap_or(None);
+            // A connector error is never as expected, nor is a skipped scenario.
+            let mismatch = match (&outcome, &skipped) {
+                (Some(outcome), _) => compare(&expected, outcome),
+                (None, Some(_)) => None,
+                (None, None) => Some("connector error".to_owned()),
             };
             ScenarioResult {
                 id: loaded.id.clone(),
                 description: loaded.scenario.description.clone(),
                 tags: loaded.scenario.tags.clone(),
                 expected,
-                passed: mismatch.is_none(),
-                connector_error: outcome.is_none().then(|| "connector error".to_owned()),
+                passed: mismatch.is_none() && skipped.is_none(),
+                connector_error: (outcome.is_none() && skipped.is_none())
+                    .then(|| "connector error".to_owned()),
                 outcome,
                 mismatch,
-                skipped: None,
+                skipped,
                 known_deviation: false,
                 duration_ms: 0,
                 transcripts: Vec::new(),

@@ -13,6 +13,7 @@ mod check_mocks;
 mod closed_pipe;
 mod connector_flood;
 mod docs;
+mod oauth_cli;
 mod presets_cli;
 mod properties;
 mod server_flood;

@@ -496,12 +496,19 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     imap,
                     smtp,
                     account,
+                    // Varied by another drawn value, as `tls_refusal`.
+                    oauth: step_timeout_ms.is_some().then(|| {
+                        toml::from_str("requested-scope = \"https://example.com/x\"\nstored-token = \"expired\"\nendpoint = \"slow\"")
+                            .expect("a valid [oauth] table")
+                    }),
                     expect: toml::Spanned::new(0..0, expect),
                     twin: twin.map(|twin| toml::Spanned::new(0..0, twin)),
                 };
-                // Only a real-server scenario has a mock twin.
+                // Only a real-server scenario has a mock twin, and only a mock one OAuth.
                 if !scenario.needs_containers() {
                     scenario.twin = None;
+                } else {
+                    scenario.oauth = None;
                 }
                 scenario
             },

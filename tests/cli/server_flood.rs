@@ -127,6 +127,7 @@ fn an_endless_imap_greeting_is_reply_too_long() {
         email: "alice@example.com".into(),
         username: None,
         password: Secret::new("not-a-real-password"),
+        oauth: None,
         allow_insecure_certificate: false,
         bcc: "bcc@crm.example".into(),
         ca_file: None,

@@ -51,6 +51,7 @@ pub async fn setup_with_password(body: &str, password: Option<String>) -> Setup 
         email: scenario.account.email.clone(),
         username: scenario.account.username.clone(),
         password: env.password().clone(),
+        oauth: None,
         ca_file: Some(ca_file),
         trust_system_roots: false,
         allow_insecure_certificate: false,

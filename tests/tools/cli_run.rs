@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::no_secret::assert_no_secret;
+use crate::support::no_secret::{assert_no_oauth_secret, assert_no_secret};
 use crate::support::tools::{Need, Test, tool_present};
 
 fn mailharness() -> Command {
@@ -94,6 +94,7 @@ fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
     for haystack in [&stdout, &stderr, &junit, &html] {
         assert_no_secret(haystack, password, &["alice@example.com", "alice"]);
         assert_no_secret(haystack, &format!("not-{password}"), &["alice@example.com"]);
+        assert_no_oauth_secret(haystack, password);
     }
 }
 

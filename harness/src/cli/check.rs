@@ -283,6 +283,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
             email: args.email.clone(),
             username: args.username.clone(),
             password: password(args)?,
+            oauth: None,
             ca_file: args.ca_file.clone(),
             trust_system_roots: !args.no_system_roots,
             allow_insecure_certificate: args.allow_insecure_certificate || preset_insecure,

@@ -81,6 +81,23 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// How a connector signs in with OAuth 2.0 instead of the password: the app an
+/// administrator registered (client id and secret), the grant a user gave it (a refresh
+/// token), and where to get access tokens.
+#[derive(Clone, Debug)]
+pub struct OAuthSettings {
+    /// The token endpoint (`https://…/token`).
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// The refresh token the user granted; none: the client-credentials grant.
+    pub refresh_token: Option<Secret>,
+    /// An access token held from before, tried first.
+    pub access_token: Option<Secret>,
+    /// The scope to ask for.
+    pub scope: String,
+}
+
 /// Everything a connector is given: the settings of an inbox, as a user enters them, plus
 /// what the harness controls (trusted CA, timeout, source address).
 #[derive(Clone, Debug)]
@@ -92,7 +109,10 @@ pub struct Settings {
     pub email: String,
     /// A login name that differs from the email address.
     pub username: Option<String>,
+    /// The password; unused (empty) when `oauth` is set.
     pub password: Secret,
+    /// Sign in with OAuth 2.0 bearer tokens instead of the password.
+    pub oauth: Option<OAuthSettings>,
     /// The user ticked "allow insecure certificate": bad certificates pass.
     pub allow_insecure_certificate: bool,
     /// Where the test message goes.
@@ -153,6 +173,11 @@ pub trait Connector: Send + Sync {
     /// Whether the connector runs inside the harness's async runtime (its CPU is bounded by
     /// the runtime's worker threads) rather than as a process of its own.
     fn in_process(&self) -> bool {
+        false
+    }
+    /// Whether the connector signs in with OAuth ([`Settings::oauth`]); scenarios of an
+    /// OAuth account are skipped for one that does not.
+    fn signs_in_with_oauth(&self) -> bool {
         false
     }
 }

@@ -17,6 +17,7 @@ use async_imap::imap_proto::{Capability, MailboxDatum, NameAttribute, Response, 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::Failure;
+use super::bearer::BearerMechanism;
 use crate::classify;
 use crate::outcome::{Detail, ErrorClass, Outcome, Step};
 
@@ -134,7 +135,7 @@ fn closed() -> Outcome {
 }
 
 /// The outcome of a LOGIN or AUTHENTICATE.
-fn login_result(result: Result<(), Failed>) -> Result<(), Failure> {
+pub(crate) fn login_result(result: Result<(), Failed>) -> Result<(), Failure> {
     let failed = |outcome: Outcome| Err(Failure::from(outcome));
     match result {
         Ok(()) => Ok(()),
@@ -230,7 +231,7 @@ impl<T: Stream> Imap<T> {
         command: &str,
         each: impl FnMut(&Response<'_>),
     ) -> Result<(), Failed> {
-        self.exchange(command, None, each).await
+        self.exchange(command, |_| None, each).await
     }
 
     /// Writes `line` (with its CRLF) and flushes it.
@@ -243,12 +244,12 @@ impl<T: Stream> Imap<T> {
         stream.flush().await.map_err(Failed::Io)
     }
 
-    /// As [`Imap::command`], answering the server's first `+` continuation with `answer`
-    /// (a SASL response); a continuation without an answer is passed to `each`.
+    /// As [`Imap::command`], answering each `+` continuation with what `answer` makes of
+    /// its text (a SASL response); a continuation it has no answer for is passed to `each`.
     async fn exchange(
         &mut self,
         command: &str,
-        mut answer: Option<String>,
+        mut answer: impl FnMut(&str) -> Option<String>,
         mut each: impl FnMut(&Response<'_>),
     ) -> Result<(), Failed> {
         self.tags += 1;
@@ -285,9 +286,11 @@ impl<T: Stream> Imap<T> {
                     status: Status::Bye,
                     ..
                 } => return Err(Failed::Bye(said(raw))),
-                Response::Continue { .. } if answer.is_some() => {
-                    let line = format!("{}\r\n", answer.take().unwrap_or_default());
-                    self.send(&line).await?;
+                Response::Continue(outcome) => {
+                    match answer(outcome.information.as_deref().unwrap_or_default()) {
+                        Some(line) => self.send(&format!("{line}\r\n")).await?,
+                        None => each(response.parsed()),
+                    }
                 }
                 parsed => each(parsed),
             }
@@ -422,10 +425,51 @@ impl<T: Stream> Imap<T> {
             self.command(&format!("AUTHENTICATE PLAIN {payload}"), |_| {})
                 .await
         } else {
-            self.exchange("AUTHENTICATE PLAIN", Some(payload), |_| {})
+            let mut payload = Some(payload);
+            self.exchange("AUTHENTICATE PLAIN", |_| payload.take(), |_| {})
                 .await
         };
         login_result(result)
+    }
+
+    /// AUTHENTICATE with a bearer token (XOAUTH2 or OAUTHBEARER, see `probe::bearer`): the
+    /// token in the command when the server has SASL-IR, else after its continuation. A
+    /// continuation after the token is the server's error challenge: it is answered as the
+    /// mechanism requires, and its text comes back with the refusal that follows.
+    pub(crate) async fn authenticate_bearer(
+        &mut self,
+        mechanism: BearerMechanism,
+        payload: String,
+    ) -> Result<(), (Failed, Option<String>)> {
+        let mut challenge = None;
+        let result = if self.advertised("SASL-IR") {
+            let command = format!("AUTHENTICATE {} {payload}", mechanism.name());
+            self.exchange(
+                &command,
+                |text| {
+                    challenge = Some(text.to_owned());
+                    Some(mechanism.error_answer().to_owned())
+                },
+                |_| {},
+            )
+            .await
+        } else {
+            let command = format!("AUTHENTICATE {}", mechanism.name());
+            let mut payload = Some(payload);
+            self.exchange(
+                &command,
+                |text| match payload.take() {
+                    Some(payload) => Some(payload),
+                    None => {
+                        challenge = Some(text.to_owned());
+                        Some(mechanism.error_answer().to_owned())
+                    }
+                },
+                |_| {},
+            )
+            .await
+        };
+        result.map_err(|failed| (failed, challenge))
     }
 
     /// ID with our name: the server's fields, or none for `ID NIL`.

@@ -12,6 +12,8 @@
 //! - `imap`: greeting, CAPABILITY, STARTTLS, LOGIN, ID, LIST, SELECT, LOGOUT (async-imap
 //!   frames and parses, the commands are ours).
 //! - `smtp`: greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA (lettre).
+//! - `bearer`: the XOAUTH2 and OAUTHBEARER payloads and error challenges both protocols
+//!   share.
 //! - `starttls`: SMTP STARTTLS with our own TLS, taking the socket back from lettre.
 
 use std::fmt;
@@ -47,6 +49,7 @@ impl From<Failure> for Outcome {
     }
 }
 
+pub(crate) mod bearer;
 pub mod bounded;
 pub(crate) mod imap;
 pub(crate) mod legacy;

@@ -28,6 +28,7 @@ use crate::classify::tls::TlsFailure;
 use crate::connector::{ConnectionSecurity, Settings};
 use crate::outcome::{Detail, ErrorClass, Outcome, Step};
 
+use super::bearer::BearerMechanism;
 use super::bounded::{Bounded, Limits};
 use super::legacy;
 use super::net;
@@ -128,7 +129,7 @@ fn response_problem(error: &lettre::transport::smtp::Error) -> Option<ResponsePr
     })
 }
 
-async fn bounded<T>(
+pub(crate) async fn bounded<T>(
     limit: Duration,
     step: Step,
     class: ErrorClass,
@@ -349,28 +350,70 @@ pub(crate) async fn login(
             );
             match connection.auth(&mechanisms, &credentials).await {
                 Ok(_) => Ok(()),
-                Err(error) => {
-                    let code = reply_code(&error);
-                    let text = reply_text(&error);
-                    let (class, detail) = match code {
-                        Some(code) => classify::smtp::auth_refusal(code, &text),
-                        None => (
-                            ErrorClass::SmtpSettingsIncorrect,
-                            match response_problem(&error) {
-                                Some(problem) => problem.detail(Detail::ConnectionClosed),
-                                None => classify::net::find_io_error(&error)
-                                    .map(io_detail)
-                                    .unwrap_or(Detail::AuthFailed),
-                            },
-                        ),
-                    };
-                    Err(Outcome::failed(class, Step::SmtpLogin, detail)
-                        .with_response(code.map(|c| c.to_string()), text))
-                }
+                Err(error) => Err(auth_error(&error)),
             }
         },
     )
     .await
+}
+
+/// What a failed AUTH means: the server's refusal, or what happened to the connection.
+pub(crate) fn auth_error(error: &lettre::transport::smtp::Error) -> Outcome {
+    let code = reply_code(error);
+    let text = reply_text(error);
+    let (class, detail) = match code {
+        Some(code) => classify::smtp::auth_refusal(code, &text),
+        None => (
+            ErrorClass::SmtpSettingsIncorrect,
+            match response_problem(error) {
+                Some(problem) => problem.detail(Detail::ConnectionClosed),
+                None => classify::net::find_io_error(error)
+                    .map(io_detail)
+                    .unwrap_or(Detail::AuthFailed),
+            },
+        ),
+    };
+    Outcome::failed(class, Step::SmtpLogin, detail).with_response(code.map(|c| c.to_string()), text)
+}
+
+/// The mechanisms of the EHLO reply's AUTH line as the server sent them: lettre keeps only
+/// those it implements (no OAUTHBEARER), so EHLO is sent again (RFC 5321 allows it) and its
+/// reply read.
+pub(crate) async fn offered_mechanisms(connection: &mut AsyncSmtpConnection) -> Vec<String> {
+    let Ok(reply) = connection.command(format!("EHLO {HELLO_NAME}\r\n")).await else {
+        return Vec::new();
+    };
+    reply
+        .message()
+        .find_map(|line| {
+            let (keyword, rest) = line.split_once(' ')?;
+            keyword
+                .eq_ignore_ascii_case("AUTH")
+                .then(|| rest.split_whitespace().map(str::to_owned).collect())
+        })
+        .unwrap_or_default()
+}
+
+/// AUTH with a bearer token (XOAUTH2 or OAUTHBEARER, see `bearer`), the token in the
+/// command. A `334` after it is the server's error challenge: it is answered as the
+/// mechanism requires, and its text comes back with the refusal that follows.
+pub(crate) async fn auth_bearer(
+    connection: &mut AsyncSmtpConnection,
+    mechanism: BearerMechanism,
+    payload: &str,
+) -> Result<(), (lettre::transport::smtp::Error, Option<String>)> {
+    let command = format!("AUTH {} {payload}\r\n", mechanism.name());
+    let reply = connection.command(command).await.map_err(|e| (e, None))?;
+    if reply.code().to_string() != "334" {
+        return Ok(());
+    }
+    let challenge: String = reply.message().collect();
+    let answer = format!("{}\r\n", mechanism.error_answer());
+    match connection.command(answer).await {
+        // A server that lets the client in after all.
+        Ok(_) => Ok(()),
+        Err(error) => Err((error, Some(challenge))),
+    }
 }
 
 /// The test message from the inbox to the BCC address.

@@ -250,6 +250,12 @@ fn check_values(scenario: &Scenario) -> Result<(), (&'static [&'static str], Str
             ));
         }
     }
+    if scenario.oauth.is_some() && scenario.needs_containers() {
+        return Err((
+            &["oauth"],
+            "`[oauth]` works with mock servers only for now: expected `server = \"mock\"` on both legs".into(),
+        ));
+    }
     if scenario.twin.is_some() && !scenario.needs_containers() {
         return Err((
             &["twin"],

@@ -59,6 +59,10 @@ pub struct Scenario {
     pub smtp: SmtpSection,
     #[serde(default)]
     pub account: Account,
+    /// The account signs in with OAuth 2.0 bearer tokens from a mock authorization server
+    /// instead of a password.
+    #[serde(default)]
+    pub oauth: Option<OAuthSection>,
     pub expect: toml::Spanned<Expect>,
     /// The id of the mock scenario this real-server scenario mirrors (`tls/imap-expired`):
     /// the two must end in the same class and detail.
@@ -286,6 +290,102 @@ impl Default for Account {
     fn default() -> Self {
         toml::from_str("").expect("an empty [account] table is valid")
     }
+}
+
+/// The `[oauth]` table: a mock authorization server runs beside the mail servers, the mail
+/// mocks take bearer tokens (XOAUTH2, OAUTHBEARER) it issued for the scope they require, and
+/// the connector is given OAuth settings (token endpoint, client, refresh token, scope)
+/// instead of a password. Each key says what differs from a working OAuth account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OAuthSection {
+    /// How the connector gets tokens: with the refresh token the user granted, or as the
+    /// client itself (a service account).
+    #[serde(default)]
+    pub grant: OAuthGrant,
+    /// The scope the mail servers require (both, unless `smtp-scope` says otherwise), and
+    /// the connector asks for.
+    #[serde(default = "gmail_scope")]
+    pub scope: String,
+    /// The scope the SMTP server requires when it is another than the IMAP server's
+    /// (Office 365: `IMAP.AccessAsUser.All` and `SMTP.Send`); the connector asks for both.
+    #[serde(default)]
+    pub smtp_scope: Option<String>,
+    /// What the connector asks for instead (the authorization server grants it when the
+    /// client may have it, see `client-scopes`).
+    #[serde(default)]
+    pub requested_scope: Option<String>,
+    /// Scopes the client may ask for besides `scope`.
+    #[serde(default)]
+    pub client_scopes: Vec<String>,
+    /// The user the tokens are for, when not the account's address.
+    #[serde(default)]
+    pub token_user: Option<String>,
+    /// An access token the connector holds from before: none, a valid one, or an expired
+    /// one (the connector must refresh and try again).
+    #[serde(default)]
+    pub stored_token: StoredToken,
+    /// The user revoked the grant: the refresh token gets `invalid_grant`.
+    #[serde(default)]
+    pub revoked: bool,
+    /// The connector is given another client secret than the registered one:
+    /// `invalid_client`.
+    #[serde(default)]
+    pub wrong_client_secret: bool,
+    /// How long an access token lives, in seconds.
+    #[serde(default = "hour")]
+    pub token_lifetime_s: u64,
+    /// What the token endpoint does.
+    #[serde(default)]
+    pub endpoint: TokenEndpoint,
+    /// The token endpoint's certificate.
+    #[serde(default = "valid")]
+    pub certificate: CertKind,
+}
+
+fn gmail_scope() -> String {
+    "https://mail.google.com/".into()
+}
+
+fn hour() -> u64 {
+    3600
+}
+
+/// How the connector gets its tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OAuthGrant {
+    /// With the refresh token the user granted (RFC 6749 §6).
+    #[default]
+    RefreshToken,
+    /// As the client itself, with its id and secret (RFC 6749 §4.4).
+    ClientCredentials,
+}
+
+/// An access token the connector already holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoredToken {
+    #[default]
+    None,
+    Valid,
+    /// Its lifetime is over: the mail servers refuse it.
+    Expired,
+}
+
+/// What the token endpoint does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenEndpoint {
+    /// It answers.
+    #[default]
+    Ok,
+    /// Nothing listens on its port.
+    Down,
+    /// It answers after the step timeout (and 5 s more).
+    Slow,
+    /// It answers `503 {"error": "temporarily_unavailable"}`.
+    Unavailable,
 }
 
 /// The `[expect]` table.

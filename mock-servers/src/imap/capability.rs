@@ -81,7 +81,7 @@ pub const REQUIRES: &[(&str, &str)] = &[
 ];
 
 /// SASL mechanisms the mock's AUTHENTICATE (and SMTP AUTH) does (`sasl.rs`).
-pub const MECHANISMS: &[&str] = &["PLAIN", "LOGIN"];
+pub const MECHANISMS: &[&str] = &["PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER"];
 
 /// Largest `APPENDLIMIT` a scenario may advertise: the mock's literal limit after login.
 pub const MAX_APPENDLIMIT: u64 = 36 * 1024 * 1024;

@@ -109,6 +109,10 @@ pub struct ImapConfig {
     /// Replies in place of the personality's to given commands (`[[imap.reply]]`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reply: Vec<ImapReply>,
+    /// Bearer tokens (XOAUTH2, OAUTHBEARER) are checked against these; without, every
+    /// token is refused.
+    #[serde(skip)]
+    pub bearer: Option<crate::oauth::BearerCheck>,
 }
 
 impl Default for ImapConfig {
@@ -130,6 +134,7 @@ impl Default for ImapConfig {
             faults: Faults::default(),
             hostile: Vec::new(),
             reply: Vec::new(),
+            bearer: None,
         }
     }
 }

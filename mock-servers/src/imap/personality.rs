@@ -122,6 +122,12 @@ pub(crate) struct ImapTexts {
     pub login_ok: &'static str,
     /// Tagged NO for a wrong password; `{name}` is the command, as in `login_ok`.
     pub wrong_credentials: &'static str,
+    /// The error challenge (base64) an AUTHENTICATE with a refused bearer token gets
+    /// before its refusal, when the server sends one (OAUTHBEARER gets RFC 7628's
+    /// `{"status":"invalid_token"}` when it has none of its own).
+    pub bearer_challenge: Option<&'static str>,
+    /// Tagged NO for a refused bearer token (XOAUTH2, OAUTHBEARER); none: `wrong_credentials`.
+    pub bearer_refused: Option<&'static str>,
     /// Tagged NO for the session over the per-user limit.
     pub too_many_connections: &'static str,
     /// Untagged line sent before `privacy_required`, if the server sends one.
@@ -247,6 +253,8 @@ const DOVECOT: ImapTexts = ImapTexts {
     login_ok: "OK [CAPABILITY {caps}] Logged in",
     wrong_credentials: "NO [AUTHENTICATIONFAILED] Authentication failed.",
     // Dovecot 2.3.19 as Debian ships it (seen); older versions said [UNAVAILABLE].
+    bearer_challenge: None,
+    bearer_refused: None,
     too_many_connections: "NO [LIMIT] Maximum number of connections from user+IP exceeded (mail_max_userip_connections={limit})",
     privacy_alert: Some(
         "* BAD [ALERT] Plaintext authentication not allowed without SSL/TLS, but your client did it anyway. If anyone was listening, the password was exposed.",
@@ -311,6 +319,8 @@ const COURIER: ImapTexts = ImapTexts {
     // Courier waits several seconds before this reply (7 s seen); the mock answers at once.
     wrong_credentials: "NO Login failed.",
     // Not captured from Courier: Dovecot's text.
+    bearer_challenge: None,
+    bearer_refused: None,
     too_many_connections: "NO [LIMIT] Maximum number of connections from user+IP exceeded (mail_max_userip_connections={limit})",
     privacy_alert: None,
     privacy_required: "NO STARTTLS required",
@@ -383,6 +393,10 @@ const GMAIL: ImapTexts = ImapTexts {
     capability_ok: "OK Thats all she wrote! m62mb244108374wme",
     login_ok: "OK {user} authenticated (Success)",
     wrong_credentials: "NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)",
+    bearer_challenge: Some(
+        "eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==",
+    ),
+    bearer_refused: Some("NO Invalid SASL argument. qk7if1705226pac.117"),
     too_many_connections: "NO [ALERT] Too many simultaneous connections. (Failure)",
     privacy_alert: None,
     // Gmail offers no STARTTLS on IMAP; Dovecot's text stands in.
@@ -449,6 +463,8 @@ const EXCHANGE: ImapTexts = ImapTexts {
     capability_ok: "OK CAPABILITY completed.",
     login_ok: "OK {name} completed.",
     wrong_credentials: "NO {name} failed.",
+    bearer_challenge: None,
+    bearer_refused: None,
     too_many_connections: "NO Server Unavailable. 15",
     privacy_alert: None,
     privacy_required: "BAD Command received in Invalid state.",
@@ -599,6 +615,8 @@ const CYRUS: ImapTexts = ImapTexts {
     capability_ok: "OK Completed",
     login_ok: "OK [CAPABILITY {caps}] User logged in SESSIONID=<mailhost.example.com-1234-1700000000-1-1234567890123456789>",
     wrong_credentials: "NO Login failed: authentication failure",
+    bearer_challenge: None,
+    bearer_refused: None,
     too_many_connections: "NO Too many open connections ({limit} of {limit} for {user})",
     privacy_alert: None,
     privacy_required: "NO Login only available under a layer",

@@ -23,7 +23,7 @@ use super::{ImapConfig, ImapGreeting, ImapLogin, ImapReply, SessionCounts};
 use crate::config::{ImapRefusal, Milestone};
 use crate::hostile::{Hostility, Point, Then};
 use crate::lines::InputBuffer;
-use crate::sasl::{Credentials, SaslExchange, SaslStep};
+use crate::sasl::{Bearer, Credentials, Proof, SaslExchange, SaslStep, Verdict};
 use crate::session::{Action, Session};
 use crate::transcript::{REDACTED, TranscriptHandle};
 use extended::Extended;
@@ -608,7 +608,8 @@ impl ImapSession {
                     login: String::from_utf8_lossy(username.as_ref()).into_owned(),
                     password: String::from_utf8_lossy(password.declassify().as_ref()).into_owned(),
                 };
-                self.finish_login(tag, "LOGIN", credentials);
+                let verdict = self.password_verdict(&credentials);
+                self.finish_login(tag, "LOGIN", credentials.login, verdict);
             }
             CommandBody::Authenticate {
                 mechanism,
@@ -688,9 +689,39 @@ impl ImapSession {
         };
         match step {
             SaslStep::Challenge(challenge) => self.send_line(format!("+ {challenge}")),
-            SaslStep::Done(credentials) => {
+            SaslStep::Done(Proof::Password(credentials)) => {
                 self.state = State::NotAuthenticated;
-                self.finish_login(&tag, "AUTHENTICATE", credentials);
+                let verdict = self.password_verdict(&credentials);
+                self.finish_login(&tag, "AUTHENTICATE", credentials.login, verdict);
+            }
+            SaslStep::Done(Proof::Bearer(bearer)) => match self.bearer_user(&bearer) {
+                Some(user) => {
+                    self.state = State::NotAuthenticated;
+                    self.finish_login(&tag, "AUTHENTICATE", user, Verdict::Known);
+                }
+                None => {
+                    // The server's error challenge first, when it sends one; the refusal
+                    // follows the client's answer (`SaslStep::Refused`).
+                    let State::Authenticating { exchange, .. } = &mut self.state else {
+                        return;
+                    };
+                    match exchange.refuse_token(self.texts.bearer_challenge) {
+                        Some(step) => self.sasl_step(step),
+                        None => {
+                            self.state = State::NotAuthenticated;
+                            self.finish_login(
+                                &tag,
+                                "AUTHENTICATE",
+                                bearer.login,
+                                Verdict::BadToken,
+                            );
+                        }
+                    }
+                }
+            },
+            SaslStep::Refused => {
+                self.state = State::NotAuthenticated;
+                self.finish_login(&tag, "AUTHENTICATE", String::new(), Verdict::BadToken);
             }
             SaslStep::Cancelled => {
                 self.state = State::NotAuthenticated;
@@ -703,9 +734,30 @@ impl ImapSession {
         }
     }
 
-    /// Decides a login whose credentials have been read, whichever command carried them
-    /// (`command`, LOGIN or AUTHENTICATE, fills `{name}` in the personality's texts).
-    fn finish_login(&mut self, tag: &str, command: &str, credentials: Credentials) {
+    /// Whether a login name and password are a user's.
+    fn password_verdict(&self, credentials: &Credentials) -> Verdict {
+        let known =
+            self.config.users.iter().any(|user| {
+                user.login == credentials.login && user.password == credentials.password
+            });
+        if known {
+            Verdict::Known
+        } else {
+            Verdict::WrongPassword
+        }
+    }
+
+    /// The user a bearer token lets in, if it does (see `oauth::Tokens::check`).
+    fn bearer_user(&self, bearer: &Bearer) -> Option<String> {
+        let check = self.config.bearer.as_ref()?;
+        let named = (!bearer.login.is_empty()).then_some(bearer.login.as_str());
+        check.tokens.check(&bearer.token, named, &check.scope).ok()
+    }
+
+    /// Decides a login whose credentials have been checked (`verdict`), whichever command
+    /// carried them (`command`, LOGIN or AUTHENTICATE, fills `{name}` in the personality's
+    /// texts).
+    fn finish_login(&mut self, tag: &str, command: &str, login: String, verdict: Verdict) {
         let config = self.config.clone();
         if let Some(policy) = &config.allowlist
             && policy.refuse_at == ImapRefusal::Login
@@ -717,13 +769,14 @@ impl ImapSession {
                 .unwrap_or(personality::ADDRESS_NOT_ALLOWED);
             return self.tagged(tag, text);
         }
-        let known = config
-            .users
-            .iter()
-            .any(|user| user.login == credentials.login && user.password == credentials.password);
         let wrong_credentials = || self.texts.wrong_credentials.replace("{name}", command);
         let refusal = match &config.login {
-            _ if !known => Some(wrong_credentials()),
+            _ if verdict == Verdict::WrongPassword => Some(wrong_credentials()),
+            _ if verdict == Verdict::BadToken => Some(
+                self.texts
+                    .bearer_refused
+                    .map_or_else(wrong_credentials, str::to_owned),
+            ),
             ImapLogin::Ok => None,
             ImapLogin::WrongCredentials => Some(wrong_credentials()),
             ImapLogin::AppPasswordRequired => Some(personality::APP_PASSWORD_REQUIRED.to_owned()),
@@ -745,7 +798,7 @@ impl ImapSession {
             }
             return self.tagged(tag, refusal);
         }
-        let key = (credentials.login.clone(), self.peer.ip());
+        let key = (login.clone(), self.peer.ip());
         {
             let mut counts = self.counts.lock().expect("session counts lock");
             let count = counts.sessions.entry(key.clone()).or_insert(0);
@@ -757,7 +810,7 @@ impl ImapSession {
                     .texts
                     .too_many_connections
                     .replace("{limit}", &limit.to_string())
-                    .replace("{user}", &credentials.login);
+                    .replace("{user}", &login);
                 // Dovecot closes the connection after this refusal (seen).
                 self.tagged(tag, reply);
                 self.actions.push_back(Action::Close);
@@ -771,12 +824,12 @@ impl ImapSession {
             key,
         });
         self.state = State::Authenticated;
-        self.user = Some(credentials.login.clone());
+        self.user = Some(login.clone());
         let caps = self.capabilities();
         let mut reply = self
             .texts
             .login_ok
-            .replace("{user}", &credentials.login)
+            .replace("{user}", &login)
             .replace("{name}", command);
         // A client that asked for the capabilities before gets the new ones untagged, as
         // Dovecot does (containers/captures/dovecot-capability-then-login.txt).

@@ -34,6 +34,14 @@ pub use tokens::{Rejection, Tokens};
 use crate::Error;
 use crate::config::TlsVersions;
 
+/// What a mail mock needs to accept bearer tokens (XOAUTH2, OAUTHBEARER): the tokens of
+/// the scenario's authorization server, and the scope this mail server requires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BearerCheck {
+    pub tokens: Tokens,
+    pub scope: String,
+}
+
 /// What an authorization server knows and how it behaves.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AuthorizationConfig {

@@ -79,8 +79,9 @@ impl Tokens {
         token
     }
 
-    /// Whether `token` lets `user` in where `scope` is required.
-    pub fn check(&self, token: &str, user: &str, scope: &str) -> Result<(), Rejection> {
+    /// Whether `token` lets `user` in where `scope` is required (any user of the token
+    /// when `user` is none: OAUTHBEARER may name none). The token's user when it does.
+    pub fn check(&self, token: &str, user: Option<&str>, scope: &str) -> Result<String, Rejection> {
         let issued = self.issued.lock().expect("tokens lock");
         let Some(found) = issued.get(token) else {
             return Err(Rejection::Unknown);
@@ -88,13 +89,13 @@ impl Tokens {
         if Instant::now() >= found.expires {
             return Err(Rejection::Expired);
         }
-        if !found.user.eq_ignore_ascii_case(user) {
+        if user.is_some_and(|user| !found.user.eq_ignore_ascii_case(user)) {
             return Err(Rejection::OtherUser);
         }
         if !found.scopes.iter().any(|granted| granted == scope) {
             return Err(Rejection::MissingScope);
         }
-        Ok(())
+        Ok(found.user.clone())
     }
 
     /// RFC 7662 introspection: the token's user, scopes and expiry (seconds since the
@@ -137,23 +138,25 @@ mod tests {
     fn a_token_is_checked_for_issue_expiry_user_and_scope() {
         let tokens = Tokens::default();
         let good = tokens.issue("alice@example.com", &[MAIL.into()], Duration::from_secs(60));
-        assert_eq!(tokens.check(&good, "alice@example.com", MAIL), Ok(()));
-        assert_eq!(tokens.check(&good, "ALICE@example.com", MAIL), Ok(()));
+        let alice = Ok("alice@example.com".to_owned());
+        assert_eq!(tokens.check(&good, Some("alice@example.com"), MAIL), alice);
+        assert_eq!(tokens.check(&good, Some("ALICE@example.com"), MAIL), alice);
+        assert_eq!(tokens.check(&good, None, MAIL), alice);
         assert_eq!(
-            tokens.check(&good, "mallory@example.com", MAIL),
+            tokens.check(&good, Some("mallory@example.com"), MAIL),
             Err(Rejection::OtherUser)
         );
         assert_eq!(
-            tokens.check(&good, "alice@example.com", "https://other/"),
+            tokens.check(&good, Some("alice@example.com"), "https://other/"),
             Err(Rejection::MissingScope)
         );
         assert_eq!(
-            tokens.check("mh-at-made-up", "alice@example.com", MAIL),
+            tokens.check("mh-at-made-up", Some("alice@example.com"), MAIL),
             Err(Rejection::Unknown)
         );
         let old = tokens.issue("alice@example.com", &[MAIL.into()], Duration::ZERO);
         assert_eq!(
-            tokens.check(&old, "alice@example.com", MAIL),
+            tokens.check(&old, Some("alice@example.com"), MAIL),
             Err(Rejection::Expired)
         );
         assert!(tokens.introspect(&old).is_none());

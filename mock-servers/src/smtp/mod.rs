@@ -115,6 +115,10 @@ pub struct SmtpConfig {
     /// Hostile rules (see `hostile`): raw bytes instead of or after a reply.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hostile: Vec<Hostile>,
+    /// Bearer tokens (XOAUTH2, OAUTHBEARER) are checked against these; without, every
+    /// token is refused.
+    #[serde(skip)]
+    pub bearer: Option<crate::oauth::BearerCheck>,
 }
 
 impl Default for SmtpConfig {
@@ -137,6 +141,7 @@ impl Default for SmtpConfig {
             allowlist: None,
             faults: Faults::default(),
             hostile: Vec::new(),
+            bearer: None,
         }
     }
 }

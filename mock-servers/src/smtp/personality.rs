@@ -96,6 +96,12 @@ pub(crate) struct SmtpTexts {
     pub starttls_unavailable: &'static str,
     pub auth_ok: &'static str,
     pub wrong_credentials: &'static str,
+    /// The error challenge (base64, after `334 `) an AUTH with a refused bearer token gets
+    /// before its refusal, when the server sends one (OAUTHBEARER gets RFC 7628's
+    /// `{"status":"invalid_token"}` when it has none of its own).
+    pub bearer_challenge: Option<&'static str>,
+    /// The refusal of a bearer token (XOAUTH2, OAUTHBEARER); none: `wrong_credentials`.
+    pub bearer_refused: Option<&'static str>,
     pub auth_not_enabled: &'static str,
     pub auth_bad_mechanism: &'static str,
     pub tls_required: &'static str,
@@ -128,6 +134,8 @@ const POSTFIX: SmtpTexts = SmtpTexts {
     starttls_unavailable: "502 5.5.1 Error: command not implemented",
     auth_ok: "235 2.7.0 Authentication successful",
     wrong_credentials: "535 5.7.8 Error: authentication failed: authentication failure",
+    bearer_challenge: None,
+    bearer_refused: None,
     auth_not_enabled: "503 5.5.1 Error: authentication not enabled",
     auth_bad_mechanism: "535 5.7.8 Error: authentication failed: Invalid authentication mechanism",
     tls_required: "530 5.7.0 Must issue a STARTTLS command first",
@@ -155,6 +163,10 @@ const GMAIL: SmtpTexts = SmtpTexts {
     starttls_unavailable: "502 5.5.1 Unrecognized command. g19sm112160pjl.25 - gsmtp",
     auth_ok: "235 2.7.0 Accepted",
     wrong_credentials: "535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials af79cd13be357a.74 - gsmtp",
+    bearer_challenge: Some(
+        "eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==",
+    ),
+    bearer_refused: None,
     auth_not_enabled: "502 5.5.1 Unrecognized command. g19sm112160pjl.25 - gsmtp",
     auth_bad_mechanism: "504 5.7.4 Unrecognized authentication type. g19sm112160pjl.25 - gsmtp",
     tls_required: "530 5.7.0 Must issue a STARTTLS command first. m129sm2162575qkc.2 - gsmtp",
@@ -195,6 +207,9 @@ const OFFICE365: SmtpTexts = SmtpTexts {
     ehlo_before: &["SIZE 157286400", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES"],
     ehlo_auth: "AUTH LOGIN XOAUTH2",
     wrong_credentials: "535 5.7.139 Authentication unsuccessful, the user credentials were incorrect.",
+    bearer_refused: Some(
+        "535 5.7.3 Authentication unsuccessful [AM0PR06CA0126.eurprd06.prod.outlook.com 2024-02-14T14:50:26.590Z 08DC2D372B4C3DED]",
+    ),
     ..EXCHANGE
 };
 

@@ -15,7 +15,7 @@ use super::{ReceivedMessage, SmtpAuth, SmtpConfig, SmtpGreeting};
 use crate::config::{Milestone, Security, SmtpRefusal};
 use crate::hostile::{Hostility, Point, Then};
 use crate::lines::InputBuffer;
-use crate::sasl::{Credentials, SaslExchange, SaslStep};
+use crate::sasl::{Bearer, Proof, SaslExchange, SaslStep, Verdict};
 use crate::session::{Action, Session};
 use crate::transcript::{REDACTED, TranscriptHandle};
 
@@ -455,9 +455,41 @@ impl SmtpSession {
     fn sasl_step(&mut self, step: SaslStep) {
         match step {
             SaslStep::Challenge(challenge) => self.reply(&format!("334 {challenge}")),
-            SaslStep::Done(credentials) => {
+            SaslStep::Done(Proof::Password(credentials)) => {
                 self.state = State::Ready;
-                self.finish_auth(credentials);
+                let known = self.config.users.iter().any(|user| {
+                    user.login == credentials.login && user.password == credentials.password
+                });
+                let verdict = if known {
+                    Verdict::Known
+                } else {
+                    Verdict::WrongPassword
+                };
+                self.finish_auth(credentials.login, verdict);
+            }
+            SaslStep::Done(Proof::Bearer(bearer)) => match self.bearer_user(&bearer) {
+                Some(user) => {
+                    self.state = State::Ready;
+                    self.finish_auth(user, Verdict::Known);
+                }
+                None => {
+                    // The server's error challenge first, when it sends one; the refusal
+                    // follows the client's answer (`SaslStep::Refused`).
+                    let State::Authenticating(exchange) = &mut self.state else {
+                        return;
+                    };
+                    match exchange.refuse_token(self.texts.bearer_challenge) {
+                        Some(step) => self.sasl_step(step),
+                        None => {
+                            self.state = State::Ready;
+                            self.finish_auth(bearer.login, Verdict::BadToken);
+                        }
+                    }
+                }
+            },
+            SaslStep::Refused => {
+                self.state = State::Ready;
+                self.finish_auth(String::new(), Verdict::BadToken);
             }
             SaslStep::Cancelled => {
                 self.state = State::Ready;
@@ -470,7 +502,15 @@ impl SmtpSession {
         }
     }
 
-    fn finish_auth(&mut self, credentials: Credentials) {
+    /// The user a bearer token lets in, if it does (see `oauth::Tokens::check`).
+    fn bearer_user(&self, bearer: &Bearer) -> Option<String> {
+        let check = self.config.bearer.as_ref()?;
+        let named = (!bearer.login.is_empty()).then_some(bearer.login.as_str());
+        check.tokens.check(&bearer.token, named, &check.scope).ok()
+    }
+
+    /// Decides an AUTH whose credentials have been checked (`verdict`).
+    fn finish_auth(&mut self, login: String, verdict: Verdict) {
         let config = self.config.clone();
         if let Some(policy) = &config.allowlist
             && policy.refuse_at == SmtpRefusal::Login
@@ -482,15 +522,18 @@ impl SmtpSession {
                 .unwrap_or(personality::LOGIN_NOT_ALLOWED);
             return self.reply(text);
         }
-        let known = config
-            .users
-            .iter()
-            .any(|user| user.login == credentials.login && user.password == credentials.password);
-        if !known || config.auth != SmtpAuth::Ok {
+        if verdict != Verdict::Known || config.auth != SmtpAuth::Ok {
             self.actions.push_back(Action::LoginRefused);
         }
         match &config.auth {
-            _ if !known => self.reply(self.texts.wrong_credentials),
+            _ if verdict == Verdict::WrongPassword => self.reply(self.texts.wrong_credentials),
+            _ if verdict == Verdict::BadToken => {
+                self.reply(
+                    self.texts
+                        .bearer_refused
+                        .unwrap_or(self.texts.wrong_credentials),
+                );
+            }
             SmtpAuth::WrongCredentials => self.reply(self.texts.wrong_credentials),
             SmtpAuth::AppPasswordRequired => self.reply(personality::APP_PASSWORD_REQUIRED),
             SmtpAuth::Custom(reply) => {
@@ -498,7 +541,7 @@ impl SmtpSession {
                 self.send_scenario_reply(&reply);
             }
             SmtpAuth::Ok => {
-                self.authenticated_as = Some(credentials.login);
+                self.authenticated_as = Some(login);
                 self.reply(self.texts.auth_ok);
                 self.actions
                     .push_back(Action::Reached(Milestone::AfterLogin));

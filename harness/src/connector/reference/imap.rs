@@ -17,11 +17,13 @@ use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+use super::oauth::TokenCache;
 use crate::classify;
-use crate::connector::{ConnectionSecurity, Settings};
+use crate::connector::{ConnectionSecurity, OAuthSettings, Settings};
 use crate::outcome::{Detail, ErrorClass, Outcome, Step};
+use crate::probe::bearer::{self, BearerMechanism};
 use crate::probe::bounded::{Bounded, Limits};
-use crate::probe::imap::{Failed, Imap, io_failure};
+use crate::probe::imap::{Failed, Imap, io_failure, login_result};
 use crate::probe::legacy;
 use crate::probe::net::{tcp_connect, tls_failure};
 
@@ -206,11 +208,18 @@ fn login_failure(class: ErrorClass, detail: Detail) -> Outcome {
 
 /// Logs in on a connected client, unless the server's `* PREAUTH` greeting (over TLS) did:
 /// the server vouches for the connection, and a LOGIN would be refused in that state.
-/// A server that disables LOGIN (`LOGINDISABLED`, even over TLS) gets AUTHENTICATE PLAIN.
-async fn login(mut imap: ImapSession, settings: &Settings) -> Result<ImapSession, Outcome> {
+/// A server that disables LOGIN (`LOGINDISABLED`, even over TLS) gets AUTHENTICATE PLAIN;
+/// an OAuth account authenticates with its bearer token (see `login_bearer`).
+async fn login(
+    mut imap: ImapSession,
+    settings: &Settings,
+    tokens: Option<&TokenCache>,
+) -> Result<ImapSession, Outcome> {
     let (user, password) = (settings.login(), settings.password.expose());
     if !imap.preauthenticated() {
-        if imap.advertised("LOGINDISABLED") {
+        if let (Some(oauth), Some(tokens)) = (&settings.oauth, tokens) {
+            login_bearer(&mut imap, settings, oauth, tokens).await?;
+        } else if imap.advertised("LOGINDISABLED") {
             imap.authenticate_plain(user, password).await?;
         } else {
             imap.login(user, password).await?;
@@ -219,13 +228,71 @@ async fn login(mut imap: ImapSession, settings: &Settings) -> Result<ImapSession
     Ok(imap)
 }
 
+/// AUTHENTICATE with the account's access token: XOAUTH2 or OAUTHBEARER, as the server
+/// offers (see `probe::bearer`). A token held from before that is refused is refreshed
+/// once; a fresh token that is refused is `unauthorized`, with `insufficient-scope` when the
+/// server's error challenge names a scope the token lacks, else `token-rejected`, unless
+/// the refusal's response code says more (`[UNAVAILABLE]`, `[LIMIT]`, …).
+async fn login_bearer(
+    imap: &mut ImapSession,
+    settings: &Settings,
+    oauth: &OAuthSettings,
+    tokens: &TokenCache,
+) -> Result<(), Outcome> {
+    let offered: Vec<&str> = ["XOAUTH2", "OAUTHBEARER"]
+        .into_iter()
+        .filter(|mechanism| imap.advertised(&format!("AUTH={mechanism}")))
+        .collect();
+    let Some(mechanism) = BearerMechanism::choose(offered) else {
+        return Err(login_failure(
+            ErrorClass::ImapValidationError,
+            Detail::MissingCapability,
+        ));
+    };
+    let mut token = tokens.get(settings, oauth).await?;
+    loop {
+        let payload = mechanism.payload(
+            settings.login(),
+            token.token.expose(),
+            &settings.imap.host,
+            settings.imap.port,
+        );
+        match imap.authenticate_bearer(mechanism, payload).await {
+            Ok(()) => return Ok(()),
+            Err((Failed::Refused(_), _)) if !token.fresh => {
+                token = tokens.refresh(settings, oauth, &token).await?;
+            }
+            Err((Failed::Refused(refusal), challenge)) => {
+                let (class, detail) = match classify::imap::login_refusal(&refusal.text) {
+                    (_, Detail::WrongCredentials | Detail::Unspecified) => (
+                        ErrorClass::Unauthorized,
+                        bearer::refusal_detail(challenge.as_deref(), token.scopes.as_deref()),
+                    ),
+                    other => other,
+                };
+                return Err(login_failure(class, detail)
+                    .with_response(Some(refusal.status.into()), refusal.text));
+            }
+            Err((failed, _)) => {
+                return login_result(Err(failed)).map_err(|failure| failure.outcome);
+            }
+        }
+    }
+}
+
 /// Runs `imap-login`; on success returns the sessions the connector keeps open.
 pub(super) async fn login_and_open(
     client: ImapSession,
     settings: &Settings,
     tls: &Arc<ClientConfig>,
+    tokens: Option<&TokenCache>,
 ) -> Result<Vec<ImapSession>, Outcome> {
-    match timeout(settings.step_timeout, login_steps(client, settings, tls)).await {
+    match timeout(
+        settings.step_timeout,
+        login_steps(client, settings, tls, tokens),
+    )
+    .await
+    {
         Ok(result) => result,
         Err(_elapsed) => Err(login_failure(
             ErrorClass::ImapAuthenticationError,
@@ -238,8 +305,9 @@ async fn login_steps(
     client: ImapSession,
     settings: &Settings,
     tls: &Arc<ClientConfig>,
+    tokens: Option<&TokenCache>,
 ) -> Result<Vec<ImapSession>, Outcome> {
-    let mut session = login(client, settings).await?;
+    let mut session = login(client, settings, tokens).await?;
     // A Courier-IMAP server that hid its greeting still names itself in ID. A server
     // without ID says BAD, which is fine; a lost connection is not.
     match session.id().await {
@@ -289,7 +357,7 @@ async fn login_steps(
     let opened = futures::future::join_all(
         wanted
             .iter()
-            .map(|mailbox| open_sync_session(settings, tls, mailbox)),
+            .map(|mailbox| open_sync_session(settings, tls, mailbox, tokens)),
     )
     .await;
     let mut sessions = vec![session];
@@ -349,6 +417,7 @@ async fn open_sync_session(
     settings: &Settings,
     tls: &Arc<ClientConfig>,
     mailbox: &str,
+    tokens: Option<&TokenCache>,
 ) -> Result<ImapSession, Outcome> {
     let client = connect_steps(settings, tls, &mut Progress::Connecting)
         .await
@@ -356,7 +425,9 @@ async fn open_sync_session(
             outcome.step = Some(Step::ImapLogin);
             outcome
         })?;
-    let mut session = login(client, settings).await.map_err(limit_in_context)?;
+    let mut session = login(client, settings, tokens)
+        .await
+        .map_err(limit_in_context)?;
     session
         .select(mailbox)
         .await

@@ -6,13 +6,17 @@
 //! `mailharness check`; this module sequences them into the five steps.
 //!
 //! - `imap`: imap-connect and imap-login, with the step timeouts and the sync sessions.
+//! - `oauth`: access tokens from the token endpoint, for an account that signs in with OAuth.
+//! - `smtp`: smtp-login with the access token.
 
 pub(crate) mod imap;
+pub(crate) mod oauth;
+mod smtp;
 
 use crate::connector::{BoxFuture, Connector, ConnectorError, Settings};
 use crate::detail::Detail;
 use crate::outcome::{ErrorClass, Outcome, Step};
-use crate::probe::{smtp, tls};
+use crate::probe::{self, tls};
 
 /// The built-in reference connector.
 #[derive(Debug, Default, Clone, Copy)]
@@ -41,7 +45,15 @@ impl ReferenceConnector {
             Err(outcome) => return outcome,
         };
         tracing::debug!("imap-login as {}", settings.login());
-        let sessions = match imap::login_and_open(client, settings, &tls).await {
+        // An OAuth account's token, got at imap-login (before the login itself, each with
+        // its step timeout) and kept for the whole run.
+        let tokens = settings.oauth.as_ref().map(oauth::TokenCache::new);
+        if let (Some(oauth), Some(tokens)) = (&settings.oauth, &tokens)
+            && let Err(outcome) = tokens.get(settings, oauth).await
+        {
+            return outcome;
+        }
+        let sessions = match imap::login_and_open(client, settings, &tls, tokens.as_ref()).await {
             Ok(sessions) => sessions,
             Err(outcome) => return outcome,
         };
@@ -52,11 +64,16 @@ impl ReferenceConnector {
                 settings.smtp.host,
                 settings.smtp.port
             );
-            let mut connection = smtp::connect(settings).await?;
+            let mut connection = probe::smtp::connect(settings).await?;
             tracing::debug!("smtp-login as {}", settings.login());
-            smtp::login(&mut connection, settings).await?;
+            match (&settings.oauth, &tokens) {
+                (Some(oauth), Some(tokens)) => {
+                    smtp::login_bearer(&mut connection, settings, oauth, tokens).await?;
+                }
+                _ => probe::smtp::login(&mut connection, settings).await?,
+            }
             tracing::debug!("test-send to {}", settings.bcc);
-            smtp::send(&mut connection, settings).await
+            probe::smtp::send(&mut connection, settings).await
         }
         .await;
         tracing::debug!("closing {} IMAP sessions", sessions.len());
@@ -79,6 +96,10 @@ impl Connector for ReferenceConnector {
     }
 
     fn in_process(&self) -> bool {
+        true
+    }
+
+    fn signs_in_with_oauth(&self) -> bool {
         true
     }
 }

@@ -747,3 +747,116 @@ fn an_ok_reply_rule_keeps_a_refusal() {
     let reply = h.say(&format!("b LOGIN {USER} \"{PASSWORD}\"\r\n"));
     assert_eq!(reply, "b OK Welcome\r\n");
 }
+
+/// A Gmail mock whose bearer tokens come from `tokens`, requiring Gmail's scope.
+fn gmail_with_tokens(tokens: &crate::oauth::Tokens) -> ImapConfig {
+    ImapConfig {
+        personality: ImapPersonality::Gmail,
+        bearer: Some(crate::oauth::BearerCheck {
+            tokens: tokens.clone(),
+            scope: "https://mail.google.com/".into(),
+        }),
+        ..ImapConfig::default()
+    }
+}
+
+fn xoauth2(user: &str, token: &str) -> String {
+    base64::engine::general_purpose::STANDARD
+        .encode(format!("user={user}\x01auth=Bearer {token}\x01\x01"))
+}
+
+#[test]
+fn a_bearer_token_logs_in_with_xoauth2_and_oauthbearer() {
+    let tokens = crate::oauth::Tokens::default();
+    let scope = ["https://mail.google.com/".to_owned()];
+    let token = tokens.issue(USER, &scope, std::time::Duration::from_secs(60));
+    let mut h = open(gmail_with_tokens(&tokens), true, SessionCounts::default());
+    h.say("");
+    let reply = h.say(&format!(
+        "a1 AUTHENTICATE XOAUTH2 {}\r\n",
+        xoauth2(USER, &token)
+    ));
+    assert_eq!(reply, format!("a1 OK {USER} authenticated (Success)\r\n"));
+    assert!(h.say("a2 SELECT INBOX\r\n").contains("a2 OK"));
+    // OAUTHBEARER without an initial response: an empty challenge first.
+    let mut h = open(gmail_with_tokens(&tokens), true, SessionCounts::default());
+    h.say("");
+    assert_eq!(h.say("b1 AUTHENTICATE OAUTHBEARER\r\n"), "+ \r\n");
+    let payload = base64::engine::general_purpose::STANDARD
+        .encode(format!("n,a={USER},\x01auth=Bearer {token}\x01\x01"));
+    assert!(h.say(&format!("{payload}\r\n")).starts_with("b1 OK "));
+    let transcript = format!("{:?}", h.transcript.snapshot());
+    assert!(
+        !transcript.contains(&token) && !transcript.contains(&payload),
+        "the token never reaches the transcript, nor its base64 form: {transcript}"
+    );
+}
+
+#[test]
+fn a_refused_token_gets_gmails_challenge_then_its_refusal() {
+    let tokens = crate::oauth::Tokens::default();
+    let scope = ["https://mail.google.com/".to_owned()];
+    let expired = tokens.issue(USER, &scope, std::time::Duration::ZERO);
+    let other = tokens.issue(
+        "mallory@example.com",
+        &scope,
+        std::time::Duration::from_secs(60),
+    );
+    let readonly = tokens.issue(
+        USER,
+        &["https://www.googleapis.com/auth/gmail.readonly".to_owned()],
+        std::time::Duration::from_secs(60),
+    );
+    for token in [
+        expired.as_str(),
+        other.as_str(),
+        readonly.as_str(),
+        "made-up",
+    ] {
+        let mut h = open(gmail_with_tokens(&tokens), true, SessionCounts::default());
+        h.say("");
+        let reply = h.say(&format!(
+            "a1 AUTHENTICATE XOAUTH2 {}\r\n",
+            xoauth2(USER, token)
+        ));
+        assert_eq!(
+            reply,
+            "+ eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==\r\n"
+        );
+        let (reply, actions) = h.exchange("\r\n");
+        assert_eq!(
+            reply,
+            "a1 NO Invalid SASL argument. qk7if1705226pac.117\r\n"
+        );
+        assert!(actions.contains(&Action::LoginRefused));
+        assert!(h.say("a2 SELECT INBOX\r\n").contains("a2 BAD"));
+    }
+}
+
+#[test]
+fn exchange_refuses_a_token_at_once_and_oauthbearer_gets_rfc_7628s_challenge() {
+    let tokens = crate::oauth::Tokens::default();
+    let config = ImapConfig {
+        personality: ImapPersonality::Office365,
+        auth_mechanisms: Some(vec!["XOAUTH2".into(), "OAUTHBEARER".into()]),
+        bearer: Some(crate::oauth::BearerCheck {
+            tokens: tokens.clone(),
+            scope: "https://outlook.office.com/IMAP.AccessAsUser.All".into(),
+        }),
+        ..ImapConfig::default()
+    };
+    let mut h = open(config.clone(), true, SessionCounts::default());
+    h.say("");
+    let reply = h.say(&format!(
+        "a1 AUTHENTICATE XOAUTH2 {}\r\n",
+        xoauth2(USER, "nope")
+    ));
+    assert_eq!(reply, "a1 NO AUTHENTICATE failed.\r\n");
+    let mut h = open(config, true, SessionCounts::default());
+    h.say("");
+    let payload = base64::engine::general_purpose::STANDARD
+        .encode(format!("n,a={USER},\x01auth=Bearer nope\x01\x01"));
+    let reply = h.say(&format!("a1 AUTHENTICATE OAUTHBEARER {payload}\r\n"));
+    assert_eq!(reply, "+ eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=\r\n");
+    assert_eq!(h.say("AQ==\r\n"), "a1 NO AUTHENTICATE failed.\r\n");
+}

@@ -635,3 +635,79 @@ fn a_refused_auth_is_announced_to_the_driver_before_its_reply() {
     let (_, actions) = h.exchange(&format!("AUTH PLAIN {plain}\r\n"));
     assert!(!actions.contains(&Action::LoginRefused), "{actions:?}");
 }
+
+fn with_tokens(
+    personality: SmtpPersonality,
+    tokens: &crate::oauth::Tokens,
+    scope: &str,
+) -> SmtpConfig {
+    SmtpConfig {
+        personality,
+        bearer: Some(crate::oauth::BearerCheck {
+            tokens: tokens.clone(),
+            scope: scope.into(),
+        }),
+        ..SmtpConfig::default()
+    }
+}
+
+fn xoauth2(user: &str, token: &str) -> String {
+    STANDARD.encode(format!("user={user}\x01auth=Bearer {token}\x01\x01"))
+}
+
+#[test]
+fn a_bearer_token_authenticates_and_sends() {
+    const MAIL: &str = "https://mail.google.com/";
+    let tokens = crate::oauth::Tokens::default();
+    let token = tokens.issue(USER, &[MAIL.to_owned()], std::time::Duration::from_secs(60));
+    let mut h = open(with_tokens(SmtpPersonality::Gmail, &tokens, MAIL), true);
+    h.say("EHLO c\r\n");
+    let payload = xoauth2(USER, &token);
+    assert_eq!(
+        h.say(&format!("AUTH XOAUTH2 {payload}\r\n")),
+        "235 2.7.0 Accepted\r\n"
+    );
+    h.say("MAIL FROM:<alice@example.com>\r\n");
+    assert!(h.say("RCPT TO:<bcc@crm.example>\r\n").starts_with("250 "));
+    let transcript = format!("{:?}", h.transcript.snapshot());
+    assert!(!transcript.contains(&token) && !transcript.contains(&payload));
+}
+
+#[test]
+fn refused_tokens_get_each_providers_answer() {
+    const MAIL: &str = "https://mail.google.com/";
+    let tokens = crate::oauth::Tokens::default();
+    let expired = tokens.issue(USER, &[MAIL.to_owned()], std::time::Duration::ZERO);
+    // Gmail: the JSON challenge, the client's empty answer, then its 535-5.7.8.
+    let mut h = open(with_tokens(SmtpPersonality::Gmail, &tokens, MAIL), true);
+    h.say("EHLO c\r\n");
+    assert_eq!(
+        h.say(&format!("AUTH XOAUTH2 {}\r\n", xoauth2(USER, &expired))),
+        "334 eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==\r\n"
+    );
+    let (reply, actions) = h.exchange("\r\n");
+    assert!(
+        reply.starts_with("535-5.7.8 Username and Password not accepted."),
+        "{reply}"
+    );
+    assert!(actions.contains(&Action::LoginRefused));
+    // Office 365: its own 535 5.7.3 at once; a password still gets 535 5.7.139.
+    let scope = "https://outlook.office.com/SMTP.Send";
+    let mut h = open(
+        with_tokens(SmtpPersonality::Office365, &tokens, scope),
+        true,
+    );
+    h.say("EHLO c\r\n");
+    assert_eq!(
+        h.say(&format!("AUTH XOAUTH2 {}\r\n", xoauth2(USER, &expired))),
+        "535 5.7.3 Authentication unsuccessful [AM0PR06CA0126.eurprd06.prod.outlook.com 2024-02-14T14:50:26.590Z 08DC2D372B4C3DED]\r\n"
+    );
+    assert!(
+        h.say(&format!("AUTH LOGIN {}\r\n", STANDARD.encode(USER)))
+            .starts_with("334 ")
+    );
+    assert!(
+        h.say(&format!("{}\r\n", STANDARD.encode("wrong")))
+            .starts_with("535 5.7.139 ")
+    );
+}
