@@ -48,7 +48,6 @@ pub fn oauth_secret(password: &str, what: &str) -> String {
 
 /// An OAuth account's side of a plan: the mock authorization server (none when its endpoint
 /// is down), the tokens it shares with the mail mocks, and what the connector is given.
-#[derive(Debug)]
 pub struct OAuthPlan {
     /// The server to start; none: nothing listens on the token endpoint's port.
     pub server: Option<AuthorizationConfig>,
@@ -69,6 +68,21 @@ pub struct OAuthPlan {
     /// The scope the SMTP server requires.
     pub smtp_scope: String,
     pub lifetime: Duration,
+}
+
+impl std::fmt::Debug for OAuthPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The client secret and the refresh token never reach a log.
+        f.debug_struct("OAuthPlan")
+            .field("server", &self.server)
+            .field("user", &self.user)
+            .field("client_id", &self.client_id)
+            .field("stored_token", &self.stored_token)
+            .field("scope", &self.scope)
+            .field("required_scope", &self.required_scope)
+            .field("smtp_scope", &self.smtp_scope)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OAuthPlan {
@@ -520,6 +534,20 @@ mod tests {
         keyed.push("bearer");
         keyed.sort();
         assert_eq!(keyed, names(&smtp_fields(&smtp_default, &smtp_default)));
+    }
+
+    #[test]
+    fn an_oauth_plan_never_prints_its_secrets() {
+        let text = "description = \"x\"\n[oauth]\n[expect]\nclass = \"ok\"\n";
+        let scenario = crate::scenario::load::parse(Path::new("plan.toml"), text).unwrap();
+        let plan = Plan::of(&scenario, "pw");
+        let printed = format!("{plan:?}");
+        let oauth = plan.oauth.as_ref().unwrap();
+        assert_eq!(oauth.client_secret, oauth_secret("pw", "client-secret"));
+        for secret in [&oauth.client_secret, oauth.refresh_token.as_ref().unwrap()] {
+            assert!(!printed.contains(secret.as_str()), "{printed}");
+        }
+        assert!(printed.contains("mailharness-connector"));
     }
 
     #[test]
