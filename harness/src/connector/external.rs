@@ -72,6 +72,21 @@ struct Request<'a> {
     ca_file: Option<String>,
     step_timeout_ms: u128,
     source_address: Option<String>,
+    /// An OAuth account's settings, sent only to a connector whose `connector.toml` says
+    /// `oauth = true` (the password is then empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oauth: Option<OAuthRequest<'a>>,
+}
+
+/// The `oauth` object of a request.
+#[derive(Serialize)]
+struct OAuthRequest<'a> {
+    token_url: &'a str,
+    client_id: &'a str,
+    client_secret: &'a str,
+    refresh_token: Option<&'a str>,
+    access_token: Option<&'a str>,
+    scope: &'a str,
 }
 
 /// What the connector prints on stdout.
@@ -102,6 +117,10 @@ struct Manifest {
     /// fails.
     #[serde(default)]
     setup: Option<String>,
+    /// The program signs in with OAuth: an OAuth account's scenarios run for it, with an
+    /// `oauth` object in the request (else they are skipped).
+    #[serde(default)]
+    oauth: bool,
 }
 
 /// A program run as the connector.
@@ -112,6 +131,7 @@ pub struct ExternalConnector {
     command: Vec<String>,
     check: Vec<String>,
     setup: Option<String>,
+    oauth: bool,
     dir: Option<PathBuf>,
 }
 
@@ -124,6 +144,7 @@ impl ExternalConnector {
             command: vec!["sh".into(), "-c".into(), line.to_owned()],
             check: Vec::new(),
             setup: None,
+            oauth: false,
             dir: None,
         }
     }
@@ -144,6 +165,7 @@ impl ExternalConnector {
             command: manifest.command,
             check: manifest.check,
             setup: manifest.setup,
+            oauth: manifest.oauth,
             dir: Some(dir.to_owned()),
         })
     }
@@ -186,9 +208,16 @@ impl ExternalConnector {
 
     async fn run_program(&self, settings: &Settings) -> Result<Outcome, ConnectorError> {
         let password = settings.password.expose();
+        let oauth = settings.oauth.as_ref();
+        let mut secrets = vec![password];
+        if let Some(oauth) = oauth {
+            secrets.push(oauth.client_secret.expose());
+            secrets.extend(oauth.refresh_token.as_ref().map(|s| s.expose()));
+            secrets.extend(oauth.access_token.as_ref().map(|s| s.expose()));
+        }
         let fail = |problem: String, printed: &str| ConnectorError {
             problem,
-            excerpt: redact(&excerpt(printed), password),
+            excerpt: redact_all(&excerpt(printed), &secrets),
         };
         let request = Request {
             protocol: PROTOCOL,
@@ -210,6 +239,14 @@ impl ExternalConnector {
             ca_file: settings.ca_file.as_ref().map(|p| p.display().to_string()),
             step_timeout_ms: settings.step_timeout.as_millis(),
             source_address: settings.source_address.map(|a| a.to_string()),
+            oauth: oauth.map(|oauth| OAuthRequest {
+                token_url: &oauth.token_url,
+                client_id: &oauth.client_id,
+                client_secret: oauth.client_secret.expose(),
+                refresh_token: oauth.refresh_token.as_ref().map(|s| s.expose()),
+                access_token: oauth.access_token.as_ref().map(|s| s.expose()),
+                scope: &oauth.scope,
+            }),
         };
         let input = serde_json::to_vec(&request).expect("the request serialises");
         let (program, args) = self
@@ -411,6 +448,21 @@ fn excerpt(printed: &str) -> String {
     lines[start..].join("\n")
 }
 
+/// `text` with each of `secrets` redacted (see [`redact`]), and every access token of the
+/// mock authorization server (`mh-at-` and hex) the connector may have got and printed.
+pub fn redact_all(text: &str, secrets: &[&str]) -> String {
+    let mut out = secrets
+        .iter()
+        .fold(text.to_owned(), |text, secret| redact(&text, secret));
+    while let Some(start) = out.find("mh-at-") {
+        let end = out[start + 6..]
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .map_or(out.len(), |n| start + 6 + n);
+        out.replace_range(start..end, "<redacted>");
+    }
+    out
+}
+
 /// `text` with the password and every base64 rendering of it replaced by `<redacted>`.
 pub fn redact(text: &str, password: &str) -> String {
     if password.is_empty() {
@@ -432,6 +484,10 @@ impl Connector for ExternalConnector {
         &self.name
     }
 
+    fn signs_in_with_oauth(&self) -> bool {
+        self.oauth
+    }
+
     fn run<'a>(&'a self, settings: &'a Settings) -> BoxFuture<'a, Result<Outcome, ConnectorError>> {
         Box::pin(self.run_program(settings))
     }
@@ -447,8 +503,8 @@ mod tests {
     fn the_docs_examples_are_the_protocol() {
         let doc = include_str!("../../../docs/connector-protocol.md");
         let json = crate::doc_examples::blocks(doc, "json");
-        let [request_doc, schema] = json.as_slice() else {
-            panic!("two JSON examples expected: {json:?}");
+        let [request_doc, schema, oauth_doc] = json.as_slice() else {
+            panic!("three JSON examples expected: {json:?}");
         };
         let request_doc: serde_json::Value = serde_json::from_str(request_doc).unwrap();
         let endpoint = || Endpoint {
@@ -468,6 +524,16 @@ mod tests {
             ca_file: None,
             step_timeout_ms: 1,
             source_address: None,
+            oauth: None,
+        })
+        .unwrap();
+        let oauth = serde_json::to_value(OAuthRequest {
+            token_url: "https://localhost:1/token",
+            client_id: "c",
+            client_secret: "s",
+            refresh_token: None,
+            access_token: None,
+            scope: "x",
         })
         .unwrap();
         let keys = |value: &serde_json::Value| -> Vec<String> {
@@ -476,6 +542,8 @@ mod tests {
             keys
         };
         assert_eq!(keys(&request_doc), keys(&request));
+        let oauth_doc: serde_json::Value = serde_json::from_str(oauth_doc).unwrap();
+        assert_eq!(keys(&oauth_doc["oauth"]), keys(&oauth));
         assert_eq!(request_doc["protocol"], PROTOCOL);
         let schema: serde_json::Value = serde_json::from_str(schema).unwrap();
         let names = |list: &serde_json::Value| -> Vec<Option<String>> {
@@ -538,5 +606,10 @@ mod tests {
         assert!(!redacted.contains(password));
         assert!(!redacted.contains(&STANDARD.encode(password)));
         assert!(!redacted.contains(&plain[8..plain.len() - 4]), "{redacted}");
+        let oauth = "secret=cs-123 token=mh-at-0a1b2c got it; refresh rt-9";
+        assert_eq!(
+            redact_all(oauth, &["cs-123", "rt-9"]),
+            "secret=<redacted> token=<redacted> got it; refresh <redacted>"
+        );
     }
 }
