@@ -3,12 +3,17 @@
 
 Reads the settings (protocol mailharness-connector/1) as JSON on stdin, runs the five
 steps -- imap-connect, imap-login, smtp-connect, smtp-login, test-send -- and prints one
-JSON outcome on stdout. It classifies what the standard library lets it see; where the
+JSON outcome on stdout. An OAuth account (the request's `oauth` object) gets its token
+with urllib and logs in with XOAUTH2 or OAUTHBEARER through imaplib's `authenticate` and
+smtplib's `auth`. It classifies what the standard library lets it see; where the
 library hides a difference (a timeout at TCP connect or at the greeting, say) the outcome
 shows it, which is a finding about the client, not about the harness.
 """
 import imaplib
 import json
+import urllib.error
+import urllib.parse
+import urllib.request
 import smtplib
 import socket
 import os
@@ -17,8 +22,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
 from readings import (  # noqa: E402
-    Failure, auth_refusal, send_refusal, login_refusal, network_failure, test_message, tls_context,
-    tls_failure)
+    Failure, auth_refusal, bearer_payload, bearer_refusal_detail, choose_bearer, send_refusal,
+    login_refusal, network_failure, test_message, tls_context, tls_failure,
+    token_endpoint_failure)
 
 
 def text_of(value):
@@ -89,11 +95,109 @@ def said(error):
     return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
 
 
-def imap_login(client, settings, context):
+class Tokens:
+    """The run's access token: the one held from before, else one from the token endpoint
+    (urllib, trusting the CA file, never "allow insecure"), refreshed once when refused."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        oauth = settings["oauth"]
+        self.token = oauth.get("access_token")
+        self.scopes = None
+        self.fresh = False
+
+    def get(self):
+        if self.token is None:
+            self.fetch()
+        return self.token
+
+    def fetch(self):
+        step = "imap-login"
+        oauth = self.settings["oauth"]
+        form = {"client_id": oauth["client_id"], "client_secret": oauth["client_secret"],
+                "scope": oauth["scope"]}
+        if oauth.get("refresh_token"):
+            form.update(grant_type="refresh_token", refresh_token=oauth["refresh_token"])
+        else:
+            form["grant_type"] = "client_credentials"
+        request = urllib.request.Request(oauth["token_url"], data=urllib.parse.urlencode(form).encode(),
+                                         headers={"Accept": "application/json"})
+        context = ssl.create_default_context(cafile=self.settings.get("ca_file"))
+        timeout = self.settings["step_timeout_ms"] / 1000
+        try:
+            with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
+                status, body = answer.status, json.load(answer)
+        except urllib.error.HTTPError as e:
+            try:
+                body = json.load(e)
+            except ValueError:
+                body = {}
+            raise token_endpoint_failure(e.code, body, step)
+        except urllib.error.URLError as e:
+            reason = e.reason
+            if isinstance(reason, ssl.SSLCertVerificationError):
+                raise tls_failure(reason, "imap_authentication_error", "imap_authentication_error", step)
+            if isinstance(reason, TimeoutError):
+                raise Failure("imap_authentication_error", step, "token-endpoint-timeout")
+            raise Failure("imap_authentication_error", step, "token-endpoint-unreachable", text=str(e))
+        except TimeoutError:
+            raise Failure("imap_authentication_error", step, "token-endpoint-timeout")
+        except ValueError:
+            raise token_endpoint_failure(200, {}, step)
+        if not isinstance(body, dict) or "access_token" not in body \
+                or str(body.get("token_type", "")).lower() != "bearer":
+            raise token_endpoint_failure(status, body if isinstance(body, dict) else {}, step)
+        self.token = body["access_token"]
+        self.scopes = body.get("scope", "").split() if "scope" in body else None
+        self.fresh = True
+
+
+def imap_bearer_login(client, settings, tokens):
+    """AUTHENTICATE with the account's token; a held token that is refused is refreshed once."""
+    step = "imap-login"
+    caps = [c.upper() for c in client.capabilities]
+    mechanism = choose_bearer(c[5:] for c in caps if c.startswith("AUTH="))
+    if mechanism is None:
+        raise Failure("imap_validation_error", step, "missing-capability")
+    login = settings.get("username") or settings["email"]
+    imap = settings["imap"]
+    while True:
+        payload = bearer_payload(mechanism, login, tokens.get(), imap["host"], imap["port"]).encode()
+        sent, challenges = [], []
+
+        def answer(data, payload=payload, sent=sent, challenges=challenges):
+            # The first continuation takes the token; one after it is the error challenge.
+            if not sent:
+                sent.append(True)
+                return payload
+            challenges.append(data)
+            return b"" if mechanism == "XOAUTH2" else b"\x01"
+
+        try:
+            client.authenticate(mechanism, answer)
+            return
+        except imaplib.IMAP4.abort as e:
+            raise Failure("imap_authentication_error", step, "connection-closed", text=str(e))
+        except imaplib.IMAP4.error as e:
+            if not tokens.fresh:
+                tokens.fetch()
+                continue
+            text = said(e)
+            cls, detail = login_refusal(text)
+            if detail in ("wrong-credentials", "unspecified"):
+                cls, detail = "unauthorized", bearer_refusal_detail(
+                    challenges[-1] if challenges else None, tokens.scopes)
+            raise Failure(cls, step, detail, "NO", text)
+
+
+def imap_login(client, settings, context, tokens=None):
     step = "imap-login"
     login = settings.get("username") or settings["email"]
     try:
-        client.login(login, settings["password"])
+        if tokens is not None:
+            imap_bearer_login(client, settings, tokens)
+        else:
+            client.login(login, settings["password"])
     except imaplib.IMAP4.abort as e:
         raise Failure("imap_authentication_error", step, "connection-closed", text=str(e))
     except imaplib.IMAP4.error as e:
@@ -113,7 +217,10 @@ def imap_login(client, settings, context):
     for _ in range(2 if further else 1):
         extra = imap_connect(settings, context)
         try:
-            extra.login(login, settings["password"])
+            if tokens is not None:
+                imap_bearer_login(extra, settings, tokens)
+            else:
+                extra.login(login, settings["password"])
         except imaplib.IMAP4.error as e:
             cls, detail = login_refusal(said(e))
             raise Failure(cls, step, detail, "NO", said(e))
@@ -121,7 +228,39 @@ def imap_login(client, settings, context):
     return sessions
 
 
-def smtp_steps(settings, context):
+def smtp_bearer_login(client, settings, tokens):
+    """AUTH with the account's token; a held token that is refused is refreshed once."""
+    step = "smtp-login"
+    mechanism = choose_bearer(client.esmtp_features.get("auth", "").split())
+    if mechanism is None:
+        raise Failure("smtp_settings_incorrect", step, "auth-not-offered")
+    login = settings.get("username") or settings["email"]
+    smtp = settings["smtp"]
+    while True:
+        payload = bearer_payload(mechanism, login, tokens.get(), smtp["host"], smtp["port"])
+        challenges = []
+
+        def answer(challenge=None, payload=payload, challenges=challenges):
+            if challenge is None:
+                return payload
+            challenges.append(challenge)
+            return "" if mechanism == "XOAUTH2" else "\x01"
+
+        try:
+            client.auth(mechanism, answer, initial_response_ok=True)
+            return
+        except smtplib.SMTPAuthenticationError as e:
+            if not tokens.fresh:
+                tokens.fetch()
+                continue
+            text = text_of(e.smtp_error)
+            cls, detail = auth_refusal(e.smtp_code, text)
+            if (cls, detail) == ("unauthorized", "wrong-credentials"):
+                detail = bearer_refusal_detail(challenges[-1] if challenges else None, tokens.scopes)
+            raise Failure(cls, step, detail, str(e.smtp_code), text)
+
+
+def smtp_steps(settings, context, tokens=None):
     smtp = settings["smtp"]
     timeout = settings["step_timeout_ms"] / 1000
     source = settings.get("source_address")
@@ -152,7 +291,10 @@ def smtp_steps(settings, context):
         raise network_failure(e, "smtp_settings_incorrect", step)
     step = "smtp-login"
     try:
-        client.login(settings.get("username") or settings["email"], settings["password"])
+        if tokens is not None:
+            smtp_bearer_login(client, settings, tokens)
+        else:
+            client.login(settings.get("username") or settings["email"], settings["password"])
     except smtplib.SMTPNotSupportedError as e:
         raise Failure("smtp_settings_incorrect", step, "auth-not-offered", text=str(e))
     except smtplib.SMTPAuthenticationError as e:
@@ -188,9 +330,12 @@ def main():
     context = tls_context(settings)
     sessions = []
     try:
+        tokens = Tokens(settings) if settings.get("oauth") else None
         client = imap_connect(settings, context)
-        sessions = imap_login(client, settings, context)
-        smtp_steps(settings, context)
+        if tokens is not None:
+            tokens.get()
+        sessions = imap_login(client, settings, context, tokens)
+        smtp_steps(settings, context, tokens)
         outcome = {"class": "ok", "step": None, "detail": None, "response": None}
     except Failure as failure:
         outcome = failure.outcome

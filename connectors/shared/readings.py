@@ -12,6 +12,7 @@ the greeting, DATA or the message) stays in its connector. Beside the readings, 
 thing they all send the same way: the test message.
 """
 import email.message
+import json
 import socket
 import ssl
 
@@ -204,3 +205,46 @@ def test_message(settings):
     message["Subject"] = "mailharness test message"
     message.set_content("This message checks that the inbox can send. It can be deleted.")
     return message
+
+
+# OAuth: the reference connector's readings (docs/outcomes.md, "OAuth accounts").
+TOKEN_ERRORS = {
+    "invalid_grant": ("unauthorized", "invalid-grant"),
+    "invalid_client": ("unauthorized", "invalid-client"),
+    "unauthorized_client": ("unauthorized", "invalid-client"),
+    "invalid_scope": ("unauthorized", "invalid-scope"),
+}
+
+
+def token_endpoint_failure(status, body, step="imap-login"):
+    """An answer of the token endpoint without a token: its OAuth error code decides."""
+    error = body.get("error") if isinstance(body, dict) else None
+    cls, detail = TOKEN_ERRORS.get(error, ("imap_authentication_error", "token-endpoint-error"))
+    text = f"{error}: {body.get('error_description')}" if error else f"HTTP {status} without a token"
+    return Failure(cls, step, detail, str(status), text)
+
+
+def bearer_refusal_detail(challenge, granted):
+    """A fresh token refused: insufficient-scope when the server's error challenge (its
+    decoded JSON) names a scope the token was not granted, else token-rejected."""
+    try:
+        required = json.loads(challenge).get("scope", "")
+    except (ValueError, TypeError, AttributeError):
+        required = ""
+    if required and granted is not None and any(s not in granted for s in required.split()):
+        return "insufficient-scope"
+    return "token-rejected"
+
+
+def bearer_payload(mechanism, user, token, host, port):
+    """The initial response of XOAUTH2 or OAUTHBEARER (RFC 7628), before base64."""
+    if mechanism == "XOAUTH2":
+        return f"user={user}\x01auth=Bearer {token}\x01\x01"
+    name = user.replace("=", "=3D").replace(",", "=2C")
+    return f"n,a={name},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"
+
+
+def choose_bearer(offered):
+    """XOAUTH2 where offered, else OAUTHBEARER, else None."""
+    offered = [m.upper() for m in offered]
+    return "XOAUTH2" if "XOAUTH2" in offered else "OAUTHBEARER" if "OAUTHBEARER" in offered else None
