@@ -37,6 +37,9 @@ pub struct Plan {
     pub oauth: Option<OAuthPlan>,
 }
 
+/// The client id of the connector's app at the mock authorization server.
+const OAUTH_CLIENT_ID: &str = "mailharness-connector";
+
 /// An OAuth account's secret (`what`: the client secret, the refresh token), made from the
 /// run's password so that whoever knows the password (the tests that check no secret is
 /// ever printed) knows them, and nobody else: the hex SHA-256 of `what` and the password.
@@ -108,7 +111,7 @@ impl OAuthPlan {
         let lifetime = Duration::from_secs(oauth.token_lifetime_s);
         let server = (oauth.endpoint != TokenEndpoint::Down).then(|| AuthorizationConfig {
             certificate: oauth.certificate,
-            client_id: "mailharness-connector".into(),
+            client_id: OAUTH_CLIENT_ID.into(),
             client_secret: client_secret.clone(),
             refresh_token: refresh_token.clone(),
             refresh_token_revoked: oauth.revoked,
@@ -121,7 +124,7 @@ impl OAuthPlan {
             server,
             tokens: Tokens::default(),
             user,
-            client_id: "mailharness-connector".into(),
+            client_id: OAUTH_CLIENT_ID.into(),
             client_secret: if oauth.wrong_client_secret {
                 format!("not-{client_secret}")
             } else {

@@ -488,9 +488,13 @@ async fn run_servers_and_connector(
     Ok((outcome, imap, smtp))
 }
 
-/// What runs at an OAuth account's token endpoint while the connector runs: the server, or
-/// when the endpoint is down a bound port nothing listens on (see [`Leg::Closed`]).
-type AuthorizationLeg = Box<dyn std::any::Any + Send>;
+/// What runs at an OAuth account's token endpoint while the connector runs, held until it is
+/// done: the server, or when the endpoint is down a bound port nothing listens on (see
+/// [`Leg::Closed`]).
+struct AuthorizationLeg {
+    _server: Option<AuthorizationServer>,
+    _closed: Option<Leg>,
+}
 
 /// Starts the authorization server of `oauth` (or a closed port when its endpoint is
 /// down), gives the connector's stored token if it has one, and returns the connector's
@@ -510,11 +514,21 @@ async fn start_authorization(
             )
             .await
             .map_err(|e| e.to_string())?;
-            (server.addr().port(), Box::new(server) as AuthorizationLeg)
+            let port = server.addr().port();
+            let leg = AuthorizationLeg {
+                _server: Some(server),
+                _closed: None,
+            };
+            (port, leg)
         }
         None => {
             let closed = Leg::closed()?;
-            (closed.port(), Box::new(closed) as AuthorizationLeg)
+            let port = closed.port();
+            let leg = AuthorizationLeg {
+                _server: None,
+                _closed: Some(closed),
+            };
+            (port, leg)
         }
     };
     let mut scopes = vec![oauth.required_scope.clone()];

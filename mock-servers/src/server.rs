@@ -57,6 +57,17 @@ impl std::fmt::Debug for MockServer {
     }
 }
 
+/// A listener on `bind` (port 0: an ephemeral one) and the address it got.
+pub(crate) async fn listen(bind: SocketAddr) -> Result<(TcpListener, SocketAddr), Error> {
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|source| Error::Bind { addr: bind, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| Error::Bind { addr: bind, source })?;
+    Ok((listener, addr))
+}
+
 impl MockServer {
     /// Binds `bind` (use port 0 for an ephemeral port; any 127.0.0.0/8 address works on
     /// loopback) and serves `config` with certificates from `certs`. The TLS setup is built
@@ -78,12 +89,7 @@ impl MockServer {
         bind: SocketAddr,
         store: Mailstore,
     ) -> Result<MockServer, Error> {
-        let listener = TcpListener::bind(bind)
-            .await
-            .map_err(|source| Error::Bind { addr: bind, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| Error::Bind { addr: bind, source })?;
+        let (listener, addr) = listen(bind).await?;
         let transcripts = Transcripts::default();
         let messages = Messages::default();
         let task = match config.into() {

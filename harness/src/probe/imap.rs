@@ -442,33 +442,24 @@ impl<T: Stream> Imap<T> {
         payload: String,
     ) -> Result<(), (Failed, Option<String>)> {
         let mut challenge = None;
-        let result = if self.advertised("SASL-IR") {
-            let command = format!("AUTHENTICATE {} {payload}", mechanism.name());
-            self.exchange(
+        // With SASL-IR the token rides in the command; else it answers the first `+`.
+        let (command, mut pending) = if self.advertised("SASL-IR") {
+            (format!("AUTHENTICATE {} {payload}", mechanism.name()), None)
+        } else {
+            (format!("AUTHENTICATE {}", mechanism.name()), Some(payload))
+        };
+        let result = self
+            .exchange(
                 &command,
                 |text| {
-                    challenge = Some(text.to_owned());
-                    Some(mechanism.error_answer().to_owned())
-                },
-                |_| {},
-            )
-            .await
-        } else {
-            let command = format!("AUTHENTICATE {}", mechanism.name());
-            let mut payload = Some(payload);
-            self.exchange(
-                &command,
-                |text| match payload.take() {
-                    Some(payload) => Some(payload),
-                    None => {
+                    pending.take().or_else(|| {
                         challenge = Some(text.to_owned());
                         Some(mechanism.error_answer().to_owned())
-                    }
+                    })
                 },
                 |_| {},
             )
-            .await
-        };
+            .await;
         result.map_err(|failed| (failed, challenge))
     }
 

@@ -25,7 +25,6 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use mailharness_certs::{CertKind, CertMatrix};
-use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use endpoint::{Answer, EndpointFault};
@@ -86,7 +85,6 @@ const MAX_BODY: usize = 64 * 1024;
 /// A running authorization server; dropping it stops it and every connection it holds.
 pub struct AuthorizationServer {
     addr: SocketAddr,
-    tokens: Tokens,
     task: JoinHandle<()>,
 }
 
@@ -107,16 +105,10 @@ impl AuthorizationServer {
         bind: SocketAddr,
         tokens: Tokens,
     ) -> Result<AuthorizationServer, Error> {
-        let listener = TcpListener::bind(bind)
-            .await
-            .map_err(|source| Error::Bind { addr: bind, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| Error::Bind { addr: bind, source })?;
+        let (listener, addr) = crate::server::listen(bind).await?;
         let tls = crate::tls::shared_config(certs.get(config.certificate), TlsVersions::default())?;
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);
         let config = Arc::new(config);
-        let issued = tokens.clone();
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
             loop {
@@ -125,7 +117,7 @@ impl AuthorizationServer {
                 };
                 let acceptor = acceptor.clone();
                 let config = config.clone();
-                let tokens = issued.clone();
+                let tokens = tokens.clone();
                 connections.spawn(async move {
                     // A client that refuses our certificate ends here, as it should.
                     let Ok(tls) = acceptor.accept(tcp).await else {
@@ -144,26 +136,12 @@ impl AuthorizationServer {
                 while connections.try_join_next().is_some() {}
             }
         });
-        Ok(AuthorizationServer { addr, tokens, task })
+        Ok(AuthorizationServer { addr, task })
     }
 
+    /// The address it listens on; its endpoints are `POST /token` and `POST /introspect`.
     pub fn addr(&self) -> SocketAddr {
         self.addr
-    }
-
-    /// The token endpoint's URL, for `host` (the name the certificate is for).
-    pub fn token_url(&self, host: &str) -> String {
-        format!("https://{host}:{}/token", self.addr.port())
-    }
-
-    /// The introspection endpoint's URL.
-    pub fn introspection_url(&self, host: &str) -> String {
-        format!("https://{host}:{}/introspect", self.addr.port())
-    }
-
-    /// The tokens it issued.
-    pub fn tokens(&self) -> &Tokens {
-        &self.tokens
     }
 }
 
