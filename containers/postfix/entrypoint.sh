@@ -1,6 +1,7 @@
 #!/bin/bash
 # mailharness Postfix entrypoint. Expects /etc/mailharness/ with main.cf,
-# master.cf, users (user@domain:password per line), cert.pem, key.pem.
+# master.cf, users (user@domain:password per line), cert.pem, key.pem; for an OAuth
+# account also dovecot-auth.conf, oauth2.conf.ext and ca.pem.
 # Prints "mailharness: ready" on stdout once every configured port accepts.
 set -euo pipefail
 MH=/etc/mailharness
@@ -29,6 +30,23 @@ done <"$MH/users"
 touch /etc/sasldb2
 chown root:postfix /etc/sasldb2
 chmod 0640 /etc/sasldb2
+
+# An OAuth account (dovecot-auth.conf written): Dovecot's auth service is Postfix's SASL
+# server, with the same users in a passwd-file ({PLAIN.b64}: safe for any password bytes).
+if [ -f "$MH/dovecot-auth.conf" ]; then
+    : >/etc/dovecot/mailharness.passwd
+    while IFS= read -r line || [ -n "$line" ]; do
+        line=${line%$'\r'}
+        case "$line" in ''|'#'*) continue ;; esac
+        printf '%s:{PLAIN.b64}%s\n' "${line%%:*}" "$(printf '%s' "${line#*:}" | base64 -w0)" \
+            >>/etc/dovecot/mailharness.passwd
+    done <"$MH/users"
+    chown root:dovecot /etc/dovecot/mailharness.passwd
+    chmod 0640 /etc/dovecot/mailharness.passwd
+    dovecot -c "$MH/dovecot-auth.conf"
+    for _ in $(seq 100); do [ -S /var/spool/postfix/private/auth ] && break; sleep 0.1; done
+    [ -S /var/spool/postfix/private/auth ] || { echo "mailharness: no Dovecot auth socket" >&2; exit 1; }
+fi
 
 # `postfix check` and the start's own integrity checks walk the whole installation for
 # owners and modes: ~2 s on a fresh container's cold caches, twice. The image is made fresh

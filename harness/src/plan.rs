@@ -89,7 +89,12 @@ impl std::fmt::Debug for OAuthPlan {
 }
 
 impl OAuthPlan {
-    fn of(scenario: &Scenario, password: &str, step_timeout: Duration) -> Option<OAuthPlan> {
+    fn of(
+        scenario: &Scenario,
+        password: &str,
+        step_timeout: Duration,
+        tokens: Tokens,
+    ) -> Option<OAuthPlan> {
         let oauth = scenario.oauth.as_ref()?;
         let user = oauth
             .token_user
@@ -122,7 +127,7 @@ impl OAuthPlan {
         });
         Some(OAuthPlan {
             server,
-            tokens: Tokens::default(),
+            tokens,
             user,
             client_id: OAUTH_CLIENT_ID.into(),
             client_secret: if oauth.wrong_client_secret {
@@ -183,6 +188,13 @@ pub enum Server {
 impl Plan {
     /// The plan of `scenario`, its servers knowing the account with `password`.
     pub fn of(scenario: &Scenario, password: &str) -> Plan {
+        Plan::with_tokens(scenario, password, Tokens::default())
+    }
+
+    /// [`Plan::of`], an OAuth account's authorization server issuing into `tokens`: a
+    /// run's store, which its introspection endpoint serves to the real servers that check
+    /// bearer tokens (see `runner::RunEnv`).
+    pub fn with_tokens(scenario: &Scenario, password: &str, tokens: Tokens) -> Plan {
         let imap = &scenario.imap;
         let smtp = &scenario.smtp;
         let imap_password = imap.server_password.apply(password);
@@ -190,7 +202,7 @@ impl Plan {
         let step_timeout = scenario
             .step_timeout_ms
             .map_or(DEFAULT_STEP_TIMEOUT, Duration::from_millis);
-        let oauth = OAuthPlan::of(scenario, password, step_timeout);
+        let oauth = OAuthPlan::of(scenario, password, step_timeout, tokens);
         let imap_bearer = oauth.as_ref().map(|oauth| oauth.bearer(false));
         let smtp_bearer = oauth.as_ref().map(|oauth| oauth.bearer(true));
         let real_imap = |kind| RealServer {
@@ -208,6 +220,7 @@ impl Plan {
             message_size_limit: None,
             greylisting: false,
             client_rejected: false,
+            bearer_scope: oauth.as_ref().map(|oauth| oauth.required_scope.clone()),
             login: scenario.server_login().to_owned(),
             password: imap_password.clone(),
         };
@@ -236,6 +249,7 @@ impl Plan {
                 message_size_limit: smtp.message_size_limit,
                 greylisting: smtp.greylisting,
                 client_rejected: smtp.greeting == SmtpGreeting::ClientRejected,
+                bearer_scope: oauth.as_ref().map(|oauth| oauth.smtp_scope.clone()),
                 login: scenario.server_login().to_owned(),
                 password: smtp_password.clone(),
             }),

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mailharness_certs::CertMatrix;
-use mailharness_mock_servers::oauth::AuthorizationServer;
+use mailharness_mock_servers::oauth::{AuthorizationServer, Tokens};
 use mailharness_mock_servers::{Mailstore, MockServer, Transcript};
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -55,6 +55,13 @@ pub struct RunEnv {
     /// What a server may send the built-in connector (`--max-line-bytes`,
     /// `--max-reply-bytes`).
     pub limits: crate::probe::bounded::Limits,
+    /// The store every OAuth account's authorization server of the run issues into (tokens
+    /// are random, so scenarios cannot take each other's), and the run's introspection
+    /// endpoint serving it to the real servers that check bearer tokens (Dovecot's `oauth2`
+    /// passdb, configured before any scenario's authorization server starts): started for
+    /// the first of them.
+    tokens: Tokens,
+    introspection: tokio::sync::OnceCell<Result<AuthorizationServer, String>>,
 }
 
 impl RunEnv {
@@ -74,7 +81,39 @@ impl RunEnv {
             containers: ContainerPool::default(),
             docker: std::sync::OnceLock::new(),
             limits: Default::default(),
+            tokens: Tokens::default(),
+            introspection: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The URL of the run's token introspection endpoint, started on first use.
+    async fn introspection_url(&self) -> Result<String, String> {
+        let server = self
+            .introspection
+            .get_or_init(|| async {
+                let bind: SocketAddr = "127.0.0.1:0".parse().expect("valid address");
+                AuthorizationServer::introspection(self.certs.clone(), bind, self.tokens.clone())
+                    .await
+                    .map_err(|e| format!("the introspection endpoint: {e}"))
+            })
+            .await;
+        let server = server.as_ref().map_err(Clone::clone)?;
+        Ok(format!(
+            "https://{HOST}:{}/introspect",
+            server.addr().port()
+        ))
+    }
+
+    /// The introspection URL when one of `servers` checks bearer tokens.
+    async fn introspection_for<'a>(
+        &self,
+        mut servers: impl Iterator<Item = &'a real::RealServer>,
+    ) -> Result<Option<String>, String> {
+        if servers.any(|server| server.bearer_scope.is_some()) {
+            self.introspection_url().await.map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// [`RunEnv::containers_ready`] from async code: the first call checks Docker and may build images
@@ -147,11 +186,16 @@ impl RunEnv {
             servers.len(),
             crate::containers::server::PARALLEL_STARTS
         );
+        // Failures are the scenarios' to report, when they ask for their server.
+        let Ok(introspection) = self.introspection_for(servers.iter()).await else {
+            return;
+        };
+        let introspection = introspection.as_deref();
         let starts = servers.into_iter().map(|server| async move {
             let certs = self.certs.clone();
             let _ = self
                 .containers
-                .get(server.key(), || server.spec(&certs))
+                .get(server.key(), || server.spec(&certs, introspection))
                 .await;
         });
         futures::future::join_all(starts).await;
@@ -308,9 +352,12 @@ impl Leg {
     async fn real(env: &RunEnv, server: real::RealServer) -> Result<Leg, String> {
         env.docker_from_async().map_err(|e| e.to_string())?;
         let certs = env.certs.clone();
+        let introspection = env.introspection_for(std::iter::once(&server)).await?;
         let running = env
             .containers
-            .get(server.key(), || server.spec(&certs))
+            .get(server.key(), || {
+                server.spec(&certs, introspection.as_deref())
+            })
             .await
             .map_err(|e| e.to_string())?;
         let port = running.port(server.listener_port()).ok_or_else(|| {
@@ -427,7 +474,7 @@ async fn run_servers_and_connector(
     env: &RunEnv,
 ) -> Result<(Outcome, Leg, Leg), RunError> {
     let password = env.password.expose();
-    let plan = Plan::of(scenario, password);
+    let plan = Plan::with_tokens(scenario, password, env.tokens.clone());
     let step_timeout = plan.step_timeout;
     let (imap_security, smtp_security) =
         (plan.imap.connector_security, plan.smtp.connector_security);
@@ -439,7 +486,7 @@ async fn run_servers_and_connector(
     // An OAuth account's authorization server lives as long as the run of the connector.
     let (oauth, _authorization) = match &plan.oauth {
         Some(oauth) => {
-            let (settings, server) = start_authorization(oauth, env).await?;
+            let (settings, server) = start_authorization(oauth, &env.certs).await?;
             (Some(settings), Some(server))
         }
         None => (None, None),
@@ -491,45 +538,54 @@ async fn run_servers_and_connector(
 /// What runs at an OAuth account's token endpoint while the connector runs, held until it is
 /// done: the server, or when the endpoint is down a bound port nothing listens on (see
 /// [`Leg::Closed`]).
-struct AuthorizationLeg {
-    _server: Option<AuthorizationServer>,
-    _closed: Option<Leg>,
+pub struct AuthorizationLeg {
+    server: Option<AuthorizationServer>,
+    closed: Option<Leg>,
+}
+
+impl AuthorizationLeg {
+    /// The port of the token endpoint (closed when it is down).
+    pub fn port(&self) -> u16 {
+        match (&self.server, &self.closed) {
+            (Some(server), _) => server.addr().port(),
+            (None, Some(closed)) => closed.port(),
+            (None, None) => 0,
+        }
+    }
+
+    /// Whether a server answers there.
+    pub fn is_up(&self) -> bool {
+        self.server.is_some()
+    }
 }
 
 /// Starts the authorization server of `oauth` (or a closed port when its endpoint is
 /// down), gives the connector's stored token if it has one, and returns the connector's
 /// OAuth settings.
-async fn start_authorization(
+pub async fn start_authorization(
     oauth: &plan::OAuthPlan,
-    env: &RunEnv,
+    certs: &Arc<CertMatrix>,
 ) -> Result<(OAuthSettings, AuthorizationLeg), String> {
-    let (port, leg) = match &oauth.server {
+    let leg = match &oauth.server {
         Some(config) => {
             let bind: SocketAddr = "127.0.0.1:0".parse().expect("valid address");
             let server = AuthorizationServer::start(
                 config.clone(),
-                env.certs.clone(),
+                certs.clone(),
                 bind,
                 oauth.tokens.clone(),
             )
             .await
             .map_err(|e| e.to_string())?;
-            let port = server.addr().port();
-            let leg = AuthorizationLeg {
-                _server: Some(server),
-                _closed: None,
-            };
-            (port, leg)
+            AuthorizationLeg {
+                server: Some(server),
+                closed: None,
+            }
         }
-        None => {
-            let closed = Leg::closed()?;
-            let port = closed.port();
-            let leg = AuthorizationLeg {
-                _server: None,
-                _closed: Some(closed),
-            };
-            (port, leg)
-        }
+        None => AuthorizationLeg {
+            server: None,
+            closed: Some(Leg::closed()?),
+        },
     };
     let mut scopes = vec![oauth.required_scope.clone()];
     if oauth.smtp_scope != oauth.required_scope {
@@ -541,7 +597,7 @@ async fn start_authorization(
         StoredToken::Expired => Some(oauth.tokens.issue(&oauth.user, &scopes, Duration::ZERO)),
     };
     let settings = OAuthSettings {
-        token_url: format!("https://{HOST}:{port}/token"),
+        token_url: format!("https://{HOST}:{}/token", leg.port()),
         client_id: oauth.client_id.clone(),
         client_secret: Secret::new(oauth.client_secret.clone()),
         refresh_token: oauth.refresh_token.clone().map(Secret::new),

@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use mailharness::connector::OAuthSettings;
 use mailharness::containers::server::ContainerPool;
 use mailharness::plan::{Plan, Server};
-use mailharness::runner::HOST;
+use mailharness::runner::{AuthorizationLeg, HOST, start_authorization};
 use mailharness::scenario::load::{load_file, with_root};
 use mailharness_certs::CertMatrix;
+use mailharness_mock_servers::oauth::AuthorizationServer;
 use mailharness_mock_servers::{MockServer, Security};
 
 use super::UsageError;
@@ -23,7 +25,10 @@ use super::run::StopSignals;
     about = "Start a scenario's servers and keep them up until Ctrl-C",
     long_about = "Start the mock IMAP and SMTP servers a scenario describes and keep them up \
         until Ctrl-C, printing where they listen, the CA to trust and the login name. The \
-        password is written to a file (mode 0600) rather than printed. On Ctrl-C (or \
+        password is written to a file (mode 0600) rather than printed; for an OAuth account \
+        (`[oauth]`) the mock authorization server runs too, and the settings a connector \
+        would be given (token endpoint, client id and secret, refresh token) go to \
+        oauth.json (mode 0600) instead. On Ctrl-C (or \
         SIGTERM, SIGHUP), the transcript of every connection is printed (passwords \
         redacted), the containers are removed and the password file is deleted (the whole \
         directory when it is a temporary one).",
@@ -37,7 +42,8 @@ pub struct ServeArgs {
     #[arg(value_name = "SCENARIO")]
     scenario: PathBuf,
 
-    /// Directory for ca.pem and the password file [default: a new temporary directory]
+    /// Directory for ca.pem and the password file (or oauth.json) [default: a new temporary
+    /// directory]
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
 }
@@ -95,6 +101,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     let password_file = dir.join("password");
     write_private(&password_file, &password)?;
 
+    let oauth_file = dir.join("oauth.json");
+
     let pool = ContainerPool::default();
     let served = runtime.block_on(async {
         let servers = tokio::select! {
@@ -104,7 +112,28 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
             servers = start_servers(&loaded, &pool, &certs, &password) => servers?,
         };
         let _ = outln!("  login     {}", scenario.server_login());
-        let _ = outln!("  password  in {}", password_file.display());
+        match &servers.oauth {
+            None => {
+                let _ = outln!("  password  in {}", password_file.display());
+            }
+            Some(oauth) => {
+                write_private(&oauth_file, &oauth.settings.request_json())?;
+                let _ = outln!(
+                    "  token     {} (client {}{})",
+                    oauth.settings.token_url,
+                    oauth.settings.client_id,
+                    if oauth.endpoint.is_up() {
+                        ""
+                    } else {
+                        ": nothing listens"
+                    }
+                );
+                let _ = outln!(
+                    "  oauth     a connector's settings (client secret, refresh token) in {}",
+                    oauth_file.display()
+                );
+            }
+        }
         let _ = outln!("  trust     {}", ca_file.display());
         let _ = outln!("Press Ctrl-C to stop.");
         let _ = std::io::stdout().flush();
@@ -112,32 +141,74 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         // Written without println!: after SIGHUP stdout may be gone, and the cleanup below
         // must still run.
         let mut stdout = std::io::stdout().lock();
-        for (name, server) in &servers {
+        for (name, server) in &servers.mocks {
             for transcript in server.transcripts() {
                 let _ = writeln!(stdout, "--- {name} {transcript}");
             }
         }
         anyhow::Ok(0)
     });
-    // Whatever happened above: no container, no password file stays behind.
+    // Whatever happened above: no container, no password or OAuth file stays behind.
     runtime.block_on(pool.shutdown());
     let _ = std::fs::remove_file(&password_file);
+    let _ = std::fs::remove_file(&oauth_file);
     served
 }
 
-/// Starts the scenario's two servers (mock ones here, real ones in `pool`) and prints where
-/// they listen.
+/// What `serve` keeps up: the mock servers, and an OAuth account's authorization server.
+struct Served {
+    mocks: Vec<(&'static str, MockServer)>,
+    oauth: Option<ServedOAuth>,
+}
+
+/// An OAuth account's side of `serve`: what a connector would be given, the token endpoint,
+/// and the introspection endpoint a real Dovecot asks when the token endpoint is down.
+struct ServedOAuth {
+    settings: OAuthSettings,
+    endpoint: AuthorizationLeg,
+    _introspection: Option<AuthorizationServer>,
+}
+
+/// Starts the scenario's two servers (mock ones here, real ones in `pool`) and an OAuth
+/// account's authorization server, and prints where they listen.
 async fn start_servers(
     loaded: &mailharness::scenario::load::LoadedScenario,
     pool: &ContainerPool,
     certs: &Arc<CertMatrix>,
     password: &str,
-) -> anyhow::Result<Vec<(&'static str, MockServer)>> {
+) -> anyhow::Result<Served> {
     let scenario = &loaded.scenario;
     let bind = "127.0.0.1:0".parse().expect("valid address");
     let mut servers = Vec::new();
     let _ = outln!("Serving {} ({})", loaded.id, scenario.description);
     let plan = Plan::of(scenario, password);
+    // The token endpoint first: a real Dovecot is configured with where to introspect.
+    let (oauth, introspection) = match &plan.oauth {
+        None => (None, None),
+        Some(oauth) => {
+            let (settings, endpoint) = start_authorization(oauth, certs)
+                .await
+                .map_err(anyhow::Error::msg)
+                .context("cannot start the authorization server")?;
+            let (introspection, port) = if endpoint.is_up() {
+                (None, endpoint.port())
+            } else {
+                let server =
+                    AuthorizationServer::introspection(certs.clone(), bind, oauth.tokens.clone())
+                        .await
+                        .context("cannot start the introspection endpoint")?;
+                let port = server.addr().port();
+                (Some(server), port)
+            };
+            let url = format!("https://{HOST}:{port}/introspect");
+            let served = ServedOAuth {
+                settings,
+                endpoint,
+                _introspection: introspection,
+            };
+            (Some(served), Some(url))
+        }
+    };
     // One mail store: a message sent through the SMTP mock to the user shows up in INBOX.
     let store = mailharness_mock_servers::Mailstore::new();
     for (name, leg, security) in [
@@ -159,7 +230,7 @@ async fn start_servers(
             }
             Server::Real(real) => {
                 let running = pool
-                    .get(real.key(), || real.spec(certs))
+                    .get(real.key(), || real.spec(certs, introspection.as_deref()))
                     .await
                     .map_err(anyhow::Error::msg)?;
                 let port = running.port(real.listener_port()).unwrap_or_default();
@@ -174,7 +245,10 @@ async fn start_servers(
             }
         }
     }
-    Ok(servers)
+    Ok(Served {
+        mocks: servers,
+        oauth,
+    })
 }
 
 fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {

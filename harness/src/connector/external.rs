@@ -45,7 +45,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{BoxFuture, ConnectionSecurity, Connector, ConnectorError, Settings};
+use super::{BoxFuture, ConnectionSecurity, Connector, ConnectorError, OAuthSettings, Settings};
 use crate::outcome::{ErrorClass, Outcome, ServerResponse, Step};
 
 /// The protocol version written in every request.
@@ -87,6 +87,27 @@ struct OAuthRequest<'a> {
     refresh_token: Option<&'a str>,
     access_token: Option<&'a str>,
     scope: &'a str,
+}
+
+impl<'a> OAuthRequest<'a> {
+    fn of(oauth: &'a OAuthSettings) -> OAuthRequest<'a> {
+        OAuthRequest {
+            token_url: &oauth.token_url,
+            client_id: &oauth.client_id,
+            client_secret: oauth.client_secret.expose(),
+            refresh_token: oauth.refresh_token.as_ref().map(|s| s.expose()),
+            access_token: oauth.access_token.as_ref().map(|s| s.expose()),
+            scope: &oauth.scope,
+        }
+    }
+}
+
+impl OAuthSettings {
+    /// The request's `oauth` object, secrets in clear, as pretty JSON (for the file
+    /// `mailharness serve` writes: what a connector would be given).
+    pub fn request_json(&self) -> String {
+        serde_json::to_string_pretty(&OAuthRequest::of(self)).expect("the object serialises")
+    }
 }
 
 /// What the connector prints on stdout.
@@ -239,14 +260,7 @@ impl ExternalConnector {
             ca_file: settings.ca_file.as_ref().map(|p| p.display().to_string()),
             step_timeout_ms: settings.step_timeout.as_millis(),
             source_address: settings.source_address.map(|a| a.to_string()),
-            oauth: oauth.map(|oauth| OAuthRequest {
-                token_url: &oauth.token_url,
-                client_id: &oauth.client_id,
-                client_secret: oauth.client_secret.expose(),
-                refresh_token: oauth.refresh_token.as_ref().map(|s| s.expose()),
-                access_token: oauth.access_token.as_ref().map(|s| s.expose()),
-                scope: &oauth.scope,
-            }),
+            oauth: oauth.map(OAuthRequest::of),
         };
         let input = serde_json::to_vec(&request).expect("the request serialises");
         let (program, args) = self

@@ -53,6 +53,10 @@ pub struct RealServer {
     pub greylisting: bool,
     /// Postfix refuses every client when it connects (`greeting = "client-rejected"`).
     pub client_rejected: bool,
+    /// The server also takes bearer tokens (XOAUTH2, OAUTHBEARER) for this scope: Dovecot's
+    /// `oauth2` passdb asks the run's introspection endpoint about each (Postfix asks
+    /// Dovecot's auth service in its own container). An `[oauth]` scenario's.
+    pub bearer_scope: Option<String>,
     pub login: String,
     /// The password the server knows (never printed, see `Debug`).
     pub(crate) password: String,
@@ -82,10 +86,12 @@ impl RealServer {
         }
     }
 
-    /// Picks ports and renders the configuration directory.
+    /// Picks ports and renders the configuration directory. `introspection` is the URL of
+    /// the run's token introspection endpoint, which a server taking bearer tokens asks.
     pub fn spec(
         &self,
         certs: &CertMatrix,
+        introspection: Option<&str>,
     ) -> Result<(ContainerSpec, BTreeMap<String, u16>), Error> {
         let cert = certs.get(self.certificate);
         let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -136,7 +142,18 @@ impl RealServer {
                     "MAX_USERIP_CONNECTIONS",
                     self.max_connections.unwrap_or(10).to_string(),
                 );
-                &["dovecot.conf", "openssl.cnf"]
+                match &self.bearer_scope {
+                    None => &["dovecot.conf", "openssl.cnf"],
+                    Some(scope) => {
+                        bearer_values(&mut values, &mut files, certs, scope, introspection)?;
+                        &[
+                            "dovecot.conf",
+                            "openssl.cnf",
+                            "oauth2.conf",
+                            "oauth2.conf.ext",
+                        ]
+                    }
+                }
             }
             RealKind::Courier => {
                 values.insert("IMAP_PORT", on("IMAP_PORT"));
@@ -183,7 +200,24 @@ impl RealServer {
                     ""
                 };
                 values.insert("RECIPIENT_RESTRICTIONS", recipient.into());
-                &["main.cf", "master.cf"]
+                match &self.bearer_scope {
+                    None => {
+                        values.insert("SASL_TYPE", "cyrus".into());
+                        values.insert("SASL_PATH", "smtpd".into());
+                        &["main.cf", "master.cf"]
+                    }
+                    Some(scope) => {
+                        values.insert("SASL_TYPE", "dovecot".into());
+                        values.insert("SASL_PATH", "private/auth".into());
+                        bearer_values(&mut values, &mut files, certs, scope, introspection)?;
+                        &[
+                            "main.cf",
+                            "master.cf",
+                            "dovecot-auth.conf",
+                            "oauth2.conf.ext",
+                        ]
+                    }
+                }
             }
         };
         for name in templates {
@@ -221,9 +255,29 @@ impl std::fmt::Debug for RealServer {
             .field("message_size_limit", &self.message_size_limit)
             .field("greylisting", &self.greylisting)
             .field("client_rejected", &self.client_rejected)
+            .field("bearer_scope", &self.bearer_scope)
             .field("login", &self.login)
             .finish_non_exhaustive()
     }
+}
+
+/// What Dovecot's `oauth2` passdb needs (in the Dovecot image, and in the Postfix image as
+/// its SASL server): where to introspect tokens, the scope they must have, the CA the
+/// introspection endpoint's certificate chains to.
+fn bearer_values(
+    values: &mut BTreeMap<&str, String>,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    certs: &CertMatrix,
+    scope: &str,
+    introspection: Option<&str>,
+) -> Result<(), Error> {
+    let url = introspection.ok_or_else(|| {
+        Error::Start("a server taking bearer tokens needs the run's introspection endpoint".into())
+    })?;
+    values.insert("INTROSPECTION_URL", url.to_owned());
+    values.insert("SCOPE", scope.to_owned());
+    files.insert("ca.pem".into(), certs.ca_pem().as_bytes().to_vec());
+    Ok(())
 }
 
 fn openssl_name(version: TlsVersion) -> &'static str {

@@ -5,8 +5,8 @@ use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::Scenario;
 use super::spans::Spans;
+use super::{ImapServerKind, Scenario};
 use crate::file_error::FileError;
 use crate::outcome::{Detail, ErrorClass};
 
@@ -250,10 +250,10 @@ fn check_values(scenario: &Scenario) -> Result<(), (&'static [&'static str], Str
             ));
         }
     }
-    if scenario.oauth.is_some() && scenario.needs_containers() {
+    if scenario.oauth.is_some() && scenario.imap.server == ImapServerKind::Courier {
         return Err((
             &["oauth"],
-            "`[oauth]` works with mock servers only for now: expected `server = \"mock\"` on both legs".into(),
+            "Courier-IMAP takes no bearer tokens: with `[oauth]`, expected `server = \"mock\"` or `\"dovecot\"` on IMAP".into(),
         ));
     }
     if scenario.twin.is_some() && !scenario.needs_containers() {

@@ -56,24 +56,26 @@ impl Answer {
     }
 }
 
-/// The answer to `method path` with `body` (`application/x-www-form-urlencoded`).
+/// The answer to `method path` with `body` (`application/x-www-form-urlencoded`). Without
+/// a `config` the server only introspects (the run's endpoint a real server asks, see
+/// [`super::AuthorizationServer::introspection`]): `/token` is not there.
 pub fn answer(
-    config: &AuthorizationConfig,
+    config: Option<&AuthorizationConfig>,
     tokens: &Tokens,
     method: &str,
     path: &str,
     authorization: Option<&str>,
     body: &[u8],
 ) -> Answer {
-    let mut answer = match (method, path) {
-        ("POST", "/token") => token(config, tokens, authorization, body),
-        ("POST", "/introspect") => introspect(tokens, body),
-        (_, "/token" | "/introspect") => {
+    let mut answer = match (method, path, config) {
+        ("POST", "/token", Some(config)) => token(config, tokens, authorization, body),
+        ("POST", "/introspect", _) => introspect(tokens, body),
+        (_, "/token", Some(_)) | (_, "/introspect", _) => {
             Answer::error(405, "invalid_request", "The endpoint takes POST.")
         }
         _ => Answer::error(404, "not_found", "No such endpoint."),
     };
-    match config.fault {
+    match config.and_then(|config| config.fault) {
         Some(EndpointFault::Slow { after_ms }) => {
             answer.delay = Some(Duration::from_millis(after_ms));
         }
@@ -206,7 +208,14 @@ mod tests {
     }
 
     fn post(config: &AuthorizationConfig, tokens: &Tokens, body: &str) -> (u16, serde_json::Value) {
-        let answer = answer(config, tokens, "POST", "/token", None, body.as_bytes());
+        let answer = answer(
+            Some(config),
+            tokens,
+            "POST",
+            "/token",
+            None,
+            body.as_bytes(),
+        );
         (answer.status, serde_json::from_str(&answer.body).unwrap())
     }
 
@@ -229,7 +238,7 @@ mod tests {
                 .is_ok()
         );
         let introspected = answer(
-            &config(),
+            Some(&config()),
             &tokens,
             "POST",
             "/introspect",
@@ -246,7 +255,7 @@ mod tests {
         let tokens = Tokens::default();
         let basic = format!("Basic {}", STANDARD.encode("client-1:s3cret"));
         let answer = answer(
-            &config(),
+            Some(&config()),
             &tokens,
             "POST",
             "/token",
@@ -328,16 +337,44 @@ mod tests {
             fault: Some(EndpointFault::Slow { after_ms: 5000 }),
             ..config()
         };
-        let answer_slow = answer(&slow, &Tokens::default(), "POST", "/token", None, b"");
+        let answer_slow = answer(Some(&slow), &Tokens::default(), "POST", "/token", None, b"");
         assert_eq!(answer_slow.delay, Some(Duration::from_secs(5)));
         let tokens = Tokens::default();
         assert_eq!(
-            answer(&config(), &tokens, "GET", "/token", None, b"").status,
+            answer(Some(&config()), &tokens, "GET", "/token", None, b"").status,
             405
         );
         assert_eq!(
-            answer(&config(), &tokens, "POST", "/", None, b"").status,
+            answer(Some(&config()), &tokens, "POST", "/", None, b"").status,
             404
+        );
+    }
+
+    #[test]
+    fn without_a_config_only_introspection_answers() {
+        let tokens = Tokens::default();
+        let token = tokens.issue("alice@example.com", &[MAIL.into()], Duration::from_secs(60));
+        let introspected = answer(
+            None,
+            &tokens,
+            "POST",
+            "/introspect",
+            None,
+            format!("token={token}").as_bytes(),
+        );
+        let body: serde_json::Value = serde_json::from_str(&introspected.body).unwrap();
+        assert_eq!(
+            (body["active"].as_bool(), body["scope"].as_str()),
+            (Some(true), Some(MAIL))
+        );
+        let refresh = b"grant_type=refresh_token&refresh_token=rt-1&client_id=client-1";
+        assert_eq!(
+            answer(None, &tokens, "POST", "/token", None, refresh).status,
+            404
+        );
+        assert_eq!(
+            answer(None, &tokens, "GET", "/introspect", None, b"").status,
+            405
         );
     }
 }

@@ -105,10 +105,33 @@ impl AuthorizationServer {
         bind: SocketAddr,
         tokens: Tokens,
     ) -> Result<AuthorizationServer, Error> {
+        let certificate = config.certificate;
+        Self::serve_on(Some(config), certificate, certs, bind, tokens).await
+    }
+
+    /// An endpoint that only introspects the tokens of `tokens` (`POST /introspect`), with
+    /// the valid certificate: what a real server that checks bearer tokens asks (Dovecot's
+    /// `oauth2` passdb). It lives as long as that server, across the scenarios whose
+    /// authorization servers issue into `tokens`.
+    pub async fn introspection(
+        certs: Arc<CertMatrix>,
+        bind: SocketAddr,
+        tokens: Tokens,
+    ) -> Result<AuthorizationServer, Error> {
+        Self::serve_on(None, CertKind::Valid, certs, bind, tokens).await
+    }
+
+    async fn serve_on(
+        config: Option<AuthorizationConfig>,
+        certificate: CertKind,
+        certs: Arc<CertMatrix>,
+        bind: SocketAddr,
+        tokens: Tokens,
+    ) -> Result<AuthorizationServer, Error> {
         let (listener, addr) = crate::server::listen(bind).await?;
-        let tls = crate::tls::shared_config(certs.get(config.certificate), TlsVersions::default())?;
+        let tls = crate::tls::shared_config(certs.get(certificate), TlsVersions::default())?;
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-        let config = Arc::new(config);
+        let config = config.map(Arc::new);
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
             loop {
@@ -126,7 +149,9 @@ impl AuthorizationServer {
                     let service = service_fn(move |request| {
                         let config = config.clone();
                         let tokens = tokens.clone();
-                        async move { Ok::<_, hyper::Error>(serve(request, &config, &tokens).await) }
+                        async move {
+                            Ok::<_, hyper::Error>(serve(request, config.as_deref(), &tokens).await)
+                        }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(tls), service)
@@ -154,7 +179,7 @@ impl Drop for AuthorizationServer {
 /// One HTTP request: its body read (bounded), then answered by `endpoint`.
 async fn serve(
     request: Request<Incoming>,
-    config: &AuthorizationConfig,
+    config: Option<&AuthorizationConfig>,
     tokens: &Tokens,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
