@@ -5,6 +5,13 @@ The script only drives curl and reads what it says: its exit code, its error mes
 for the pre-login probe (no credentials) the protocol lines of -v. Credentials go to curl
 through a config file readable by this user only, never on the command line. What curl
 cannot tell apart stays apart in the snapshots: that is the finding.
+
+An OAuth account (the request's `oauth` object): curl cannot get a token, so the script
+gets it with the Tokens the Python connectors share (connectors/shared/oauth.py) and gives
+it to curl as `oauth2-bearer` in the same config file, with the login name and an empty
+password as `user`; curl picks OAUTHBEARER or XOAUTH2 from what the server offers. A login
+curl reports denied (exit 67) with a token held from before is tried once more with a new
+one; with a fresh token it is `token-rejected`, since curl says no more than "Login denied".
 """
 import json
 import os
@@ -15,6 +22,7 @@ import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
+from oauth import Tokens  # noqa: E402
 from readings import Failure  # noqa: E402
 
 STEP_EXIT = {
@@ -37,16 +45,41 @@ def certificate_detail(message):
     return "certificate-invalid"
 
 
+def config_string(value):
+    """A value for curl's config file, in double quotes, its line breaks and tabs escaped as
+    curl reads them back: a token comes from the network, and a raw newline in it would end
+    the line and start an option of the endpoint's choosing."""
+    value = value.replace("\\", "\\\\").replace('"', '\\"')
+    for raw, escaped in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"), ("\v", "\\v")):
+        value = value.replace(raw, escaped)
+    return '"' + value + '"'
+
+
 class Curl:
-    def __init__(self, settings, workdir):
+    def __init__(self, settings, workdir, tokens=None):
         self.settings = settings
         self.timeout = settings["step_timeout_ms"] / 1000
         self.config = os.path.join(workdir, "curl.conf")
-        login = settings.get("username") or settings["email"]
+        self.tokens = tokens
+        # The access token in the config file, and whether it was just issued.
+        self.token, self.fresh = None, False
+        self.write_config()
+
+    def write_config(self):
+        """The config file with the credentials: the login and the password, or for an OAuth
+        account the login, an empty password and the bearer token."""
+        login = self.settings.get("username") or self.settings["email"]
         fd = os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            secret = f"{login}:{settings['password']}".replace("\\", "\\\\").replace('"', '\\"')
-            f.write(f'user = "{secret}"\n')
+            f.write(f'user = {config_string(login + ":" + self.settings["password"])}\n')
+            if self.token is not None:
+                f.write(f"oauth2-bearer = {config_string(self.token)}\n")
+
+    def use_token(self, token):
+        self.fresh = self.tokens.fresh and self.tokens.token == token
+        if token != self.token:
+            self.token = token
+            self.write_config()
 
     def base(self, leg, path=""):
         endpoint = self.settings[leg]
@@ -70,8 +103,24 @@ class Curl:
     def run(self, args, stdin=None, credentials=True):
         if credentials:
             args = args + ["--config", self.config]
+        if not credentials or self.tokens is None:
+            return self.call(args, stdin)
+        # The token endpoint's failures are at imap-login (docs/outcomes.md).
+        self.use_token(self.tokens.get())
+        code, out, err = self.call(args, stdin)
+        if code == 67 and not self.fresh:
+            # A token held from before that the server refuses: one new one, once.
+            self.use_token(self.tokens.refresh(self.token))
+            code, out, err = self.call(args, stdin)
+        return code, out, err
+
+    def call(self, args, stdin):
         done = subprocess.run(args, input=stdin, capture_output=True, timeout=self.timeout * 3)
         return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+
+    def denied(self):
+        """The detail of a login curl says was denied (exit 67)."""
+        return "login-denied" if self.tokens is None else "token-rejected"
 
 
 def curl_message(err):
@@ -114,7 +163,7 @@ def imap_steps(curl):
     step = "imap-login"
     code, out, err = curl.run(curl.base("imap"))
     if code == 67:
-        raise Failure("unauthorized", step, "login-denied", text=curl_message(err))
+        raise Failure("unauthorized", step, curl.denied(), text=curl_message(err))
     failure = fail_common(code, err, step, "imap_authentication_error", "imap_validation_error")
     if failure:
         raise failure
@@ -131,7 +180,7 @@ def imap_steps(curl):
     results = [curl.run(curl.base("imap", urllib.parse.quote(box))) for box in mailboxes]
     for code, _, err in results:
         if code == 67:
-            raise Failure("unauthorized", step, "login-denied", text=curl_message(err))
+            raise Failure("unauthorized", step, curl.denied(), text=curl_message(err))
         if code != 0:
             raise Failure("imap_authentication_error", step, f"curl-exit-{code}", text=curl_message(err))
 
@@ -156,7 +205,7 @@ def smtp_steps(curl, settings):
     if failure:
         raise failure
     if code == 67:
-        raise Failure("unauthorized", "smtp-login", "login-denied", reply, message)
+        raise Failure("unauthorized", "smtp-login", curl.denied(), reply, message)
     lower = message.lower()
     if "mail failed" in lower or "mail from" in lower:
         raise Failure("test_email_failed", "test-send", "mail-from-refused", reply, message)
@@ -179,7 +228,7 @@ def main():
         print(f"unsupported protocol {settings.get('protocol')!r}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as workdir:
-        curl = Curl(settings, workdir)
+        curl = Curl(settings, workdir, Tokens(settings) if settings.get("oauth") else None)
         try:
             imap_steps(curl)
             smtp_steps(curl, settings)

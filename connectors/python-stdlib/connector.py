@@ -4,16 +4,14 @@
 Reads the settings (protocol mailharness-connector/1) as JSON on stdin, runs the five
 steps -- imap-connect, imap-login, smtp-connect, smtp-login, test-send -- and prints one
 JSON outcome on stdout. An OAuth account (the request's `oauth` object) gets its token
-with urllib and logs in with XOAUTH2 or OAUTHBEARER through imaplib's `authenticate` and
-smtplib's `auth`. It classifies what the standard library lets it see; where the
-library hides a difference (a timeout at TCP connect or at the greeting, say) the outcome
-shows it, which is a finding about the client, not about the harness.
+with urllib (the Tokens the Python connectors share, connectors/shared/oauth.py) and logs in
+with XOAUTH2 or OAUTHBEARER through imaplib's `authenticate` and smtplib's `auth`. It
+classifies what the standard library lets it see; where the library hides a difference (a
+timeout at TCP connect or at the greeting, say) the outcome shows it, which is a finding
+about the client, not about the harness.
 """
 import imaplib
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 import smtplib
 import socket
 import os
@@ -23,8 +21,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
 from readings import (  # noqa: E402
     Failure, auth_refusal, bearer_payload, bearer_refusal_detail, choose_bearer, send_refusal,
-    login_refusal, network_failure, test_message, tls_context, tls_failure,
-    token_endpoint_failure)
+    login_refusal, network_failure, test_message, tls_context, tls_failure)
+from oauth import Tokens  # noqa: E402
 
 
 def text_of(value):
@@ -93,63 +91,6 @@ def said(error):
     as b'...'."""
     text = error.args[0] if error.args else ""
     return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-
-
-class Tokens:
-    """The run's access token: the one held from before, else one from the token endpoint
-    (urllib, trusting the CA file, never "allow insecure"), refreshed once when refused."""
-
-    def __init__(self, settings):
-        self.settings = settings
-        oauth = settings["oauth"]
-        self.token = oauth.get("access_token")
-        self.scopes = None
-        self.fresh = False
-
-    def get(self):
-        if self.token is None:
-            self.fetch()
-        return self.token
-
-    def fetch(self):
-        step = "imap-login"
-        oauth = self.settings["oauth"]
-        form = {"client_id": oauth["client_id"], "client_secret": oauth["client_secret"],
-                "scope": oauth["scope"]}
-        if oauth.get("refresh_token"):
-            form.update(grant_type="refresh_token", refresh_token=oauth["refresh_token"])
-        else:
-            form["grant_type"] = "client_credentials"
-        request = urllib.request.Request(oauth["token_url"], data=urllib.parse.urlencode(form).encode(),
-                                         headers={"Accept": "application/json"})
-        context = ssl.create_default_context(cafile=self.settings.get("ca_file"))
-        timeout = self.settings["step_timeout_ms"] / 1000
-        try:
-            with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
-                status, body = answer.status, json.load(answer)
-        except urllib.error.HTTPError as e:
-            try:
-                body = json.load(e)
-            except ValueError:
-                body = {}
-            raise token_endpoint_failure(e.code, body, step)
-        except urllib.error.URLError as e:
-            reason = e.reason
-            if isinstance(reason, ssl.SSLCertVerificationError):
-                raise tls_failure(reason, "imap_authentication_error", "imap_authentication_error", step)
-            if isinstance(reason, TimeoutError):
-                raise Failure("imap_authentication_error", step, "token-endpoint-timeout")
-            raise Failure("imap_authentication_error", step, "token-endpoint-unreachable", text=str(e))
-        except TimeoutError:
-            raise Failure("imap_authentication_error", step, "token-endpoint-timeout")
-        except ValueError:
-            raise token_endpoint_failure(200, {}, step)
-        if not isinstance(body, dict) or "access_token" not in body \
-                or str(body.get("token_type", "")).lower() != "bearer":
-            raise token_endpoint_failure(status, body if isinstance(body, dict) else {}, step)
-        self.token = body["access_token"]
-        self.scopes = body.get("scope", "").split() if "scope" in body else None
-        self.fresh = True
 
 
 def imap_bearer_login(client, settings, tokens):

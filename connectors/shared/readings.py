@@ -226,11 +226,16 @@ def token_endpoint_failure(status, body, step="imap-login"):
 
 def bearer_refusal_detail(challenge, granted):
     """A fresh token refused: insufficient-scope when the server's error challenge (its
-    decoded JSON) names a scope the token was not granted, else token-rejected."""
+    decoded JSON) names a scope the token was not granted, else token-rejected; a challenge
+    whose status says the token itself is bad (invalid_token, 401: Dovecot's always names
+    the scope "mail") is token-rejected whatever scope it names."""
     try:
-        required = json.loads(challenge).get("scope", "")
+        body = json.loads(challenge)
+        status, required = str(body.get("status", "")), body.get("scope", "")
     except (ValueError, TypeError, AttributeError):
-        required = ""
+        status, required = "", ""
+    if status in ("401", "invalid_token"):
+        return "token-rejected"
     if required and granted is not None and any(s not in granted for s in required.split()):
         return "insufficient-scope"
     return "token-rejected"

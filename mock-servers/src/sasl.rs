@@ -122,12 +122,14 @@ impl SaslExchange {
     }
 
     /// After a refused bearer token: the error challenge to send before the refusal, when
-    /// there is one (the server's `own`, else RFC 7628 §3.2.2's for OAUTHBEARER, which
-    /// requires one). The client's next line, whatever it is, then ends the exchange with
-    /// [`SaslStep::Refused`]. None: refuse at once.
+    /// there is one (for XOAUTH2 the server's `own`; for OAUTHBEARER RFC 7628 §3.2.2's,
+    /// which it requires, as Dovecot sends it). The client's next line, whatever it is, then
+    /// ends the exchange with [`SaslStep::Refused`]. None: refuse at once.
     pub(crate) fn refuse_token(&mut self, own: Option<&'static str>) -> Option<SaslStep> {
-        let rfc_7628 = (self.mechanism == Mechanism::Oauthbearer).then_some(OAUTHBEARER_ERROR);
-        let challenge = own.or(rfc_7628)?;
+        let challenge = match self.mechanism {
+            Mechanism::Oauthbearer => Some(OAUTHBEARER_ERROR),
+            _ => own,
+        }?;
         self.failing = true;
         Some(SaslStep::Challenge(challenge))
     }

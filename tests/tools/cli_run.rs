@@ -188,34 +188,45 @@ fn list_shows_ids_tags_and_expectations() {
     assert!(!stdout.contains("tls/imap-implicit-valid"));
 }
 
-fn serve_keeps_the_servers_up_and_never_prints_the_password() {
-    let dir = tempfile::tempdir().unwrap();
+/// `mailharness serve SCENARIO --dir DIR`, up: the child, the rest of its stdout, and the
+/// lines it printed up to "Press Ctrl-C".
+fn serve(
+    scenario: &str,
+    dir: &Path,
+) -> (
+    std::process::Child,
+    std::io::Lines<BufReader<std::process::ChildStdout>>,
+    Vec<String>,
+) {
     let mut child = mailharness()
         .current_dir(repository())
-        .args(["serve", "scenarios/tls/starttls-on-both.toml", "--dir"])
-        .arg(dir.path())
+        .args(["serve", scenario, "--dir"])
+        .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut printed = Vec::new();
-    let mut imap_port = None;
     for line in lines.by_ref() {
         let line = line.unwrap();
-        if line.trim_start().starts_with("IMAP") {
-            imap_port = line
-                .split(':')
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .map(str::to_owned);
-        }
         let done = line.starts_with("Press Ctrl-C");
         printed.push(line);
         if done {
             break;
         }
     }
+    (child, lines, printed)
+}
+
+fn serve_keeps_the_servers_up_and_never_prints_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, lines, mut printed) = serve("scenarios/tls/starttls-on-both.toml", dir.path());
+    let imap_port = printed
+        .iter()
+        .find(|line| line.trim_start().starts_with("IMAP"))
+        .and_then(|line| line.split(':').nth(1))
+        .and_then(|rest| rest.split_whitespace().next());
     let port: u16 = imap_port.expect("an IMAP line").parse().unwrap();
     // A client by hand: the STARTTLS server greets in the clear.
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -255,6 +266,62 @@ fn serve_keeps_the_servers_up_and_never_prints_the_password() {
     let all = printed.join("\n");
     assert!(all.contains("--- IMAP connection from 127.0.0.1"), "{all}");
     assert!(!all.contains(&password), "the password was printed");
+}
+
+/// `serve` of an OAuth scenario: its authorization server runs too, a connector's settings
+/// are in `oauth.json` (mode 0600, gone after Ctrl-C), curl gets a token with them, and no
+/// secret of theirs is printed.
+fn serve_runs_an_oauth_scenario_s_token_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, lines, mut printed) = serve("scenarios/oauth/dovecot-ok.toml", dir.path());
+    let oauth_file = dir.path().join("oauth.json");
+    let oauth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&oauth_file).unwrap()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&oauth_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let token_url = oauth["token_url"].as_str().unwrap();
+    let head = printed.join("\n");
+    assert!(
+        head.contains(&format!("token     {token_url} (client ")),
+        "{head}"
+    );
+    let field = |name: &str| oauth[name].as_str().unwrap().to_owned();
+    let (secret, refresh) = (field("client_secret"), field("refresh_token"));
+    let form = format!(
+        "grant_type=refresh_token&refresh_token={refresh}&client_id={}&client_secret={secret}&scope={}",
+        field("client_id"),
+        field("scope").replace(':', "%3A").replace('/', "%2F"),
+    );
+    // The body on stdin (`-d @-`): the secrets stay off the command line.
+    let mut curl = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "--cacert"])
+        .arg(dir.path().join("ca.pem"))
+        .args(["-d", "@-", token_url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut curl.stdin.take().unwrap(), form.as_bytes()).unwrap();
+    let answer = curl.wait_with_output().unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&answer.stdout).expect("JSON");
+    assert_eq!(answer["token_type"], "Bearer", "{answer}");
+    let access = answer["access_token"].as_str().unwrap().to_owned();
+    assert!(access.starts_with("mh-at-"), "{answer}");
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    printed.extend(lines.map(Result::unwrap));
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!oauth_file.exists(), "oauth.json stays after Ctrl-C");
+    let all = printed.join("\n");
+    for value in [&secret, &refresh, &access] {
+        assert!(!all.contains(value.as_str()), "a secret was printed: {all}");
+    }
 }
 
 /// A scenario that passes with the reference connector, with a short step timeout.
@@ -748,6 +815,11 @@ pub fn tests() -> Vec<Test> {
             name: "serve_keeps_the_servers_up_and_never_prints_the_password",
             needs: &[],
             run: serve_keeps_the_servers_up_and_never_prints_the_password,
+        },
+        Test {
+            name: "serve_runs_an_oauth_scenario_s_token_endpoint",
+            needs: &[Need::Tool("curl")],
+            run: serve_runs_an_oauth_scenario_s_token_endpoint,
         },
         Test {
             name: "connector_errors_are_named_and_never_pass",

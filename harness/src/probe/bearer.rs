@@ -62,14 +62,23 @@ impl BearerMechanism {
 }
 
 /// The detail of a refused token: `insufficient-scope` when the server's error challenge
-/// names a scope the token was not granted, else `token-rejected`. `granted` is none for a
-/// token whose scopes the connector does not know.
+/// names a scope the token was not granted, else `token-rejected`. A challenge whose status
+/// says the token itself is bad (RFC 6750 §3.1: `invalid_token`, HTTP `401`) is
+/// `token-rejected` whatever scope it names: Dovecot's XOAUTH2 challenge always names
+/// `mail` (containers/captures/dovecot-postfix-bearer.txt). `granted` is none for a token
+/// whose scopes the connector does not know.
 pub(crate) fn refusal_detail(challenge: Option<&str>, granted: Option<&[String]>) -> Detail {
-    let required = challenge
+    let json = challenge
         .and_then(|challenge| STANDARD.decode(challenge.trim()).ok())
-        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
-        .and_then(|json| json.get("scope")?.as_str().map(str::to_owned));
-    match (required, granted) {
+        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok());
+    let field = |name: &str| {
+        json.as_ref()
+            .and_then(|json| json.get(name)?.as_str().map(str::to_owned))
+    };
+    if matches!(field("status").as_deref(), Some("401" | "invalid_token")) {
+        return Detail::TokenRejected;
+    }
+    match (field("scope"), granted) {
         (Some(required), Some(granted))
             if required
                 .split_whitespace()
@@ -126,6 +135,28 @@ mod tests {
         assert_eq!(
             refusal_detail(Some("!!"), Some(&readonly)),
             Detail::TokenRejected
+        );
+    }
+
+    #[test]
+    fn a_challenge_saying_the_token_is_bad_is_token_rejected_whatever_its_scope() {
+        // Dovecot's XOAUTH2 challenge, {"status":"401","schemes":"bearer","scope":"mail"}, and
+        // RFC 7628's OAUTHBEARER one, {"status":"invalid_token"}; "mail" is granted to no token.
+        let granted = ["https://mail.google.com/".to_owned()];
+        for challenge in [
+            "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJtYWlsIn0=",
+            "eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=",
+        ] {
+            assert_eq!(
+                refusal_detail(Some(challenge), Some(&granted)),
+                Detail::TokenRejected
+            );
+        }
+        // The same scope under a status that does not say so is a scope the token lacks.
+        let forbidden = STANDARD.encode(r#"{"status":"403","scope":"mail"}"#);
+        assert_eq!(
+            refusal_detail(Some(&forbidden), Some(&granted)),
+            Detail::InsufficientScope
         );
     }
 }

@@ -89,6 +89,18 @@ impl ImapPersonality {
         }
     }
 
+    /// The `AUTH=` list of its server set up to take bearer tokens, where that is the
+    /// administrator's configuration and not the provider's fixed list: Dovecot with its
+    /// `oauth2` passdb adds XOAUTH2 and OAUTHBEARER to PLAIN and LOGIN
+    /// (containers/captures/dovecot-postfix-bearer.txt). The mock lists it for an `[oauth]`
+    /// scenario; the other personalities list what their providers always do.
+    pub fn bearer_capabilities(self) -> Option<&'static str> {
+        match self {
+            ImapPersonality::Dovecot => Some("AUTH=PLAIN AUTH=LOGIN AUTH=XOAUTH2 AUTH=OAUTHBEARER"),
+            _ => None,
+        }
+    }
+
     /// The personality whose texts this one borrows where no capture of its own exists:
     /// its texts are written `..BASE` from that one's (docs/provider-replies.md lists only
     /// the texts that differ, and says whose the others are).
@@ -122,9 +134,9 @@ pub(crate) struct ImapTexts {
     pub login_ok: &'static str,
     /// Tagged NO for a wrong password; `{name}` is the command, as in `login_ok`.
     pub wrong_credentials: &'static str,
-    /// The error challenge (base64) an AUTHENTICATE with a refused bearer token gets
-    /// before its refusal, when the server sends one (OAUTHBEARER gets RFC 7628's
-    /// `{"status":"invalid_token"}` when it has none of its own).
+    /// The error challenge (base64) an AUTHENTICATE XOAUTH2 with a refused bearer token gets
+    /// before its refusal, when the server sends one. OAUTHBEARER always gets RFC 7628's
+    /// `{"status":"invalid_token"}`, as Dovecot sends it.
     pub bearer_challenge: Option<&'static str>,
     /// Tagged NO for a refused bearer token (XOAUTH2, OAUTHBEARER); none: `wrong_credentials`.
     pub bearer_refused: Option<&'static str>,
@@ -253,7 +265,9 @@ const DOVECOT: ImapTexts = ImapTexts {
     login_ok: "OK [CAPABILITY {caps}] Logged in",
     wrong_credentials: "NO [AUTHENTICATIONFAILED] Authentication failed.",
     // Dovecot 2.3.19 as Debian ships it (seen); older versions said [UNAVAILABLE].
-    bearer_challenge: None,
+    // {"status":"401","schemes":"bearer","scope":"mail"}, whatever the token's fault
+    // (containers/captures/dovecot-postfix-bearer.txt).
+    bearer_challenge: Some("eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJtYWlsIn0="),
     bearer_refused: None,
     too_many_connections: "NO [LIMIT] Maximum number of connections from user+IP exceeded (mail_max_userip_connections={limit})",
     privacy_alert: Some(

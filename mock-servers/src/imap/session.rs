@@ -184,16 +184,21 @@ impl ImapSession {
             .any(|c| c.eq_ignore_ascii_case(capability))
     }
 
-    /// The `AUTH=` part of the list before login: the scenario's mechanisms or the
-    /// personality's.
+    /// The `AUTH=` part of the list before login: the scenario's mechanisms, or the
+    /// personality's (its list for bearer tokens when it takes them and has one).
     fn auth_capabilities(&self) -> String {
+        let bearer = self
+            .config
+            .bearer
+            .as_ref()
+            .and_then(|_| self.config.personality.bearer_capabilities());
         match &self.config.auth_mechanisms {
             Some(mechanisms) => mechanisms
                 .iter()
                 .map(|m| format!("AUTH={}", m.to_ascii_uppercase()))
                 .collect::<Vec<_>>()
                 .join(" "),
-            None => self.texts.auth_capabilities.to_owned(),
+            None => bearer.unwrap_or(self.texts.auth_capabilities).to_owned(),
         }
     }
 
@@ -652,6 +657,12 @@ impl ImapSession {
     }
 
     fn authenticate(&mut self, tag: &str, mechanism: &str, initial: Option<String>) {
+        // An initial response is SASL-IR's (RFC 4959): a server that does not advertise it
+        // reads it as an argument too many. Cyrus 3.10 and later spell it `SASL_IR` and take
+        // it all the same (docs/provider-replies.md).
+        if initial.is_some() && !(self.advertises("SASL-IR") || self.advertises("SASL_IR")) {
+            return self.undecodable(tag, "AUTHENTICATE");
+        }
         if self.login_needs_tls() {
             return self.refuse_cleartext_login(tag);
         }

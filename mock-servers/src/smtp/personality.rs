@@ -35,6 +35,17 @@ pub enum SmtpPersonality {
 }
 
 impl SmtpPersonality {
+    /// The `AUTH` line of its server set up to take bearer tokens, where that is the
+    /// administrator's configuration: Postfix asking Dovecot's auth service offers what
+    /// Dovecot does (containers/captures/dovecot-postfix-bearer.txt). The mock offers it for
+    /// an `[oauth]` scenario; the other personalities offer what their providers always do.
+    pub fn bearer_ehlo_auth(self) -> Option<&'static str> {
+        match self {
+            SmtpPersonality::Postfix => Some("AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER"),
+            _ => None,
+        }
+    }
+
     /// Every personality, in the order the docs list them.
     pub const ALL: [SmtpPersonality; 9] = [
         SmtpPersonality::Postfix,
@@ -96,9 +107,9 @@ pub(crate) struct SmtpTexts {
     pub starttls_unavailable: &'static str,
     pub auth_ok: &'static str,
     pub wrong_credentials: &'static str,
-    /// The error challenge (base64, after `334 `) an AUTH with a refused bearer token gets
-    /// before its refusal, when the server sends one (OAUTHBEARER gets RFC 7628's
-    /// `{"status":"invalid_token"}` when it has none of its own).
+    /// The error challenge (base64, after `334 `) an AUTH XOAUTH2 with a refused bearer
+    /// token gets before its refusal, when the server sends one. OAUTHBEARER always gets
+    /// RFC 7628's `{"status":"invalid_token"}`, as Dovecot sends it.
     pub bearer_challenge: Option<&'static str>,
     /// The refusal of a bearer token (XOAUTH2, OAUTHBEARER); none: `wrong_credentials`.
     pub bearer_refused: Option<&'static str>,
@@ -134,8 +145,10 @@ const POSTFIX: SmtpTexts = SmtpTexts {
     starttls_unavailable: "502 5.5.1 Error: command not implemented",
     auth_ok: "235 2.7.0 Authentication successful",
     wrong_credentials: "535 5.7.8 Error: authentication failed: authentication failure",
-    bearer_challenge: None,
-    bearer_refused: None,
+    // Postfix relays Dovecot's challenge and refuses without a reason, whatever the token's
+    // fault (containers/captures/dovecot-postfix-bearer.txt).
+    bearer_challenge: Some("eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJtYWlsIn0="),
+    bearer_refused: Some("535 5.7.8 Error: authentication failed: (reason unavailable)"),
     auth_not_enabled: "503 5.5.1 Error: authentication not enabled",
     auth_bad_mechanism: "535 5.7.8 Error: authentication failed: Invalid authentication mechanism",
     tls_required: "530 5.7.0 Must issue a STARTTLS command first",
@@ -196,6 +209,9 @@ const EXCHANGE: SmtpTexts = SmtpTexts {
     ehlo_after: &["8BITMIME"],
     starttls_ok: "220 2.0.0 SMTP server ready",
     wrong_credentials: "535 5.7.3 Authentication unsuccessful",
+    // Exchange refuses a token at once, without Postfix's (Dovecot's) challenge: see Office
+    // 365's row in docs/provider-replies.md.
+    bearer_challenge: None,
     auth_bad_mechanism: "504 5.7.4 Unrecognized authentication type",
     ..POSTFIX
 };

@@ -358,7 +358,7 @@ impl SmtpSession {
             }
         }
         if self.config.offer_auth && !self.login_needs_tls() {
-            lines.push(self.texts.ehlo_auth.into());
+            lines.push(self.ehlo_auth().into());
         }
         lines.extend(self.texts.ehlo_after.iter().map(|s| self.size_keyword(s)));
         let text = lines
@@ -416,6 +416,16 @@ impl SmtpSession {
         }
     }
 
+    /// The personality's `AUTH` line: its line for bearer tokens when it takes them and has
+    /// one.
+    fn ehlo_auth(&self) -> &'static str {
+        self.config
+            .bearer
+            .as_ref()
+            .and_then(|_| self.config.personality.bearer_ehlo_auth())
+            .unwrap_or(self.texts.ehlo_auth)
+    }
+
     /// The AUTH mechanisms the EHLO reply advertised: the personality's, or what a
     /// scenario's `replies.ehlo` says (its `AUTH` line); none when AUTH is not offered. The
     /// mock accepts exactly these.
@@ -432,7 +442,7 @@ impl SmtpSession {
                         .is_some_and(|word| word.eq_ignore_ascii_case("AUTH "))
                 })?
                 .to_owned(),
-            None => self.texts.ehlo_auth.to_owned(),
+            None => self.ehlo_auth().to_owned(),
         };
         Some(
             auth_line

@@ -288,6 +288,24 @@ fn connection_limit_counts_authenticated_sessions() {
 }
 
 #[test]
+fn an_initial_response_needs_sasl_ir_advertised() {
+    // Courier-IMAP lists no SASL-IR: its AUTHENTICATE takes the response after `+ ` only.
+    let payload = base64::engine::general_purpose::STANDARD.encode(format!("\0{USER}\0{PASSWORD}"));
+    let config = ImapConfig {
+        personality: ImapPersonality::Courier,
+        ..ImapConfig::default()
+    };
+    let mut h = open(config.clone(), true, SessionCounts::default());
+    h.say("");
+    assert_eq!(
+        h.say(&format!("a AUTHENTICATE PLAIN {payload}\r\n")),
+        "a BAD Error in IMAP command AUTHENTICATE: Invalid arguments.\r\n"
+    );
+    assert_eq!(h.say("b AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+    assert!(h.say(&format!("{payload}\r\n")).starts_with("b OK"));
+}
+
+#[test]
 fn courier_identifies_itself_by_greeting_and_capabilities() {
     let config = ImapConfig {
         personality: ImapPersonality::Courier,
