@@ -538,24 +538,25 @@ async fn run_servers_and_connector(
 /// What runs at an OAuth account's token endpoint while the connector runs, held until it is
 /// done: the server, or when the endpoint is down a bound port nothing listens on (see
 /// [`Leg::Closed`]).
-pub struct AuthorizationLeg {
-    server: Option<AuthorizationServer>,
-    closed: Option<Leg>,
+pub struct AuthorizationLeg(TokenEndpoint);
+
+enum TokenEndpoint {
+    Up(AuthorizationServer),
+    Down(Leg),
 }
 
 impl AuthorizationLeg {
     /// The port of the token endpoint (closed when it is down).
     pub fn port(&self) -> u16 {
-        match (&self.server, &self.closed) {
-            (Some(server), _) => server.addr().port(),
-            (None, Some(closed)) => closed.port(),
-            (None, None) => 0,
+        match &self.0 {
+            TokenEndpoint::Up(server) => server.addr().port(),
+            TokenEndpoint::Down(closed) => closed.port(),
         }
     }
 
     /// Whether a server answers there.
     pub fn is_up(&self) -> bool {
-        self.server.is_some()
+        matches!(self.0, TokenEndpoint::Up(_))
     }
 }
 
@@ -566,7 +567,7 @@ pub async fn start_authorization(
     oauth: &plan::OAuthPlan,
     certs: &Arc<CertMatrix>,
 ) -> Result<(OAuthSettings, AuthorizationLeg), String> {
-    let leg = match &oauth.server {
+    let leg = AuthorizationLeg(match &oauth.server {
         Some(config) => {
             let bind: SocketAddr = "127.0.0.1:0".parse().expect("valid address");
             let server = AuthorizationServer::start(
@@ -577,16 +578,10 @@ pub async fn start_authorization(
             )
             .await
             .map_err(|e| e.to_string())?;
-            AuthorizationLeg {
-                server: Some(server),
-                closed: None,
-            }
+            TokenEndpoint::Up(server)
         }
-        None => AuthorizationLeg {
-            server: None,
-            closed: Some(Leg::closed()?),
-        },
-    };
+        None => TokenEndpoint::Down(Leg::closed()?),
+    });
     let mut scopes = vec![oauth.required_scope.clone()];
     if oauth.smtp_scope != oauth.required_scope {
         scopes.push(oauth.smtp_scope.clone());

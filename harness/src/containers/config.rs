@@ -332,6 +332,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn both_images_check_tokens_with_the_same_passdb_settings() {
+        // Each image's templates are in its own build context, so the Postfix image has a
+        // copy of the Dovecot image's oauth2 passdb settings: the same file.
+        let dir = containers_dir().unwrap();
+        let read = |server: &str| {
+            std::fs::read_to_string(dir.join(server).join("oauth2.conf.ext.tmpl")).unwrap()
+        };
+        assert_eq!(read("dovecot"), read("postfix"));
+    }
+
+    #[test]
     fn version_settings_for_each_library() {
         let legacy: TlsVersions = "1.0".parse().unwrap();
         assert_eq!(postfix_protocols(legacy), ">=TLSv1, <=TLSv1");
