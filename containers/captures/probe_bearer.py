@@ -1,8 +1,8 @@
 """Raw bearer-token probe: against a `mailharness serve` of an OAuth scenario, gets a token
 from its token endpoint (the settings in the serve directory's oauth.json), then tries
 XOAUTH2 and OAUTHBEARER on IMAP (implicit TLS) and SMTP (STARTTLS) with a good token, a
-token of another user, a token without the required scope and a made-up token, printing
-every line. Tokens and payloads are printed as <token> and <payload>.
+token of another user, a token without the required scope and a made-up token (answering
+the error challenge, then once more cancelling with `*`), printing every line. Tokens and payloads are printed as <token> and <payload>.
 
     python3 containers/captures/probe_bearer.py SERVE_DIR IMAP_PORT SMTP_PORT
 """
@@ -43,7 +43,11 @@ class Lines:
         self.sock.sendall((text + "\r\n").encode())
 
 
-def imap(mechanism, user, bearer):
+def answer(mechanism, cancel):
+    return "*" if cancel else ("" if mechanism == "XOAUTH2" else "AQ==")
+
+
+def imap(mechanism, user, bearer, cancel=False):
     s = Lines(ctx.wrap_socket(socket.create_connection(("localhost", imap_port), timeout=15),
                               server_hostname="localhost"))
     s.read()
@@ -56,14 +60,14 @@ def imap(mechanism, user, bearer):
         line = s.read()
         if line.startswith("+"):
             print("   (decoded: %s)" % base64.b64decode(line[2:]).decode())
-            s.send("" if mechanism == "XOAUTH2" else "AQ==")
+            s.send(answer(mechanism, cancel))
         elif line.startswith("b ") or not line:
             break
     s.send("c LOGOUT")
     s.read()
 
 
-def smtp(mechanism, user, bearer):
+def smtp(mechanism, user, bearer, cancel=False):
     raw = socket.create_connection(("localhost", smtp_port), timeout=15)
     s = Lines(raw)
     s.read()
@@ -81,7 +85,7 @@ def smtp(mechanism, user, bearer):
     line = s.read()
     if line.startswith("334 "):
         print("   (decoded: %s)" % base64.b64decode(line[4:]).decode())
-        s.send("" if mechanism == "XOAUTH2" else "AQ==")
+        s.send(answer(mechanism, cancel))
         s.read()
     s.send("QUIT")
     s.read()
@@ -97,3 +101,5 @@ for name, run in (("IMAP", imap), ("SMTP", smtp)):
                                    ("made-up token", "alice@example.com", "mh-at-made-up")):
             print("\n## %s %s, %s" % (name, mechanism, case))
             run(mechanism, user, bearer)
+        print("\n## %s %s, made-up token, the challenge answered with * (cancel)" % (name, mechanism))
+        run(mechanism, "alice@example.com", "mh-at-made-up", cancel=True)

@@ -137,11 +137,13 @@ impl SaslExchange {
     /// Takes the client's response line (base64, `=` for empty, `*` to cancel).
     pub(crate) fn respond(&mut self, line: &[u8]) -> SaslStep {
         let line = line.trim_ascii();
-        if self.failing {
-            return SaslStep::Refused;
-        }
+        // A cancel ends the exchange even after an error challenge, as Dovecot and Postfix
+        // answer it (containers/captures/README.md).
         if line == b"*" {
             return SaslStep::Cancelled;
+        }
+        if self.failing {
+            return SaslStep::Refused;
         }
         let decoded = if line == b"=" {
             Vec::new()
@@ -303,6 +305,14 @@ mod tests {
             STANDARD.decode(OAUTHBEARER_ERROR).unwrap(),
             br#"{"status":"invalid_token"}"#
         );
+        // OAUTHBEARER gets RFC 7628's challenge whatever the server's own, and a `*` after
+        // it cancels.
+        let (mut exchange, _) = SaslExchange::start("OAUTHBEARER", Some(&payload)).unwrap();
+        assert_eq!(
+            exchange.refuse_token(Some("eyJ9")),
+            Some(SaslStep::Challenge(OAUTHBEARER_ERROR))
+        );
+        assert_eq!(exchange.respond(b"*"), SaslStep::Cancelled);
     }
 
     #[test]
