@@ -23,7 +23,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
 from oauth import Tokens  # noqa: E402
-from readings import Failure  # noqa: E402
+from readings import Failure, greeting_refusal  # noqa: E402
 
 STEP_EXIT = {
     6: "dns", 7: "connection-refused", 28: "timeout", 52: "connection-closed",
@@ -215,7 +215,7 @@ def smtp_steps(curl, settings):
         raise Failure("test_email_failed", "test-send", "data-refused", reply, message)
     if code == 8 and reply:
         # "Got unexpected smtp-server response: 554": a refusing greeting.
-        raise Failure("smtp_settings_incorrect", "smtp-connect", "greeting-refused", reply, message)
+        raise Failure("smtp_settings_incorrect", "smtp-connect", greeting_refusal(reply), reply, message)
     if code == 8:
         # "Weird server reply": curl says this of garbage and of a refused message alike.
         raise Failure("smtp_settings_incorrect", "smtp-connect", "not-smtp", reply, message)

@@ -20,8 +20,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
 from readings import (  # noqa: E402
-    Failure, auth_refusal, bearer_payload, bearer_refusal_detail, choose_bearer, send_refusal,
-    login_refusal, network_failure, test_message, tls_context, tls_failure)
+    Failure, auth_refusal, bearer_payload, bearer_refusal_detail, choose_bearer, greeting_refusal,
+    send_refusal, login_refusal, network_failure, test_message, tls_context, tls_failure)
 from oauth import Tokens  # noqa: E402
 
 
@@ -224,7 +224,8 @@ def smtp_steps(settings, context, tokens=None):
     except ssl.SSLError as e:
         raise tls_failure(e, "smtp_settings_incorrect", "smtp_settings_incorrect", step)
     except smtplib.SMTPConnectError as e:
-        raise Failure("smtp_settings_incorrect", step, "greeting-refused", str(e.smtp_code), text_of(e.smtp_error))
+        raise Failure("smtp_settings_incorrect", step, greeting_refusal(e.smtp_code), str(e.smtp_code),
+                      text_of(e.smtp_error))
     except (smtplib.SMTPServerDisconnected, ConnectionResetError) as e:
         # smtplib turns a reset into a disconnect, or not, depending on when it comes.
         raise Failure("smtp_settings_incorrect", step, "connection-closed", text=str(e))

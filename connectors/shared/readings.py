@@ -197,6 +197,11 @@ def network_failure(error, settings_class, step):
     return Failure(settings_class, step, "connection-failed", text=str(error))
 
 
+def greeting_refusal(code):
+    """An SMTP greeting that refuses service: for now (421) or for good (554)."""
+    return "greeting-temporarily-refused" if str(code).startswith("4") else "greeting-refused"
+
+
 def test_message(settings):
     """The test message the connectors send, from the inbox to the BCC address."""
     message = email.message.EmailMessage()

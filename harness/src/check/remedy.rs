@@ -28,6 +28,7 @@ pub fn remedy(requirement: Requirement, class: ErrorClass, detail: &str) -> Stri
                 | Detail::NoGreeting
                 | Detail::ServerRefused
                 | Detail::GreetingRefused
+                | Detail::GreetingTemporarilyRefused
                 | Detail::ConnectionClosed,
             ),
         ) => {

@@ -64,7 +64,13 @@ pub(crate) fn connect_error(error: &lettre::transport::smtp::Error) -> Outcome {
         };
     }
     if let Some(code) = reply_code(error) {
-        return fail(ErrorClass::SmtpSettingsIncorrect, Detail::GreetingRefused)
+        // 421 is a refusal for now (RFC 5321 §3.1), 554 for good.
+        let detail = if (400..500).contains(&code) {
+            Detail::GreetingTemporarilyRefused
+        } else {
+            Detail::GreetingRefused
+        };
+        return fail(ErrorClass::SmtpSettingsIncorrect, detail)
             .with_response(Some(code.to_string()), reply_text(error));
     }
     if let Some(problem) = response_problem(error) {
