@@ -235,6 +235,39 @@ async fn row_6_login_failures_tell_wrong_credentials_from_app_passwords() {
 }
 
 #[tokio::test]
+async fn row_6_logs_in_as_a_connector_does_after_preauth_and_where_login_is_disabled() {
+    // A `* PREAUTH` greeting over TLS: logged in already, nothing is sent.
+    let preauth = check_with(
+        "[imap]\nsecurity = \"implicit-tls\"\ngreeting = { custom = \"* PREAUTH [CAPABILITY IMAP4rev1 IDLE] Logged in as alice@example.com\" }\n",
+        |_| {},
+    )
+    .await;
+    assert_row(&preauth, R::ImapLogin, Pass, None);
+    assert!(evidence(&preauth, R::ImapLogin).contains("PREAUTH"));
+    assert!(evidence(&preauth, R::ImapServerSoftware).contains("greeting: * PREAUTH "));
+    // LOGINDISABLED over TLS with AUTH=PLAIN: AUTHENTICATE PLAIN, as the connector does.
+    let disabled = check_with(
+        "[imap]\nsecurity = \"implicit-tls\"\ncapabilities = \"IMAP4rev1 LOGINDISABLED IDLE\"\nauth-mechanisms = [\"PLAIN\"]\n",
+        |_| {},
+    )
+    .await;
+    assert_row(&disabled, R::ImapLogin, Pass, None);
+    assert!(evidence(&disabled, R::ImapLogin).contains("AUTHENTICATE PLAIN as "));
+    // Neither LOGIN nor AUTH=PLAIN: no way to send a password, and none is sent.
+    let none = check_with(
+        "[imap]\nsecurity = \"implicit-tls\"\ncapabilities = \"IMAP4rev1 LOGINDISABLED\"\nauth-mechanisms = []\n",
+        |_| {},
+    )
+    .await;
+    assert_row(
+        &none,
+        R::ImapLogin,
+        Fail,
+        Some((ErrorClass::ImapValidationError, "missing-capability")),
+    );
+}
+
+#[tokio::test]
 async fn row_7_a_server_allowing_fewer_than_five_sessions_fails_and_says_how_many() {
     let report = check_with("[imap]\nmax-connections-per-user = 2\n", |_| {}).await;
     assert_row(

@@ -20,7 +20,7 @@ use crate::connector::{ConnectionSecurity, Endpoint};
 use crate::outcome::{Detail, ErrorClass, Outcome, Step};
 use crate::probe::Failure;
 use crate::probe::bounded::{Bounded, Limits};
-use crate::probe::imap::{Failed, Folders, Imap};
+use crate::probe::imap::{Failed, Folders, Imap, PasswordLogin};
 use crate::probe::legacy::{self, Protocol};
 
 type Session = Imap<Bounded<SslStream<TcpStream>>>;
@@ -217,10 +217,11 @@ async fn open(target: &Endpoint, limits: Limits) -> Result<Opened, Failure> {
     })
 }
 
-/// LOGIN, classified as a connector would classify a refusal.
+/// Logs in as a connector would (LOGIN, AUTHENTICATE PLAIN where LOGIN is disabled, nothing
+/// after a `* PREAUTH` greeting: `Imap::log_in`), a refusal classified as it would be.
 async fn login(opened: Opened, config: &CheckConfig) -> Result<Session, Failure> {
     let mut imap = opened.imap;
-    imap.login(config.account.login(), config.account.password.expose())
+    imap.log_in(config.account.login(), config.account.password.expose())
         .await?;
     Ok(imap)
 }
@@ -268,7 +269,12 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
     if let Some(plain) = plaintext {
         caps.extend(plain.capabilities.iter().cloned());
     }
-    let mut software = vec![format!("greeting: * OK {greeting}")];
+    let status = if opened.imap.preauthenticated() {
+        "PREAUTH"
+    } else {
+        "OK"
+    };
+    let mut software = vec![format!("greeting: * {status} {greeting}")];
     let courier_before_login = if classify::imap::is_courier_greeting(&greeting) {
         Some("the greeting names Courier-IMAP")
     } else if classify::imap::is_courier_capabilities(&caps) {
@@ -278,13 +284,14 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
     };
 
     // 6. Login.
+    let method = opened.imap.password_login();
     let login_result = timeout(limit, login(opened, config)).await;
     let mut session = match login_result {
         Ok(Ok(session)) => session,
         Ok(Err(outcome)) => {
             rows.push(software_row(software, courier_before_login));
             return rows.stop(
-                Row::from_failure(Requirement::ImapLogin, outcome, "LOGIN"),
+                Row::from_failure(Requirement::ImapLogin, outcome, method.command()),
                 "not checked: the login failed",
             );
         }
@@ -295,7 +302,7 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
                     Requirement::ImapLogin,
                     ErrorClass::ImapAuthenticationError,
                     Detail::Timeout,
-                    format!("no answer to LOGIN within {limit:?}"),
+                    format!("no answer to {} within {limit:?}", method.command()),
                 ),
                 "not checked: the login failed",
             );
@@ -323,7 +330,16 @@ async fn session_rows(config: &CheckConfig, plaintext: Option<&Plaintext>) -> Ve
     rows.push(software_row(software, courier));
     rows.push(Row::pass(
         Requirement::ImapLogin,
-        format!("LOGIN as {} accepted", config.account.login()),
+        match method {
+            PasswordLogin::Preauthenticated => {
+                "the greeting was * PREAUTH: the server logged the connection in".to_owned()
+            }
+            _ => format!(
+                "{} as {} accepted",
+                method.command(),
+                config.account.login()
+            ),
+        },
     ));
 
     // 8's data first (LIST on the first session), then 7 with this session held open.

@@ -91,6 +91,11 @@ pub fn remedy(requirement: Requirement, class: ErrorClass, detail: &str) -> Stri
              rather than the address; some need an app-specific password; and some only \
              accept logins from allowlisted IP addresses."
         }
+        (R::ImapLogin, Some(Detail::MissingCapability)) => {
+            "The server disables LOGIN (LOGINDISABLED) and offers no AUTH=PLAIN, so a password \
+             cannot be sent: allow LOGIN over TLS, or offer PLAIN (Dovecot: auth_mechanisms = \
+             plain login)."
+        }
         (R::ImapLogin, _) => {
             "The server refused the login without saying the credentials are wrong: ask the \
              mail provider for its logs. Common causes are an IP allowlist for \

@@ -195,6 +195,26 @@ fn is_sent(name: &str, attributes: &[NameAttribute<'_>]) -> bool {
         .any(|known| known.eq_ignore_ascii_case(name))
 }
 
+/// How [`Imap::log_in`] logs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PasswordLogin {
+    /// The greeting was `* PREAUTH`.
+    Preauthenticated,
+    AuthenticatePlain,
+    Login,
+}
+
+impl PasswordLogin {
+    /// The command, as a report names it.
+    pub(crate) fn command(self) -> &'static str {
+        match self {
+            PasswordLogin::Preauthenticated => "PREAUTH",
+            PasswordLogin::AuthenticatePlain => "AUTHENTICATE PLAIN",
+            PasswordLogin::Login => "LOGIN",
+        }
+    }
+}
+
 impl<T: Stream> Imap<T> {
     pub(crate) fn new(stream: T) -> Imap<T> {
         Imap {
@@ -396,6 +416,33 @@ impl<T: Stream> Imap<T> {
                 }
             })
         })
+    }
+
+    /// Logs in with a password as a connector should: not at all after a `* PREAUTH`
+    /// greeting (the server vouches for the connection, and a LOGIN would be refused in that
+    /// state), AUTHENTICATE PLAIN where the server disables LOGIN (`LOGINDISABLED`, even over
+    /// TLS), and without sending the credentials when it offers no AUTH=PLAIN either
+    /// (`missing-capability`), else LOGIN.
+    pub(crate) async fn log_in(&mut self, user: &str, password: &str) -> Result<(), Failure> {
+        match self.password_login() {
+            PasswordLogin::Preauthenticated => Ok(()),
+            PasswordLogin::AuthenticatePlain if !self.advertised("AUTH=PLAIN") => Err(
+                login_failure(ErrorClass::ImapValidationError, Detail::MissingCapability).into(),
+            ),
+            PasswordLogin::AuthenticatePlain => self.authenticate_plain(user, password).await,
+            PasswordLogin::Login => self.login(user, password).await,
+        }
+    }
+
+    /// How [`Imap::log_in`] logs in on this connection.
+    pub(crate) fn password_login(&self) -> PasswordLogin {
+        if self.preauthenticated() {
+            PasswordLogin::Preauthenticated
+        } else if self.advertised("LOGINDISABLED") {
+            PasswordLogin::AuthenticatePlain
+        } else {
+            PasswordLogin::Login
+        }
     }
 
     /// LOGIN, its refusal classified at `imap-login` by what the server said.

@@ -207,22 +207,19 @@ fn login_failure(class: ErrorClass, detail: Detail) -> Outcome {
 }
 
 /// Logs in on a connected client, unless the server's `* PREAUTH` greeting (over TLS) did:
-/// the server vouches for the connection, and a LOGIN would be refused in that state.
-/// A server that disables LOGIN (`LOGINDISABLED`, even over TLS) gets AUTHENTICATE PLAIN;
-/// an OAuth account authenticates with its bearer token (see `login_bearer`).
+/// with the password as `probe::imap::Imap::log_in` says, or for an OAuth account with its
+/// bearer token (see `login_bearer`).
 async fn login(
     mut imap: ImapSession,
     settings: &Settings,
     tokens: Option<&TokenCache>,
 ) -> Result<ImapSession, Outcome> {
-    let (user, password) = (settings.login(), settings.password.expose());
-    if !imap.preauthenticated() {
-        if let (Some(oauth), Some(tokens)) = (&settings.oauth, tokens) {
-            login_bearer(&mut imap, settings, oauth, tokens).await?;
-        } else if imap.advertised("LOGINDISABLED") {
-            imap.authenticate_plain(user, password).await?;
-        } else {
-            imap.login(user, password).await?;
+    match (&settings.oauth, tokens) {
+        _ if imap.preauthenticated() => {}
+        (Some(oauth), Some(tokens)) => login_bearer(&mut imap, settings, oauth, tokens).await?,
+        _ => {
+            imap.log_in(settings.login(), settings.password.expose())
+                .await?;
         }
     }
     Ok(imap)
