@@ -504,10 +504,11 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     expect: toml::Spanned::new(0..0, expect),
                     twin: twin.map(|twin| toml::Spanned::new(0..0, twin)),
                 };
-                // Only a real-server scenario has a mock twin, and only a mock one OAuth.
+                // Only a real-server scenario has a mock twin, and Courier-IMAP no OAuth.
                 if !scenario.needs_containers() {
                     scenario.twin = None;
-                } else {
+                }
+                if scenario.imap.server == ImapServerKind::Courier {
                     scenario.oauth = None;
                 }
                 scenario
