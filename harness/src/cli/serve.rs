@@ -28,7 +28,7 @@ use super::run::StopSignals;
         password is written to a file (mode 0600) rather than printed; for an OAuth account \
         (`[oauth]`) the mock authorization server runs too, and the settings a connector \
         would be given (token endpoint, client id and secret, refresh token) go to \
-        oauth.json (mode 0600) instead. On Ctrl-C (or \
+        oauth.json (mode 0600) as well. On Ctrl-C (or \
         SIGTERM, SIGHUP), the transcript of every connection is printed (passwords \
         redacted), the containers are removed and the password file is deleted (the whole \
         directory when it is a temporary one).",
@@ -112,27 +112,24 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
             servers = start_servers(&loaded, &pool, &certs, &password) => servers?,
         };
         let _ = outln!("  login     {}", scenario.server_login());
-        match &servers.oauth {
-            None => {
-                let _ = outln!("  password  in {}", password_file.display());
-            }
-            Some(oauth) => {
-                write_private(&oauth_file, &oauth.settings.request_json())?;
-                let _ = outln!(
-                    "  token     {} (client {}{})",
-                    oauth.settings.token_url,
-                    oauth.settings.client_id,
-                    if oauth.endpoint.is_up() {
-                        ""
-                    } else {
-                        ": nothing listens"
-                    }
-                );
-                let _ = outln!(
-                    "  oauth     a connector's settings (client secret, refresh token) in {}",
-                    oauth_file.display()
-                );
-            }
+        // The password logs in too where the servers take bearer tokens.
+        let _ = outln!("  password  in {}", password_file.display());
+        if let Some(oauth) = &servers.oauth {
+            write_private(&oauth_file, &oauth.settings.request_json())?;
+            let _ = outln!(
+                "  token     {} (client {}{})",
+                oauth.settings.token_url,
+                oauth.settings.client_id,
+                if oauth.endpoint.is_up() {
+                    ""
+                } else {
+                    ": nothing listens"
+                }
+            );
+            let _ = outln!(
+                "  oauth     a connector's settings (client secret, refresh token) in {}",
+                oauth_file.display()
+            );
         }
         let _ = outln!("  trust     {}", ca_file.display());
         let _ = outln!("Press Ctrl-C to stop.");
