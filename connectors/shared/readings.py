@@ -234,9 +234,17 @@ def bearer_refusal_detail(challenge, granted):
     decoded JSON) names a scope the token was not granted, else token-rejected; a challenge
     whose status says the token itself is bad (invalid_token, 401: Dovecot's always names
     the scope "mail") is token-rejected whatever scope it names."""
+    def text(value):
+        # A field as text: a string, or a number (a status written 401); nothing else.
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return ""
+
     try:
         body = json.loads(challenge)
-        status, required = str(body.get("status", "")), body.get("scope", "")
+        status, required = text(body.get("status")), text(body.get("scope"))
     except (ValueError, TypeError, AttributeError):
         status, required = "", ""
     if status in ("401", "invalid_token"):

@@ -1,8 +1,9 @@
 //! The shipped Python connectors read refusal texts with `connectors/shared/readings.py`;
 //! these must be the reference connector's readings (`classify::imap::login_refusal`,
-//! `classify::smtp::auth_refusal`), so that a difference in the conformance matrix is the
-//! client's and not a drifted copy of ours. Both run over the same replies: the refusal
-//! texts of every scenario, the mock personalities' and a sample of real ones.
+//! `classify::smtp::auth_refusal`, `probe::bearer::refusal_detail`), so that a difference in
+//! the conformance matrix is the client's and not a drifted copy of ours. Both run over the
+//! same replies: the refusal texts of every scenario, the mock personalities' and a sample
+//! of real ones, and the bearer-token error challenges the mocks and real servers send.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -101,6 +102,41 @@ const SMTP: &[(u16, &str)] = &[
     (500, "Something we have never seen."),
 ];
 
+/// Error challenges before a refused bearer token (JSON, sent base64), with the scopes the
+/// refused token was granted (none: the connector does not know them).
+const CHALLENGES: &[(&str, Option<&[&str]>)] = &[
+    // Gmail's: the scope the token lacks, or has.
+    (
+        r#"{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}"#,
+        Some(&["https://www.googleapis.com/auth/gmail.readonly"]),
+    ),
+    (
+        r#"{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}"#,
+        Some(&["https://mail.google.com/"]),
+    ),
+    (
+        r#"{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}"#,
+        None,
+    ),
+    // Dovecot's (and Postfix's through it) and RFC 7628's: the token itself is bad.
+    (
+        r#"{"status":"401","schemes":"bearer","scope":"mail"}"#,
+        Some(&["https://mail.google.com/"]),
+    ),
+    (r#"{"status":"invalid_token"}"#, Some(&["openid"])),
+    (
+        r#"{"status":"insufficient_scope","scope":"a b"}"#,
+        Some(&["a"]),
+    ),
+    (r#"{"status":"403","scope":"mail"}"#, Some(&[])),
+    // A status written as a number.
+    (r#"{"status":401,"scope":"mail"}"#, Some(&["openid"])),
+    (r#"{"status":null,"scope":7}"#, Some(&["openid"])),
+    (r#"{"status":true,"scope":["a"]}"#, Some(&["openid"])),
+    (r#"["not", "an", "object"]"#, Some(&["x"])),
+    ("not JSON", Some(&["x"])),
+];
+
 /// The refusal texts the scenarios make the mocks send (`login = { custom = … }`,
 /// `auth = { custom = … }`).
 fn scenario_texts() -> (Vec<String>, Vec<(u16, String)>) {
@@ -157,11 +193,12 @@ fn python_readings(imap: &[String], smtp: &[(u16, String)]) -> serde_json::Value
     let script = r#"
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from readings import auth_refusal, login_refusal
+from readings import auth_refusal, bearer_refusal_detail, login_refusal
 cases = json.load(sys.stdin)
 print(json.dumps({
     "imap": [list(login_refusal(t)) for t in cases["imap"]],
     "smtp": [list(auth_refusal(c, t)) for c, t in cases["smtp"]],
+    "bearer": [bearer_refusal_detail(c, g) for c, g in cases["bearer"]],
 }))
 "#;
     let shared = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../connectors/shared");
@@ -172,7 +209,7 @@ print(json.dumps({
         .stdout(Stdio::piped())
         .spawn()
         .expect("python3");
-    let input = serde_json::json!({ "imap": imap, "smtp": smtp });
+    let input = serde_json::json!({ "imap": imap, "smtp": smtp, "bearer": CHALLENGES });
     child
         .stdin
         .take()
@@ -206,6 +243,23 @@ fn the_python_connectors_read_refusals_as_the_reference_connector() {
         let (class, detail) = classify::smtp::auth_refusal(*code, text);
         assert_eq!(read, &names(class, detail), "SMTP {code} {text:?}");
     }
+    let bearer = python["bearer"].as_array().unwrap();
+    assert_eq!(bearer.len(), CHALLENGES.len());
+    for ((challenge, granted), read) in CHALLENGES.iter().zip(bearer) {
+        use base64::Engine as _;
+        let sent = base64::engine::general_purpose::STANDARD.encode(challenge);
+        let granted: Option<Vec<String>> =
+            granted.map(|scopes| scopes.iter().map(|s| s.to_string()).collect());
+        let detail = mailharness::probe::bearer::refusal_detail(Some(&sent), granted.as_deref());
+        assert_eq!(
+            read,
+            &serde_json::json!(detail.to_string()),
+            "{challenge} {granted:?}"
+        );
+    }
+    // Both tell the cases apart: the table is not all one reading.
+    assert!(bearer.iter().any(|d| d == "insufficient-scope"));
+    assert!(bearer.iter().any(|d| d == "token-rejected"));
 }
 
 /// The tests of this file, for `main.rs`.

@@ -67,13 +67,15 @@ impl BearerMechanism {
 /// `token-rejected` whatever scope it names: Dovecot's XOAUTH2 challenge always names
 /// `mail` (containers/captures/dovecot-postfix-bearer.txt). `granted` is none for a token
 /// whose scopes the connector does not know.
-pub(crate) fn refusal_detail(challenge: Option<&str>, granted: Option<&[String]>) -> Detail {
+pub fn refusal_detail(challenge: Option<&str>, granted: Option<&[String]>) -> Detail {
     let json = challenge
         .and_then(|challenge| STANDARD.decode(challenge.trim()).ok())
         .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok());
-    let field = |name: &str| {
-        json.as_ref()
-            .and_then(|json| json.get(name)?.as_str().map(str::to_owned))
+    // A field as text; a status may be written as a number (`401`).
+    let field = |name: &str| match json.as_ref()?.get(name)? {
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        _ => None,
     };
     if matches!(field("status").as_deref(), Some("401" | "invalid_token")) {
         return Detail::TokenRejected;

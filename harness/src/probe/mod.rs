@@ -49,7 +49,7 @@ impl From<Failure> for Outcome {
     }
 }
 
-pub(crate) mod bearer;
+pub mod bearer;
 pub mod bounded;
 pub(crate) mod imap;
 pub(crate) mod legacy;
