@@ -159,7 +159,7 @@ struct Served {
 }
 
 /// An OAuth account's side of `serve`: what a connector would be given, the token endpoint,
-/// and the introspection endpoint a real Dovecot asks when the token endpoint is down.
+/// and the introspection endpoint a real server taking bearer tokens asks.
 struct ServedOAuth {
     settings: OAuthSettings,
     endpoint: AuthorizationLeg,
@@ -179,7 +179,8 @@ async fn start_servers(
     let mut servers = Vec::new();
     let _ = outln!("Serving {} ({})", loaded.id, scenario.description);
     let plan = Plan::of(scenario, password);
-    // The token endpoint first: a real Dovecot is configured with where to introspect.
+    // The token endpoint first, and for a real server taking bearer tokens the
+    // introspection endpoint its configuration names, as a run has one (`runner::RunEnv`).
     let (oauth, introspection) = match &plan.oauth {
         None => (None, None),
         Some(oauth) => {
@@ -187,23 +188,24 @@ async fn start_servers(
                 .await
                 .map_err(anyhow::Error::msg)
                 .context("cannot start the authorization server")?;
-            let (introspection, port) = if endpoint.is_up() {
-                (None, endpoint.port())
-            } else {
+            let introspection = if plan.real_servers().any(|real| real.bearer_scope.is_some()) {
                 let server =
                     AuthorizationServer::introspection(certs.clone(), bind, oauth.tokens.clone())
                         .await
                         .context("cannot start the introspection endpoint")?;
-                let port = server.addr().port();
-                (Some(server), port)
+                Some(server)
+            } else {
+                None
             };
-            let url = format!("https://{HOST}:{port}/introspect");
+            let url = introspection
+                .as_ref()
+                .map(|server| format!("https://{HOST}:{}/introspect", server.addr().port()));
             let served = ServedOAuth {
                 settings,
                 endpoint,
                 _introspection: introspection,
             };
-            (Some(served), Some(url))
+            (Some(served), url)
         }
     };
     // One mail store: a message sent through the SMTP mock to the user shows up in INBOX.
