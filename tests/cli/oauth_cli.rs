@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::support::no_secret::{assert_no_oauth_secret, assert_no_secret};
+use crate::support::no_secret::{assert_no_oauth_secret, assert_no_secret, run_with_every_output};
 
 /// `mailharness` in the repository's top directory, without the caller's log settings.
 fn mailharness() -> Command {
@@ -21,28 +21,10 @@ fn mailharness() -> Command {
 #[test]
 fn the_oauth_scenarios_pass_and_no_token_or_client_secret_is_printed() {
     let password = "oauth-run-password-for-the-secret-check";
-    let junit = tempfile::NamedTempFile::new().unwrap();
-    let html = tempfile::NamedTempFile::new().unwrap();
-    let output = mailharness()
-        .args([
-            "run",
-            "scenarios/oauth",
-            "--format",
-            "json",
-            "--verbose",
-            "--junit",
-        ])
-        .arg(junit.path())
-        .arg("--html")
-        .arg(html.path())
-        .env("MAILHARNESS_PASSWORD", password)
-        .env("RUST_LOG", "trace")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
+    let outputs = run_with_every_output(mailharness(), &["scenarios/oauth"], password);
+    let stdout = &outputs.stdout;
+    assert_eq!(outputs.status, Some(0), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(stdout).expect("JSON report");
     assert_eq!(report["summary"]["failed"], 0);
     assert!(report["summary"]["total"].as_u64().unwrap() >= 30);
     // The transcripts are in the report, the SASL lines redacted.
@@ -51,9 +33,7 @@ fn the_oauth_scenarios_pass_and_no_token_or_client_secret_is_printed() {
         "{stdout}"
     );
     assert!(stdout.contains("AUTH XOAUTH2 <redacted>"));
-    let junit = std::fs::read_to_string(junit.path()).unwrap();
-    let html = std::fs::read_to_string(html.path()).unwrap();
-    for haystack in [&stdout, &stderr, &junit, &html] {
+    for haystack in outputs.all() {
         assert_no_oauth_secret(haystack, password);
         assert_no_secret(haystack, password, &["alice@example.com"]);
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::no_secret::{assert_no_oauth_secret, assert_no_secret};
+use crate::support::no_secret::{assert_no_oauth_secret, assert_no_secret, run_with_every_output};
 use crate::support::tools::{Need, Test, tool_present};
 
 fn mailharness() -> Command {
@@ -26,21 +26,11 @@ fn text(bytes: &[u8]) -> String {
 
 fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
     let password = "Tr0ub4dor&3-unique-mailharness-password";
-    let junit = tempfile::NamedTempFile::new().unwrap();
-    let html = tempfile::NamedTempFile::new().unwrap();
-    let output = mailharness()
-        .current_dir(repository())
-        .args(["run", "--format", "json", "--verbose", "--junit"])
-        .arg(junit.path())
-        .arg("--html")
-        .arg(html.path())
-        .env("MAILHARNESS_PASSWORD", password)
-        .env("RUST_LOG", "trace")
-        .output()
-        .unwrap();
-    let stdout = text(&output.stdout);
-    let stderr = text(&output.stderr);
-    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
+    let mut command = mailharness();
+    command.current_dir(repository());
+    let outputs = run_with_every_output(command, &[], password);
+    let (stdout, stderr) = (&outputs.stdout, &outputs.stderr);
+    let report: serde_json::Value = serde_json::from_str(stdout).expect("JSON report");
     // On a failure, which scenarios and why (the trace on stderr is long).
     let failed: Vec<String> = report["scenarios"]
         .as_array()
@@ -53,7 +43,7 @@ fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
         })
         .unwrap_or_default();
     assert_eq!(
-        output.status.code(),
+        outputs.status,
         Some(0),
         "failed: {failed:#?}\nstderr without traces:\n{}",
         stderr
@@ -81,17 +71,17 @@ fn the_whole_catalogue_passes_and_no_password_is_ever_printed() {
         stderr.contains("DEBUG") || stderr.contains("TRACE"),
         "verbose logs expected"
     );
-    let junit = std::fs::read_to_string(junit.path()).unwrap();
-    assert!(junit.contains(&format!(
+    assert!(outputs.junit.contains(&format!(
         "<testsuite name=\"reference\" tests=\"{total}\" failures=\"0\""
     )));
-    let html = std::fs::read_to_string(html.path()).unwrap();
     // Verbose runs put every transcript on the page too, behind a click.
     assert!(
-        html.contains("LOGIN &quot;alice@example.com&quot; &lt;redacted&gt;"),
+        outputs
+            .html
+            .contains("LOGIN &quot;alice@example.com&quot; &lt;redacted&gt;"),
         "no redacted LOGIN line on the HTML page"
     );
-    for haystack in [&stdout, &stderr, &junit, &html] {
+    for haystack in outputs.all() {
         assert_no_secret(haystack, password, &["alice@example.com", "alice"]);
         assert_no_secret(haystack, &format!("not-{password}"), &["alice@example.com"]);
         assert_no_oauth_secret(haystack, password);
